@@ -1,0 +1,1 @@
+"""The agent: durable turns, context building and the tool phase."""

@@ -1,0 +1,63 @@
+"""The conversation as stored, turned into provider messages in the same order every time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from boocode.contracts.chats import MessageOut, ToolCallOut
+from boocode.contracts.usage import TokenUsage
+from boocode.db.engine import Database
+from boocode.db.tables import Chat, Message
+
+
+async def load_messages(db: Database, chat_id: str, branch_id: int | None = None) -> list[Message]:
+    """The chat's messages on its current branch (or `branch_id`), oldest first."""
+    async with db.session() as session:
+        if branch_id is None:
+            branch_id = (
+                await session.execute(select(Chat.branch_id).where(Chat.id == chat_id))
+            ).scalar_one()
+        rows = await session.execute(
+            select(Message)
+            .where(Message.chat_id == chat_id, Message.branch_id == branch_id)
+            .order_by(Message.id)
+        )
+        return list(rows.scalars())
+
+
+def to_provider_message(row: Message) -> dict[str, Any]:
+    """One stored message as the OpenAI chat format wants it; keys in a fixed order."""
+    if row.role == "assistant":
+        message: dict[str, Any] = {"role": "assistant", "content": row.content or ""}
+        if row.tool_calls:
+            message["tool_calls"] = [
+                {
+                    "id": call["id"],
+                    "type": "function",
+                    "function": {"name": call["name"], "arguments": call["arguments"]},
+                }
+                for call in row.tool_calls
+            ]
+        return message
+    if row.role == "tool":
+        return {"role": "tool", "tool_call_id": row.tool_call_id, "content": row.content}
+    return {"role": row.role, "content": row.content}
+
+
+def to_message_out(row: Message) -> MessageOut:
+    return MessageOut(
+        id=row.id,
+        turn=row.turn_number,
+        role=row.role,  # type: ignore[arg-type]
+        content=row.content,
+        reasoning=row.reasoning,
+        tool_calls=[ToolCallOut(**call) for call in row.tool_calls or []],
+        tool_call_id=row.tool_call_id,
+        tool_name=row.tool_name,
+        is_error=row.is_error,
+        usage=TokenUsage(**row.usage) if row.usage else None,
+        model=row.model,
+        created_at=row.created_at,
+    )

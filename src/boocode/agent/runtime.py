@@ -1,0 +1,71 @@
+"""What a running turn needs from its process: storage, the event log, models, tools.
+
+DBOS workflows and steps are module-level functions whose arguments are persisted, so the
+process-wide services they use are installed here once at start-up rather than passed in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from boocode.agent.instrument import CallTracer, UntracedCalls
+from boocode.config import Settings
+from boocode.db.engine import Database
+from boocode.events.bus import EventBus
+from boocode.events.log import EventLog
+from boocode.providers import ChatModel, create_model
+from boocode.tools import ToolRegistry
+
+TurnHook = Callable[[str, int], Awaitable[None]]
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    bus: EventBus
+    events: EventLog
+    tracer: CallTracer = field(default_factory=UntracedCalls)
+    # Called after every turn ends (snapshots, telemetry); each gets (chat_id, turn).
+    turn_end_hooks: list[TurnHook] = field(default_factory=list)
+    # Extra services keyed by name (auto-fix, snapshots...).
+    services: dict[str, Any] = field(default_factory=dict)
+    _cancels: dict[str, asyncio.Event] = field(default_factory=dict)
+
+    def model(self, workspace: Path) -> ChatModel:
+        s = self.settings
+        return create_model(
+            base_url=s.base_url,
+            api_key=s.api_key,
+            model=s.model,
+            deepseek_api_key=s.deepseek_api_key,
+            workspace=workspace,
+            demo_delay_s=s.demo_delay_s,
+        )
+
+    def tools(self, workspace: Path) -> ToolRegistry:
+        return ToolRegistry(workspace, command_timeout_s=self.settings.command_timeout_s)
+
+    def cancel_event(self, task_id: str) -> asyncio.Event:
+        return self._cancels.setdefault(task_id, asyncio.Event())
+
+    def forget_cancel(self, task_id: str) -> None:
+        self._cancels.pop(task_id, None)
+
+
+_current: Runtime | None = None
+
+
+def install(runtime: Runtime | None) -> None:
+    global _current
+    _current = runtime
+
+
+def current() -> Runtime:
+    if _current is None:
+        raise RuntimeError("the BooCode runtime is not started")
+    return _current

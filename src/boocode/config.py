@@ -1,0 +1,74 @@
+"""Settings, in one place: environment variables, flags and the project's config file."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything BooCode reads from its environment (`BOOCODE_*`)."""
+
+    model_config = SettingsConfigDict(env_prefix="BOOCODE_", extra="ignore")
+
+    data_dir: Path = Path("~/.boocode")
+    database_url: str | None = None
+    workspace: Path = Field(default_factory=Path.cwd)
+    base_url: str | None = None
+    api_key: str | None = None
+    model: str | None = None
+    deepseek_api_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("DEEPSEEK_API_KEY", "BOOCODE_DEEPSEEK_API_KEY")
+    )
+    token: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8765
+    max_tool_iterations: int = 25
+    command_timeout_s: float = 30.0
+    demo_delay_s: float = 0.03
+    executor_id: str | None = None
+    otlp_endpoint: str | None = None
+
+    def model_post_init(self, __context: Any) -> None:
+        self.data_dir = self.data_dir.expanduser().resolve()
+        self.workspace = self.workspace.expanduser().resolve()
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy async URL; SQLite in the data dir unless told otherwise."""
+        if self.database_url:
+            return _async_url(self.database_url)
+        return f"sqlite+aiosqlite:///{self.data_dir / 'boocode.sqlite'}"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.resolved_database_url.startswith("postgresql")
+
+    @property
+    def dbos_system_database_url(self) -> str:
+        """DBOS keeps its own tables: beside ours on PostgreSQL, in a sibling file on SQLite."""
+        if self.is_postgres:
+            return self.resolved_database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        return f"sqlite:///{self.data_dir / 'dbos.sqlite'}"
+
+    def project_config(self) -> dict[str, Any]:
+        """`<workspace>/.boocode/config.toml`, or an empty table when there is none."""
+        path = self.workspace / ".boocode" / "config.toml"
+        if not path.is_file():
+            return {}
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+
+
+def _async_url(url: str) -> str:
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    return url

@@ -1,0 +1,1 @@
+"""Typed shapes of everything that crosses a boundary: REST bodies and WebSocket frames."""

@@ -1,0 +1,84 @@
+"""WebSocket frames: one discriminated union on `type`.
+
+Every frame carries the chat id and a `seq` that grows by one per chat; the event log assigns it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, TypeAdapter
+
+from boocode.contracts.base import FrameBase
+from boocode.contracts.chats import ChatOut, MessageOut, TurnStatus
+from boocode.contracts.usage import TokenUsage
+
+
+class TurnState(BaseModel):
+    """A turn in progress, as a client needs it to draw the turn mid-flight."""
+
+    turn: int
+    task_id: str
+    status: TurnStatus
+    text: str = ""
+    reasoning: str = ""
+
+
+class SnapshotFrame(FrameBase):
+    type: Literal["snapshot"] = "snapshot"
+    chat: ChatOut
+    messages: list[MessageOut]
+    turn: TurnState | None = None
+    usage: TokenUsage = Field(default_factory=TokenUsage)
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class TurnStartFrame(FrameBase):
+    type: Literal["turn_start"] = "turn_start"
+    turn: int
+    task_id: str
+
+
+class MessageDeltaFrame(FrameBase):
+    type: Literal["message_delta"] = "message_delta"
+    turn: int
+    text: str
+
+
+class ReasoningDeltaFrame(FrameBase):
+    type: Literal["reasoning_delta"] = "reasoning_delta"
+    turn: int
+    text: str
+
+
+class MessageFrame(FrameBase):
+    type: Literal["message"] = "message"
+    message: MessageOut
+
+
+class TurnEndFrame(FrameBase):
+    type: Literal["turn_end"] = "turn_end"
+    turn: int
+    status: TurnStatus
+    usage: TokenUsage = Field(default_factory=TokenUsage)
+    error: str | None = None
+
+
+class ErrorFrame(FrameBase):
+    type: Literal["error"] = "error"
+    message: str
+    turn: int | None = None
+
+
+Frame = Annotated[
+    SnapshotFrame
+    | TurnStartFrame
+    | MessageDeltaFrame
+    | ReasoningDeltaFrame
+    | MessageFrame
+    | TurnEndFrame
+    | ErrorFrame,
+    Field(discriminator="type"),
+]
+
+frame_adapter: TypeAdapter[Frame] = TypeAdapter(Frame)

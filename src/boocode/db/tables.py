@@ -1,0 +1,165 @@
+"""The schema, declared once; Alembic migrations follow it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, Any: JSON}
+
+
+class Chat(Base):
+    __tablename__ = "chats"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    workspace: Mapped[str] = mapped_column(Text)
+    model: Mapped[str] = mapped_column(String(200))
+    branch_id: Mapped[int] = mapped_column(Integer, default=0)
+    autofix: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Message(Base):
+    """One entry of the append-only conversation; `turn_number` groups a turn's messages."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "step_key", name="uq_messages_step_key"),
+        Index("ix_messages_chat_branch", "chat_id", "branch_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[str] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    branch_id: Mapped[int] = mapped_column(Integer, default=0)
+    turn_number: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(16))
+    content: Mapped[Any] = mapped_column(JSON)
+    reasoning: Mapped[str | None] = mapped_column(Text, nullable=True)
+    tool_calls: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    tool_call_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    tool_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    is_error: Mapped[bool] = mapped_column(Boolean, default=False)
+    usage: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    model: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    step_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Task(Base):
+    """A durable run (an agent turn, a subagent, a workflow) and its status."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_chat", "chat_id", "turn_number"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    turn_number: Mapped[int] = mapped_column(Integer)
+    branch_id: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Event(Base):
+    """Frames as published, kept for a while so a reconnecting client misses nothing."""
+
+    __tablename__ = "events"
+
+    chat_id: Mapped[str] = mapped_column(
+        ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    type: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ToolTrace(Base):
+    """One timed call: a model call (`kind` llm) or a tool call (`kind` tool / autofix)."""
+
+    __tablename__ = "tool_traces"
+    __table_args__ = (
+        Index("ix_traces_chat_id", "chat_id", "id"),
+        Index("ix_traces_chat_turn", "chat_id", "turn_number", "id"),
+        Index("ix_traces_chat_kind", "chat_id", "kind", "id"),
+        Index("ix_traces_chat_tool", "chat_id", "tool_name", "id"),
+        Index("ix_traces_chat_outcome", "chat_id", "outcome", "id"),
+        Index("ix_traces_session", "session_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[str] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    turn_number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    parent_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    step_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    tool_name: Mapped[str] = mapped_column(String(100))
+    input: Mapped[Any] = mapped_column(JSON, nullable=True)
+    output: Mapped[str | None] = mapped_column(Text, nullable=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    latency_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    tokens_used: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    cache_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reasoning_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    prompt_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    completion_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    cache_miss_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
+
+
+class AgentSnapshot(Base):
+    """What a client needs to rehydrate a chat; one row per chat, upserted per turn."""
+
+    __tablename__ = "agent_snapshots"
+
+    chat_id: Mapped[str] = mapped_column(
+        ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FileWrite(Base):
+    """A file the agent wrote, with its before-image, so a restore can put it back."""
+
+    __tablename__ = "file_writes"
+    __table_args__ = (Index("ix_file_writes_chat", "chat_id", "turn_number", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[str] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    branch_id: Mapped[int] = mapped_column(Integer, default=0)
+    turn_number: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(Text)
+    before: Mapped[str | None] = mapped_column(Text, nullable=True)
+    after: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,60 @@
+"""Start and stop the engine beneath every transport: storage, event bus, DBOS, the runtime."""
+
+from __future__ import annotations
+
+import logging
+
+from dbos import DBOS, DBOSConfig
+
+from boocode.agent import runtime
+from boocode.agent.runtime import Runtime
+from boocode.agent.turn import TURN_QUEUE
+from boocode.config import Settings
+from boocode.db.engine import Database
+from boocode.events.bus import EventBus, LocalBus
+from boocode.events.log import EventLog
+
+log = logging.getLogger(__name__)
+
+
+async def start(settings: Settings, *, process_turns: bool = True) -> Runtime:
+    """Migrate storage, open the event bus, launch DBOS (which resumes interrupted turns)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.resolved_database_url)
+    await db.upgrade()
+    bus = _bus(settings)
+    await bus.start()
+    rt = Runtime(settings=settings, db=db, bus=bus, events=EventLog(db, bus))
+    runtime.install(rt)
+    _launch_dbos(settings, process_turns=process_turns)
+    await DBOS.register_queue_async(TURN_QUEUE, polling_interval_sec=0.05)
+    return rt
+
+
+async def stop(rt: Runtime) -> None:
+    DBOS.destroy(destroy_registry=False)
+    await rt.bus.stop()
+    await rt.db.dispose()
+    runtime.install(None)
+
+
+def _bus(settings: Settings) -> EventBus:
+    if settings.is_postgres:
+        from boocode.events.pg_bus import PostgresBus
+
+        return PostgresBus(settings.resolved_database_url)
+    return LocalBus()
+
+
+def _launch_dbos(settings: Settings, *, process_turns: bool) -> None:
+    config: DBOSConfig = {
+        "name": "boocode",
+        "system_database_url": settings.dbos_system_database_url,
+        "log_level": "WARNING",
+    }
+    if settings.executor_id:
+        config["executor_id"] = settings.executor_id
+    DBOS(config=config)
+    if not process_turns:
+        DBOS.listen_queues([])  # an API-only process leaves turns to workers
+    DBOS.launch()

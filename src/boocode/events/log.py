@@ -1,0 +1,80 @@
+"""The event log: assigns each frame its per-chat `seq`, stores it, then publishes it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from sqlalchemy import delete, select, update
+
+from boocode.contracts.base import FrameBase
+from boocode.contracts.frames import Frame, frame_adapter
+from boocode.db.engine import Database
+from boocode.db.tables import Chat, Event
+from boocode.events.bus import EventBus
+
+F = TypeVar("F", bound=FrameBase)
+
+# Frames kept per chat for reconnecting clients; older ones are replaced by a snapshot.
+RETAINED_FRAMES = 5_000
+
+
+class EventLog:
+    def __init__(self, db: Database, bus: EventBus) -> None:
+        self.db = db
+        self.bus = bus
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def publish(self, frame: F) -> F:
+        """Store the frame under the chat's next seq and hand it to the bus, in seq order."""
+        async with self._locks[frame.chat_id]:
+            async with self.db.session() as session, session.begin():
+                seq = (
+                    await session.execute(
+                        update(Chat)
+                        .where(Chat.id == frame.chat_id)
+                        .values(last_seq=Chat.last_seq + 1)
+                        .returning(Chat.last_seq)
+                    )
+                ).scalar_one()
+                frame = frame.model_copy(update={"seq": seq})
+                session.add(
+                    Event(
+                        chat_id=frame.chat_id,
+                        seq=seq,
+                        type=getattr(frame, "type", "frame"),
+                        payload=frame.model_dump(mode="json"),
+                        created_at=datetime.now(UTC),
+                    )
+                )
+            await self.bus.publish(frame)
+            return frame
+
+    async def frames_after(self, chat_id: str, after_seq: int) -> list[Frame] | None:
+        """Frames with seq > after_seq, or None when some of them are no longer kept."""
+        async with self.db.session() as session:
+            last = (
+                await session.execute(select(Chat.last_seq).where(Chat.id == chat_id))
+            ).scalar_one()
+            rows = (
+                await session.execute(
+                    select(Event.seq, Event.payload)
+                    .where(Event.chat_id == chat_id, Event.seq > after_seq)
+                    .order_by(Event.seq)
+                )
+            ).all()
+        expected = max(last - after_seq, 0)
+        if len(rows) != expected or (rows and rows[0].seq != after_seq + 1):
+            return None
+        return [frame_adapter.validate_python(row.payload) for row in rows]
+
+    async def prune(self, chat_id: str) -> None:
+        async with self.db.session() as session, session.begin():
+            last = (
+                await session.execute(select(Chat.last_seq).where(Chat.id == chat_id))
+            ).scalar_one()
+            await session.execute(
+                delete(Event).where(Event.chat_id == chat_id, Event.seq <= last - RETAINED_FRAMES)
+            )

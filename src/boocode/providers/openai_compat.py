@@ -1,0 +1,263 @@
+"""A chat model behind any OpenAI-compatible endpoint: DeepSeek, OpenAI, vLLM, Ollama, ..."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+import openai
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+from boocode.providers.errors import ProviderError
+from boocode.providers.types import DeltaKind, DeltaSink, ModelResponse, ToolCall
+from boocode.providers.usage import Usage
+
+_DETAIL_LIMIT = 200
+
+
+class OpenAICompatModel:
+    """Streams chat completions through the `openai` SDK, which also does the retrying.
+
+    The SDK retries 408/409/429/5xx and connection errors `max_retries` times with exponential
+    backoff (honouring `Retry-After`); whatever still fails becomes a `ProviderError`.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        model: str,
+        *,
+        max_retries: int = 3,
+        timeout_s: float = 120,
+        stream: bool = True,
+    ) -> None:
+        self.name = model
+        self.is_demo = False
+        self.base_url = base_url.rstrip("/")
+        self.label = f"{model} via {urlsplit(self.base_url).netloc or self.base_url}"
+        self._stream = stream
+        self._client = openai.AsyncOpenAI(
+            base_url=self.base_url, api_key=api_key, max_retries=max_retries, timeout=timeout_s
+        )
+
+    async def complete(
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]],
+        on_delta: DeltaSink | None = None,
+    ) -> ModelResponse:
+        try:
+            if self._stream:
+                return await self._complete_streamed(messages, tools, on_delta)
+            return await self._complete_whole(messages, tools, on_delta)
+        except openai.APIError as err:
+            raise _provider_error(err, self.base_url, self.name) from err
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    async def _complete_streamed(
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]],
+        on_delta: DeltaSink | None,
+    ) -> ModelResponse:
+        stream = await self._client.chat.completions.create(
+            model=self.name,
+            # Passed through untouched so the prompt prefix stays byte-stable for caching.
+            messages=cast(Any, messages),
+            tools=cast(Any, tools) if tools else openai.omit,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        accumulator = _StreamAccumulator()
+        async with stream:
+            async for chunk in stream:
+                for kind, piece in accumulator.add(chunk):
+                    if on_delta is not None:
+                        await on_delta(kind, piece)
+        return accumulator.response(default_model=self.name)
+
+    async def _complete_whole(
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]],
+        on_delta: DeltaSink | None,
+    ) -> ModelResponse:
+        completion = await self._client.chat.completions.create(
+            model=self.name,
+            messages=cast(Any, messages),
+            tools=cast(Any, tools) if tools else openai.omit,
+            stream=False,
+        )
+        response = _response_from_completion(completion, default_model=self.name)
+        if on_delta is not None:
+            if response.reasoning:
+                await on_delta("reasoning", response.reasoning)
+            if response.content:
+                await on_delta("text", response.content)
+        return response
+
+
+@dataclass
+class _PartialToolCall:
+    id: str = ""
+    name: str = ""
+    argument_pieces: list[str] = field(default_factory=list)
+
+
+class _StreamAccumulator:
+    """Assembles streamed chunks: text, reasoning, tool calls by index, usage from the last."""
+
+    def __init__(self) -> None:
+        self._content: list[str] = []
+        self._reasoning: list[str] = []
+        self._tool_calls: dict[int, _PartialToolCall] = {}
+        self._usage = Usage()
+        self._finish_reason: str | None = None
+        self._model = ""
+
+    def add(self, chunk: ChatCompletionChunk) -> list[tuple[DeltaKind, str]]:
+        """Take one chunk in; return the text and reasoning pieces it carried, in order."""
+        if chunk.model:
+            self._model = chunk.model
+        if chunk.usage is not None:
+            self._usage = Usage.from_openai(chunk.usage)
+        deltas: list[tuple[DeltaKind, str]] = []
+        for choice in chunk.choices:
+            if choice.index != 0:
+                continue
+            if choice.finish_reason:
+                self._finish_reason = choice.finish_reason
+            reasoning = _reasoning_text(choice.delta)
+            if reasoning:
+                self._reasoning.append(reasoning)
+                deltas.append(("reasoning", reasoning))
+            if choice.delta.content:
+                self._content.append(choice.delta.content)
+                deltas.append(("text", choice.delta.content))
+            for call_delta in choice.delta.tool_calls or []:
+                partial = self._tool_calls.setdefault(call_delta.index, _PartialToolCall())
+                if call_delta.id:
+                    partial.id = call_delta.id
+                if call_delta.function is not None:
+                    if call_delta.function.name:
+                        partial.name = call_delta.function.name
+                    if call_delta.function.arguments:
+                        partial.argument_pieces.append(call_delta.function.arguments)
+        return deltas
+
+    def response(self, *, default_model: str) -> ModelResponse:
+        tool_calls = [
+            ToolCall(
+                id=partial.id or f"call_{index}",
+                name=partial.name,
+                arguments="".join(partial.argument_pieces),
+            )
+            for index, partial in sorted(self._tool_calls.items())
+        ]
+        return ModelResponse(
+            content="".join(self._content),
+            reasoning="".join(self._reasoning),
+            tool_calls=tool_calls,
+            usage=self._usage,
+            finish_reason=self._finish_reason,
+            model=self._model or default_model,
+        )
+
+
+def _response_from_completion(completion: ChatCompletion, *, default_model: str) -> ModelResponse:
+    usage = Usage.from_openai(completion.usage)
+    model = completion.model or default_model
+    if not completion.choices:
+        return ModelResponse(usage=usage, model=model)
+    choice = completion.choices[0]
+    message = choice.message
+    tool_calls = []
+    for call in message.tool_calls or []:
+        function = getattr(call, "function", None)
+        if function is not None:
+            tool_calls.append(
+                ToolCall(id=call.id, name=function.name, arguments=function.arguments)
+            )
+    return ModelResponse(
+        content=message.content or "",
+        reasoning=_reasoning_text(message),
+        tool_calls=tool_calls,
+        usage=usage,
+        finish_reason=choice.finish_reason,
+        model=model,
+    )
+
+
+def _reasoning_text(delta_or_message: object) -> str:
+    # DeepSeek and vLLM send `reasoning_content`, OpenRouter `reasoning`; the SDK keeps both as
+    # undeclared extra fields.
+    for attribute in ("reasoning_content", "reasoning"):
+        value = getattr(delta_or_message, attribute, None)
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def _provider_error(err: openai.APIError, endpoint: str, model: str) -> ProviderError:
+    where = f"The model endpoint {endpoint}"
+    if isinstance(err, openai.APITimeoutError):
+        return ProviderError("timeout", f"{where} did not answer in time.")
+    if isinstance(err, openai.APIConnectionError):
+        return ProviderError(
+            "unreachable", f"Cannot reach the model endpoint {endpoint}: {_connection_reason(err)}."
+        )
+    if not isinstance(err, openai.APIStatusError):
+        return ProviderError("server", f"{where} reported an error: {_detail(err)}")
+    status = err.status_code
+    detail = _detail(err)
+    if status == 401:
+        message = (
+            f"{where} rejected the API key (401). Check BOOCODE_API_KEY (or DEEPSEEK_API_KEY)."
+        )
+        return ProviderError("auth", message, status)
+    if status == 403:
+        return ProviderError("auth", f"{where} refused access (403): {detail}", status)
+    if status == 429:
+        message = f"{where} is rate-limiting requests (429) and retries did not help: {detail}"
+        return ProviderError("rate_limit", message, status)
+    if status == 408:
+        return ProviderError("timeout", f"{where} timed out the request (408).", status)
+    if status >= 500:
+        return ProviderError("server", f"{where} failed ({status}): {detail}", status)
+    message = f"{where} rejected the request for model {model!r} ({status}): {detail}"
+    return ProviderError("bad_request", message, status)
+
+
+def _detail(err: openai.APIError) -> str:
+    body = err.body
+    text = err.message
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        text = body["message"]
+    elif isinstance(body, str) and body:
+        text = body
+    return _one_line(text)
+
+
+def _connection_reason(err: openai.APIConnectionError) -> str:
+    chain: list[BaseException] = []
+    current: BaseException | None = err
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    if any(isinstance(exc, ConnectionRefusedError) for exc in chain):
+        return "connection refused"
+    if any(isinstance(exc, socket.gaierror) for exc in chain):
+        return "host name not found"
+    return _one_line(str(chain[-1])) or "connection failed"
+
+
+def _one_line(text: str) -> str:
+    collapsed = " ".join(text.split())
+    if len(collapsed) > _DETAIL_LIMIT:
+        return collapsed[: _DETAIL_LIMIT - 1] + "…"
+    return collapsed

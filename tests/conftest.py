@@ -1,0 +1,62 @@
+"""Shared fixtures: the scripted fake model, databases on both engines, process helpers."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support.fake_model import FakeModelServer
+
+PG_ADMIN_URL = os.environ.get("BOOCODE_TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def fake_model_server() -> Iterator[FakeModelServer]:
+    with FakeModelServer() as server:
+        yield server
+
+
+@pytest.fixture
+def fake_model(fake_model_server: FakeModelServer) -> Iterator[FakeModelServer]:
+    fake_model_server.reset()
+    yield fake_model_server
+    fake_model_server.reset()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    if not PG_ADMIN_URL:
+        if os.environ.get("BOOCODE_REQUIRE_POSTGRES"):
+            pytest.fail("BOOCODE_REQUIRE_POSTGRES is set but BOOCODE_TEST_DATABASE_URL is not")
+        pytest.skip("set BOOCODE_TEST_DATABASE_URL to run the PostgreSQL tests")
+    import psycopg
+
+    name = f"boocode_test_{uuid.uuid4().hex[:10]}"
+    admin = PG_ADMIN_URL.replace("postgresql+asyncpg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = admin.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each storage test runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'boocode.sqlite'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "README.md").write_text("# Sample project\nA tiny project for tests.\n")
+    (root / "app.py").write_text("print('hello')\n")
+    return root

@@ -1,0 +1,113 @@
+"""Storage on both engines: migrations, the event log's ordering and replay."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import inspect, select, text
+
+from boocode.config import Settings
+from boocode.contracts.frames import MessageDeltaFrame
+from boocode.db.engine import Database
+from boocode.db.tables import Chat, Message
+from boocode.events.bus import LocalBus
+from boocode.events.log import EventLog
+
+TABLES = {"chats", "messages", "tasks", "events", "tool_traces", "agent_snapshots", "file_writes"}
+
+
+async def _database(url: str) -> Database:
+    db = Database(Settings(database_url=url).resolved_database_url)
+    await db.upgrade()
+    return db
+
+
+async def _new_chat(db: Database) -> str:
+    now = datetime.now(UTC)
+    chat_id = uuid.uuid4().hex
+    async with db.session() as session, session.begin():
+        session.add(
+            Chat(
+                id=chat_id,
+                title="t",
+                created_at=now,
+                updated_at=now,
+                workspace="/tmp",
+                model="demo",
+                branch_id=0,
+                last_seq=0,
+            )
+        )
+    return chat_id
+
+
+async def test_migrations_create_every_table_and_are_idempotent(database_url: str) -> None:
+    db = await _database(database_url)
+    await db.upgrade()
+    async with db.engine.connect() as conn:
+        names = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+        version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+    await db.dispose()
+    assert TABLES <= names
+    assert version == "0001"
+
+
+async def test_sqlite_runs_in_wal_mode(tmp_path) -> None:
+    db = await _database(f"sqlite:///{tmp_path / 'wal.sqlite'}")
+    async with db.engine.connect() as conn:
+        mode = (await conn.execute(text("PRAGMA journal_mode"))).scalar()
+    await db.dispose()
+    assert mode == "wal"
+
+
+async def test_messages_keep_structured_content(database_url: str) -> None:
+    db = await _database(database_url)
+    chat_id = await _new_chat(db)
+    parts = [{"type": "text", "text": "look"}, {"type": "image_url", "image_url": {"url": "x"}}]
+    async with db.session() as session, session.begin():
+        session.add(
+            Message(
+                chat_id=chat_id,
+                turn_number=1,
+                role="user",
+                content=parts,
+                created_at=datetime.now(UTC),
+            )
+        )
+    async with db.session() as session:
+        stored = (await session.execute(select(Message).where(Message.chat_id == chat_id))).scalar_one()
+    await db.dispose()
+    assert stored.content == parts
+    assert stored.branch_id == 0
+
+
+async def test_event_log_numbers_frames_without_gaps_and_replays_them(database_url: str) -> None:
+    db = await _database(database_url)
+    bus = LocalBus()
+    log = EventLog(db, bus)
+    chat_id = await _new_chat(db)
+    subscription = bus.subscribe(chat_id)
+    for word in ["a", "b", "c", "d"]:
+        await log.publish(MessageDeltaFrame(chat_id=chat_id, turn=1, text=word))
+    live = [subscription.queue.get_nowait() for _ in range(4)]
+    replay = await log.frames_after(chat_id, 2)
+    await db.dispose()
+    assert [frame.seq for frame in live] == [1, 2, 3, 4]
+    assert replay is not None
+    assert [(frame.seq, frame.text) for frame in replay] == [(3, "c"), (4, "d")]
+
+
+async def test_event_log_says_when_frames_are_gone(database_url: str, monkeypatch) -> None:
+    monkeypatch.setattr("boocode.events.log.RETAINED_FRAMES", 2)
+    db = await _database(database_url)
+    log = EventLog(db, LocalBus())
+    chat_id = await _new_chat(db)
+    for word in ["a", "b", "c", "d", "e"]:
+        await log.publish(MessageDeltaFrame(chat_id=chat_id, turn=1, text=word))
+    await log.prune(chat_id)
+    gone = await log.frames_after(chat_id, 1)
+    kept = await log.frames_after(chat_id, 3)
+    await db.dispose()
+    assert gone is None
+    assert kept is not None and [frame.seq for frame in kept] == [4, 5]
