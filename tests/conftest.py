@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from support.fake_model import FakeModelServer
 
 PG_ADMIN_URL = os.environ.get("BOOCODE_TEST_DATABASE_URL")

@@ -33,6 +33,7 @@ async def start(settings: Settings, *, process_turns: bool = True) -> Runtime:
 
 async def stop(rt: Runtime) -> None:
     DBOS.destroy(destroy_registry=False)
+    await rt.close()
     await rt.bus.stop()
     await rt.db.dispose()
     runtime.install(None)

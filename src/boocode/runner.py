@@ -6,9 +6,12 @@ import asyncio
 import signal
 import sys
 
+from dbos import DBOS
+
 from boocode import engine
 from boocode.agent import service
 from boocode.config import Settings
+from boocode.contracts.base import FrameBase
 from boocode.contracts.chats import MessageCreate, TurnStatus
 from boocode.contracts.frames import (
     ErrorFrame,
@@ -17,7 +20,6 @@ from boocode.contracts.frames import (
     ReasoningDeltaFrame,
     TurnEndFrame,
 )
-from boocode.contracts.base import FrameBase
 
 EXIT_FAILED = 1
 EXIT_CANCELLED = 130
@@ -40,6 +42,9 @@ async def run_once(settings: Settings, prompt: str, *, chat_id: str | None, as_j
             async for frame in subscription:
                 printer.show(frame)
                 if isinstance(frame, TurnEndFrame) and frame.turn == accepted.turn:
+                    # The turn's last step is durable only once its workflow has finished.
+                    handle = await DBOS.retrieve_workflow_async(accepted.task_id)
+                    await handle.get_result()
                     return _exit_code(frame.status)
         finally:
             subscription.close()
@@ -59,9 +64,7 @@ def _exit_code(status: TurnStatus) -> int:
 
 def _interrupt_cancels(chat_id: str) -> None:
     loop = asyncio.get_running_loop()
-    loop.add_signal_handler(
-        signal.SIGINT, lambda: asyncio.ensure_future(service.cancel(chat_id))
-    )
+    loop.add_signal_handler(signal.SIGINT, lambda: asyncio.ensure_future(service.cancel(chat_id)))
 
 
 class _JsonPrinter:

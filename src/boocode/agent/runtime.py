@@ -35,8 +35,15 @@ class Runtime:
     # Extra services keyed by name (auto-fix, snapshots...).
     services: dict[str, Any] = field(default_factory=dict)
     _cancels: dict[str, asyncio.Event] = field(default_factory=dict)
+    _models: dict[Path, ChatModel] = field(default_factory=dict)
 
     def model(self, workspace: Path) -> ChatModel:
+        """One model client per workspace for the life of the process (it pools connections)."""
+        if workspace not in self._models:
+            self._models[workspace] = self._create_model(workspace)
+        return self._models[workspace]
+
+    def _create_model(self, workspace: Path) -> ChatModel:
         s = self.settings
         return create_model(
             base_url=s.base_url,
@@ -49,6 +56,12 @@ class Runtime:
 
     def tools(self, workspace: Path) -> ToolRegistry:
         return ToolRegistry(workspace, command_timeout_s=self.settings.command_timeout_s)
+
+    async def close(self) -> None:
+        for model in self._models.values():
+            if (aclose := getattr(model, "aclose", None)) is not None:
+                await aclose()
+        self._models.clear()
 
     def cancel_event(self, task_id: str) -> asyncio.Event:
         return self._cancels.setdefault(task_id, asyncio.Event())

@@ -11,6 +11,8 @@ from pydantic import BaseModel, Field, TypeAdapter
 
 from boocode.contracts.base import FrameBase
 from boocode.contracts.chats import ChatOut, MessageOut, TurnStatus
+from boocode.contracts.sessions import SessionSnapshot
+from boocode.contracts.traces import ToolTraceFinishFrame, ToolTraceStartFrame
 from boocode.contracts.usage import TokenUsage
 
 
@@ -30,6 +32,7 @@ class SnapshotFrame(FrameBase):
     messages: list[MessageOut]
     turn: TurnState | None = None
     usage: TokenUsage = Field(default_factory=TokenUsage)
+    session: SessionSnapshot | None = None
     extra: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -77,7 +80,9 @@ Frame = Annotated[
     | ReasoningDeltaFrame
     | MessageFrame
     | TurnEndFrame
-    | ErrorFrame,
+    | ErrorFrame
+    | ToolTraceStartFrame
+    | ToolTraceFinishFrame,
     Field(discriminator="type"),
 ]
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -111,6 +112,13 @@ class ToolTrace(Base):
         Index("ix_traces_chat_tool", "chat_id", "tool_name", "id"),
         Index("ix_traces_chat_outcome", "chat_id", "outcome", "id"),
         Index("ix_traces_session", "session_id", "id"),
+        # Partial: only the calls still running, which start-up recovery looks for.
+        Index(
+            "ix_traces_unfinished",
+            "session_id",
+            sqlite_where=text("finished_at IS NULL"),
+            postgresql_where=text("finished_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -217,31 +217,31 @@ def _tool_results(turn: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _entry_count(listing: str) -> int:
-    parsed = _json_value(listing)
-    if isinstance(parsed, dict):
-        parsed = next((v for v in parsed.values() if isinstance(v, list)), None)
-    if isinstance(parsed, list):
-        return len(parsed)
-    return sum(1 for line in listing.splitlines() if line.strip())
+    """Entries in a list_files result: one per line, plus those its "… N more" note omits."""
+    count = 0
+    for line in listing.splitlines():
+        omitted = re.match(r"…\s*(\d+) more", line.strip())
+        if omitted:
+            count += int(omitted.group(1))
+        elif line.strip() and "empty directory" not in line:
+            count += 1
+    return count
 
 
-def _first_line(content: str) -> str:
-    parsed = _json_value(content)
-    if isinstance(parsed, dict) and isinstance(parsed.get("content"), str):
-        content = parsed["content"]
-    for line in content.splitlines():
-        # Drop a "   1\t" or "1: " line-number prefix some read_file formats add.
-        stripped = re.sub(r"^\s*\d+(\t|: |\s*\|\s?)", "", line).strip()
-        if stripped:
-            return stripped
+def _first_line(numbered_text: str) -> str:
+    """The first non-blank line of a read_file result, without its line-number prefix."""
+    for line in numbered_text.splitlines():
+        text = re.sub(r"^\s*\d+\t", "", line).strip()
+        if text:
+            return text
     return "(empty)"
 
 
 def _command_output(result: str) -> str:
-    parsed = _json_value(result)
-    if isinstance(parsed, dict):
-        result = "".join(str(parsed.get(key) or "") for key in ("stdout", "stderr", "output"))
+    """The first output line of a run_command result, after its "exit code: …" header."""
     lines = [line.strip() for line in result.splitlines() if line.strip()]
+    if lines and lines[0].startswith("exit code:"):
+        lines = lines[1:]
     return lines[0] if lines else "(nothing)"
 
 
@@ -263,15 +263,11 @@ def _has_image(content: object) -> bool:
     )
 
 
-def _json_value(text: str | None) -> Any:
-    try:
-        return json.loads(text or "")
-    except ValueError:
-        return None
-
-
 def _json_object(text: str | None) -> dict[str, Any]:
-    parsed = _json_value(text)
+    try:
+        parsed = json.loads(text or "")
+    except ValueError:
+        return {}
     return parsed if isinstance(parsed, dict) else {}
 
 

@@ -1,41 +1,18 @@
-"""Token usage of one model call, normalised across OpenAI-compatible endpoints."""
+"""Reading token usage as OpenAI-compatible endpoints report it."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from boocode.contracts.usage import TokenUsage
 
 
-class Usage(BaseModel):
-    """Token counts of one or more model calls.
+class Usage(TokenUsage):
+    """`TokenUsage` (the contract type) built from an endpoint's `usage` object.
 
     `cache_hit_tokens + cache_miss_tokens == prompt_tokens` whenever the endpoint reports them.
     """
-
-    model_config = ConfigDict(frozen=True)
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cache_hit_tokens: int = 0
-    cache_miss_tokens: int = 0
-    reasoning_tokens: int = 0
-
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
-
-    def __add__(self, other: Usage) -> Usage:
-        if not isinstance(other, Usage):
-            return NotImplemented
-        return Usage(
-            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
-            completion_tokens=self.completion_tokens + other.completion_tokens,
-            cache_hit_tokens=self.cache_hit_tokens + other.cache_hit_tokens,
-            cache_miss_tokens=self.cache_miss_tokens + other.cache_miss_tokens,
-            reasoning_tokens=self.reasoning_tokens + other.reasoning_tokens,
-        )
 
     @classmethod
     def from_openai(cls, raw: object) -> Usage:

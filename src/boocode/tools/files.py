@@ -63,9 +63,7 @@ def _list_files(guard: PathGuard, path: str, recursive: bool) -> ToolResult:
     if total == 0:
         return ToolResult(content=f"{rel}: empty directory (after .gitignore)")
     if total > LIST_CAP:
-        lines.append(
-            f"… {total - LIST_CAP} more entries omitted; list a subdirectory to see them"
-        )
+        lines.append(f"… {total - LIST_CAP} more entries omitted; list a subdirectory to see them")
     return ToolResult(content="\n".join(lines), metadata={"entries": total})
 
 

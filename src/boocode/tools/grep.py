@@ -53,9 +53,8 @@ def _grep(guard: PathGuard, regex: re.Pattern[str], path: str, glob: str | None)
     return ToolResult(content="\n".join(lines), metadata={"matches": len(lines)})
 
 
-def _candidate_files(
-    guard: PathGuard, start: Path, glob: str | None
-) -> Iterator[tuple[str, Path]]:
+def _candidate_files(guard: PathGuard, start: Path, glob: str | None) -> Iterator[tuple[str, Path]]:
+    paths: Iterator[tuple[str, Path]]
     if start.is_dir():
         paths = (
             (entry.rel, entry.path)

@@ -50,7 +50,9 @@ class GitIgnore:
         if path.is_symlink() or not path.is_file():
             return None
         try:
-            return pathspec.GitIgnoreSpec.from_lines(path.read_text("utf-8", "replace").splitlines())
+            return pathspec.GitIgnoreSpec.from_lines(
+                path.read_text("utf-8", "replace").splitlines()
+            )
         except OSError:
             return None
 

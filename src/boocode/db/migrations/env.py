@@ -1,6 +1,7 @@
 """Alembic environment: runs on the connection BooCode hands it."""
 
 from alembic import context
+
 from boocode.db.tables import Base
 
 connection = context.config.attributes.get("connection")

@@ -1,0 +1,96 @@
+"""Traces as they cross a boundary: the REST bodies and the two live frames.
+
+A trace is one timed call: a model call (`kind` llm) or a tool call (`kind` tool / autofix).
+Frames and listings cap `input`, `output` and `error` (see `PREVIEW_CHARS`) and say so with
+`truncated`; `GET /api/chats/{id}/traces/{trace_id}` returns them in full.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from boocode.contracts.base import FrameBase
+
+# Frames and listings carry at most this many characters of a call's input, output and error.
+PREVIEW_CHARS = 2048
+MAX_PAGE_SIZE = 500
+DEFAULT_PAGE_SIZE = 50
+
+
+class TraceKind(StrEnum):
+    LLM = "llm"
+    TOOL = "tool"
+    AUTOFIX = "autofix"
+
+
+class TraceOutcome(StrEnum):
+    RUNNING = "running"
+    OK = "ok"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+
+
+class TraceOut(BaseModel):
+    """One call; `tool_name` is the tool, or the model's name for a model call."""
+
+    id: int
+    chat_id: str
+    session_id: str
+    turn: int
+    kind: TraceKind
+    parent_id: int | None = None
+    tool_name: str
+    input: Any = None
+    output: str | None = None
+    error: str | None = None
+    outcome: TraceOutcome
+    started_at: datetime
+    finished_at: datetime | None = None
+    latency_ms: float | None = None
+    tokens_used: int | None = Field(default=None, description="prompt + completion tokens")
+    cache_tokens: int | None = Field(default=None, description="prompt tokens read from cache")
+    cache_miss_tokens: int | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    truncated: bool = Field(
+        default=False, description="input, output or error was capped; fetch the trace for all"
+    )
+
+
+class TracePage(BaseModel):
+    """Newest first; pass `next_cursor` back as `?cursor=` for the next (older) page."""
+
+    items: list[TraceOut]
+    next_cursor: str | None = None
+
+
+class TraceQuery(BaseModel):
+    """The query string of `GET /api/chats/{id}/traces`."""
+
+    limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+    cursor: str | None = Field(default=None, pattern=r"^[1-9][0-9]{0,18}$")
+    turn: int | None = Field(default=None, ge=0)
+    kind: TraceKind | None = None
+    tool_name: str | None = Field(default=None, min_length=1, max_length=100)
+    outcome: TraceOutcome | None = None
+
+
+class ToolTraceStartFrame(FrameBase):
+    """A call began (its `outcome` is `running`); sent for model calls and tool calls alike."""
+
+    type: Literal["tool_trace_start"] = "tool_trace_start"
+    trace: TraceOut
+
+
+class ToolTraceFinishFrame(FrameBase):
+    """A call ended, with its latency, tokens and outcome."""
+
+    type: Literal["tool_trace_finish"] = "tool_trace_finish"
+    trace: TraceOut

@@ -1,0 +1,1 @@
+"""The HTTP and WebSocket server: FastAPI app, routes, WebSocket hub, access control."""

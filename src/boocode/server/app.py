@@ -1,0 +1,48 @@
+"""The FastAPI app: the engine's lifespan, access control, the API routers, the web client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from boocode import __version__, engine
+from boocode.config import Settings
+from boocode.server.auth import AccessControl, load_token
+from boocode.server.errors import install_error_handlers
+from boocode.server.routes import ROUTERS
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+
+
+def create_app(settings: Settings, *, process_turns: bool = True) -> FastAPI:
+    """The whole server; the engine starts with the app and stops with it."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt = await engine.start(settings, process_turns=process_turns)
+        app.state.runtime = rt
+        try:
+            yield
+        finally:
+            await engine.stop(rt)
+
+    app = FastAPI(
+        title="BooCode",
+        version=__version__,
+        description=(
+            "A self-hosted AI coding-agent server. Every `/api` and `/ws` call needs the access "
+            "token as `Authorization: Bearer <token>` (or the cookie the web page gets)."
+        ),
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
+    app.add_middleware(AccessControl, token=load_token(settings))
+    app.state.settings = settings
+    return app

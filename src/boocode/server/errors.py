@@ -1,0 +1,36 @@
+"""Errors a user can cause, mapped to a 4xx with a clear `{"detail": …}` body."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from boocode.agent import service
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(service.ChatNotFound, _not_found)
+    app.add_exception_handler(service.TurnInProgress, _conflict)
+    app.add_exception_handler(RequestValidationError, _invalid)
+
+
+async def _not_found(_request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=404)
+
+
+async def _conflict(_request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=409)
+
+
+async def _invalid(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [_describe(error) for error in exc.errors()]
+    return JSONResponse({"detail": "; ".join(problems), "errors": problems}, status_code=422)
+
+
+def _describe(error: dict[str, object]) -> str:
+    """`body.content: String should have at least 1 character` — where, then what."""
+    location = [str(part) for part in error.get("loc", ()) if part != "body"]  # type: ignore[attr-defined]
+    where = ".".join(location) or "body"
+    return f"{where}: {error.get('msg', 'invalid value')}"

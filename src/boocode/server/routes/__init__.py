@@ -1,0 +1,13 @@
+"""Every APIRouter the app serves; a feature adds its router to `ROUTERS`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from boocode.server.routes.chats import router as chats_router
+from boocode.server.ws import router as ws_router
+
+ROUTERS: list[APIRouter] = [
+    chats_router,
+    ws_router,
+]

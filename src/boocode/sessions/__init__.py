@@ -1,0 +1,1 @@
+"""Chat sessions: snapshots for rehydrating clients, the timeline, restore."""

@@ -1,0 +1,220 @@
+"""The stored snapshot of each chat: `save`, `load`, `delete`, one row per chat.
+
+`save` folds only what happened since the stored snapshot (messages and file writes with a
+higher id) into it, so its cost does not grow with the length of the chat. A snapshot of an
+older schema version still loads (upgraded on read); the next save rebuilds it in full once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from boocode.agent.status import ACTIVE
+from boocode.contracts.chats import ToolCallOut, TurnStatus
+from boocode.contracts.sessions import (
+    SNAPSHOT_VERSION,
+    AgentStatus,
+    SessionSnapshot,
+    TouchedFile,
+)
+from boocode.contracts.usage import TokenUsage
+from boocode.db.engine import Database
+from boocode.db.tables import AgentSnapshot, Chat, FileWrite, Message, Task
+
+_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+
+async def save(db: Database, chat_id: str) -> SessionSnapshot:
+    """Bring the chat's snapshot up to date and upsert it; returns what was stored."""
+    async with _locks[chat_id]:
+        stored = await load(db, chat_id)
+        if stored is not None and stored.version != SNAPSHOT_VERSION:
+            stored = None
+        snapshot = await current(db, chat_id, stored)
+        snapshot.saved_at = datetime.now(UTC)
+        await _upsert(db, snapshot)
+        return snapshot
+
+
+async def load(db: Database, chat_id: str) -> SessionSnapshot | None:
+    """The stored snapshot in the current schema, or None when there is none."""
+    async with db.session() as session:
+        row = await session.get(AgentSnapshot, chat_id)
+    if row is None:
+        return None
+    return upgrade(row.version, row.data)
+
+
+async def delete(db: Database, chat_id: str) -> bool:
+    """Forget the stored snapshot; True when there was one. The next save rebuilds it."""
+    async with db.session() as session, session.begin():
+        result = await session.execute(
+            sql_delete(AgentSnapshot).where(AgentSnapshot.chat_id == chat_id)
+        )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def current(db: Database, chat_id: str, base: SessionSnapshot | None) -> SessionSnapshot:
+    """`base` advanced to the chat as it is now, without storing it.
+
+    Only rows newer than `base` are read; a missing base, or one of another branch, starts
+    from empty.
+    """
+    async with db.session() as session:
+        chat = (
+            await session.execute(select(Chat.branch_id, Chat.model).where(Chat.id == chat_id))
+        ).one()
+        if base is None or base.branch_id != chat.branch_id:
+            base = SessionSnapshot(chat_id=chat_id, branch_id=chat.branch_id)
+        messages = (
+            await session.execute(
+                select(Message)
+                .where(
+                    Message.chat_id == chat_id,
+                    Message.branch_id == base.branch_id,
+                    Message.id > base.last_message_id,
+                )
+                .order_by(Message.id)
+            )
+        ).scalars()
+        snapshot = fold_messages(base, messages)
+        writes = (
+            await session.execute(
+                select(FileWrite)
+                .where(
+                    FileWrite.chat_id == chat_id,
+                    FileWrite.turn_number >= base.turn,
+                    FileWrite.id > base.last_file_write_id,
+                    FileWrite.branch_id == base.branch_id,
+                )
+                .order_by(FileWrite.id)
+            )
+        ).scalars()
+        snapshot = fold_file_writes(snapshot, writes)
+        # Newer turns only: a bounded range of the (chat_id, turn_number) index.
+        task = (
+            await session.execute(
+                select(Task.id, Task.status, Task.turn_number)
+                .where(
+                    Task.chat_id == chat_id,
+                    Task.turn_number >= base.turn,
+                    Task.status.in_([s.value for s in ACTIVE]),
+                )
+                .order_by(Task.created_at.desc())
+                .limit(1)
+            )
+        ).first()
+    snapshot.model = chat.model
+    snapshot.task_id = task.id if task else None
+    snapshot.turn = max(snapshot.turn, task.turn_number if task else 0)
+    snapshot.status = _agent_status(task.status if task else None)
+    return snapshot
+
+
+def fold_messages(base: SessionSnapshot, messages: Iterable[Message]) -> SessionSnapshot:
+    """The snapshot after `messages` (newer than it, oldest first) were appended."""
+    snapshot = base.model_copy(deep=True)
+    for row in messages:
+        snapshot.last_message_id = row.id
+        snapshot.message_count += 1
+        snapshot.turn = max(snapshot.turn, row.turn_number)
+        if row.role == "user":
+            snapshot.pending_tool_calls = []
+        elif row.role == "assistant":
+            if row.usage:
+                snapshot.usage = snapshot.usage + TokenUsage.model_validate(row.usage)
+            snapshot.pending_tool_calls = [ToolCallOut(**call) for call in row.tool_calls or []]
+        elif row.role == "tool":
+            snapshot.pending_tool_calls = [
+                call for call in snapshot.pending_tool_calls if call.id != row.tool_call_id
+            ]
+    return snapshot
+
+
+def fold_file_writes(base: SessionSnapshot, writes: Iterable[FileWrite]) -> SessionSnapshot:
+    """The snapshot after the agent's file `writes` (newer than it, oldest first)."""
+    files = {entry.path: entry for entry in base.files}
+    last_id = base.last_file_write_id
+    for write in writes:
+        last_id = write.id
+        known = files.get(write.path)
+        files[write.path] = TouchedFile(
+            path=write.path,
+            writes=(known.writes if known else 0) + 1,
+            last_turn=write.turn_number,
+            last_write_id=write.id,
+            created=known.created if known else write.before is None,
+            deleted=write.after is None,
+        )
+    ordered = sorted(files.values(), key=lambda entry: entry.path)
+    return base.model_copy(update={"files": ordered, "last_file_write_id": last_id})
+
+
+class _SnapshotV1(BaseModel):
+    """The first stored shape: the position in the conversation, the status and the tokens."""
+
+    chat_id: str
+    status: str = "idle"
+    turn: int = 0
+    last_message_id: int = 0
+    usage: TokenUsage = TokenUsage()
+
+
+def upgrade(version: int, data: dict[str, Any]) -> SessionSnapshot:
+    """Read a stored snapshot of any known version as the current schema."""
+    if version == 1:
+        old = _SnapshotV1.model_validate(data)
+        upgraded = SessionSnapshot(
+            chat_id=old.chat_id,
+            turn=old.turn,
+            last_message_id=old.last_message_id,
+            usage=old.usage,
+            status=_agent_status(old.status),
+        )
+        # Marked as v1 still, so the next save knows to rebuild what v1 never kept.
+        return upgraded.model_copy(update={"version": 1})
+    if version == SNAPSHOT_VERSION:
+        try:
+            return SessionSnapshot.model_validate(data)
+        except ValidationError as exc:
+            raise ValueError(f"stored snapshot of chat is unreadable: {exc}") from exc
+    raise ValueError(f"unknown snapshot version {version}")
+
+
+def _agent_status(task_status: str | None) -> AgentStatus:
+    if task_status == TurnStatus.RUNNING.value:
+        return AgentStatus.RUNNING
+    if task_status == TurnStatus.QUEUED.value:
+        return AgentStatus.QUEUED
+    return AgentStatus.IDLE
+
+
+async def _upsert(db: Database, snapshot: SessionSnapshot) -> None:
+    # The two dialects' `insert` differ only by import; the statement is built the same way.
+    insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+    values = {
+        "chat_id": snapshot.chat_id,
+        "version": SNAPSHOT_VERSION,
+        "data": snapshot.model_dump(mode="json"),
+        "updated_at": snapshot.saved_at,
+    }
+    statement = insert(AgentSnapshot).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=[AgentSnapshot.chat_id],
+        set_={
+            "version": statement.excluded.version,
+            "data": statement.excluded.data,
+            "updated_at": statement.excluded.updated_at,
+        },
+    )
+    async with db.session() as session, session.begin():
+        await session.execute(statement)

@@ -1,0 +1,119 @@
+"""Trace rows: a start row when a call begins, completed when it ends, each announced by a frame."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, update
+
+from boocode.contracts.traces import (
+    ToolTraceFinishFrame,
+    ToolTraceStartFrame,
+    TraceKind,
+    TraceOut,
+    TraceOutcome,
+)
+from boocode.contracts.usage import TokenUsage
+from boocode.db.engine import Database
+from boocode.db.tables import ToolTrace
+from boocode.events.log import EventLog
+from boocode.traces.outcome import check_finish
+from boocode.traces.view import trace_out
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NewCall:
+    """What is known of a call when it begins."""
+
+    chat_id: str
+    session_id: str
+    turn: int
+    kind: TraceKind
+    name: str
+    input: Any
+    parent_id: int | None = None
+    step_key: str | None = None
+
+
+@dataclass(frozen=True)
+class CallEnd:
+    """How a call ended; `latency_ms` comes from the monotonic clock."""
+
+    outcome: TraceOutcome
+    latency_ms: float
+    output: str | None = None
+    error: str | None = None
+    usage: TokenUsage | None = None
+
+
+class TraceStore:
+    def __init__(self, db: Database, events: EventLog) -> None:
+        self.db = db
+        self.events = events
+
+    async def start(self, call: NewCall) -> ToolTrace:
+        """Write the start row (outcome `running`) and publish `tool_trace_start`."""
+        values = {
+            "chat_id": call.chat_id,
+            "session_id": call.session_id,
+            "turn_number": call.turn,
+            "kind": call.kind.value,
+            "parent_id": call.parent_id,
+            "step_key": call.step_key,
+            "tool_name": call.name[:100],
+            "input": call.input,
+            "started_at": datetime.now(UTC),
+            "outcome": TraceOutcome.RUNNING.value,
+        }
+        async with self.db.session() as session, session.begin():
+            trace_id = (
+                await session.execute(insert(ToolTrace).values(**values).returning(ToolTrace.id))
+            ).scalar_one()
+        row = ToolTrace(id=trace_id, **values)
+        await self.events.publish(ToolTraceStartFrame(chat_id=call.chat_id, trace=trace_out(row)))
+        return row
+
+    async def finish(self, row: ToolTrace, end: CallEnd) -> TraceOut | None:
+        """Complete the row and publish `tool_trace_finish`; None if it had already ended."""
+        check_finish(TraceOutcome(row.outcome or TraceOutcome.RUNNING), end.outcome)
+        values: dict[str, Any] = {
+            "finished_at": datetime.now(UTC),
+            "latency_ms": end.latency_ms,
+            "output": end.output,
+            "error": end.error,
+            "outcome": end.outcome.value,
+            **_usage_columns(end.usage),
+        }
+        async with self.db.session() as session, session.begin():
+            result = await session.execute(
+                update(ToolTrace)
+                .where(ToolTrace.id == row.id, ToolTrace.outcome == TraceOutcome.RUNNING.value)
+                .values(**values)
+            )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            # Recovery in another process judged this run dead; its verdict stands.
+            log.warning("trace %s had already ended; %s not recorded", row.id, end.outcome)
+            return None
+        for name, value in values.items():
+            setattr(row, name, value)
+        trace = trace_out(row)
+        await self.events.publish(ToolTraceFinishFrame(chat_id=row.chat_id, trace=trace))
+        return trace
+
+
+def _usage_columns(usage: TokenUsage | None) -> dict[str, int | None]:
+    if usage is None:
+        return {}
+    return {
+        "tokens_used": usage.total_tokens,
+        "cache_tokens": usage.cache_hit_tokens,
+        "cache_miss_tokens": usage.cache_miss_tokens,
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "reasoning_tokens": usage.reasoning_tokens,
+    }

@@ -1,0 +1,252 @@
+// The chat pane: header (title, model, connection), the conversation, and the composer.
+import { cancelTurn, sendMessage } from "./api.js";
+import { html, useEffect, useReducer, useRef, useState } from "./html.js";
+import { Markdown } from "./markdown.js";
+import { applyFrame, EMPTY_CHAT, imagesOf, textOf, toolResults } from "./state.js";
+
+const STATUS_TEXT = {
+  connecting: "connecting…",
+  live: "live",
+  reconnecting: "reconnecting…",
+  unauthorized: "not authorised",
+  "not-found": "chat not found",
+};
+
+export function ChatPane({ chatId, connection, listed, onActivity }) {
+  const [state, dispatch] = useReducer(applyFrame, EMPTY_CHAT);
+  const [status, setStatus] = useState(connection.status);
+  const [problem, setProblem] = useState(null);
+
+  useEffect(() => connection.subscribe(dispatch, { replay: true }), [connection]);
+  useEffect(() => connection.onStatus(setStatus), [connection]);
+  useEffect(() => {
+    if (state.ended) onActivity();
+  }, [state.ended]);
+
+  const chat = { ...(state.chat || {}), ...(listed || {}) };
+  const busy = state.turn !== null;
+
+  async function send(content, images) {
+    setProblem(null);
+    try {
+      await sendMessage(chatId, content, images);
+      onActivity();
+      return true;
+    } catch (error) {
+      setProblem(error.message);
+      return false;
+    }
+  }
+
+  async function stop() {
+    try {
+      await cancelTurn(chatId);
+    } catch (error) {
+      setProblem(error.message);
+    }
+  }
+
+  return html`
+    <section class="chat" aria-label="chat">
+      <header class="chat-header">
+        <h1 class="chat-title" title=${chat.title}>${chat.title || "…"}</h1>
+        <div class="chat-meta">
+          ${chat.model_label && html`<span class="model" title="model">${chat.model_label}</span>`}
+          ${chat.is_demo && html`<span class="badge demo" title="no language model is called">demo model</span>`}
+          <span class=${`conn conn-${status}`} role="status" aria-live="polite">
+            <span class="dot"></span>${STATUS_TEXT[status] || status}
+          </span>
+        </div>
+      </header>
+      ${status === "reconnecting" && html`
+        <div class="banner warn" role="status">Connection lost; reconnecting… Nothing is lost: the turn keeps running on the server.</div>`}
+      <${Conversation} state=${state} />
+      ${problem && html`
+        <div class="banner error" role="alert">
+          <span>${problem}</span>
+          <button class="link" onClick=${() => setProblem(null)} aria-label="dismiss">✕</button>
+        </div>`}
+      <${Composer} busy=${busy} onSend=${send} onStop=${stop} />
+    </section>
+  `;
+}
+
+function Conversation({ state }) {
+  const scroller = useRef(null);
+  const pinned = useRef(true);
+  const results = toolResults(state.messages);
+  const live = state.turn !== null;
+
+  useEffect(() => {
+    const el = scroller.current;
+    if (el && pinned.current) el.scrollTop = el.scrollHeight;
+  });
+
+  function onScroll() {
+    const el = scroller.current;
+    pinned.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+  }
+
+  const empty = state.chat && state.messages.length === 0 && !live;
+  return html`
+    <div class="conversation" ref=${scroller} onScroll=${onScroll}>
+      <div class="conversation-inner">
+        ${empty && html`<p class="hint">Ask about the code in this workspace. The agent can list, read and edit files and run commands.</p>`}
+        ${state.messages.map((m) => html`<${MessageView} key=${m.id} message=${m} results=${results} live=${live} />`)}
+        ${live && html`<${StreamingTurn} turn=${state.turn} />`}
+        ${state.ended && state.ended.status === "cancelled" && html`<p class="note">Stopped.</p>`}
+        ${state.errors.map((e, i) => html`<div key=${i} class="banner error turn-error" role="alert">${e.message}</div>`)}
+      </div>
+    </div>
+  `;
+}
+
+function MessageView({ message, results, live }) {
+  if (message.role === "user") {
+    return html`
+      <div class="msg user">
+        <div class="bubble">
+          ${imagesOf(message.content).map((src) => html`<img class="attached" src=${src} alt="attached image" />`)}
+          <div class="plain">${textOf(message.content)}</div>
+        </div>
+      </div>`;
+  }
+  if (message.role !== "assistant") return null;
+  const text = textOf(message.content);
+  return html`
+    <div class="msg assistant">
+      ${message.reasoning && html`<${Reasoning} text=${message.reasoning} />`}
+      ${text && html`<${Markdown} text=${text} />`}
+      ${message.tool_calls.map((call) => html`
+        <${ToolCall} key=${call.id} call=${call} result=${results.get(call.id)} live=${live} />`)}
+    </div>`;
+}
+
+function StreamingTurn({ turn }) {
+  const waiting = !turn.text && !turn.reasoning;
+  return html`
+    <div class="msg assistant streaming" aria-busy="true">
+      ${turn.reasoning && html`<${Reasoning} text=${turn.reasoning} open=${!turn.text} />`}
+      ${turn.text && html`<${Markdown} text=${turn.text} />`}
+      ${waiting ? html`<p class="thinking"><span class="spinner"></span>Working…</p>` : html`<span class="caret"></span>`}
+    </div>`;
+}
+
+function Reasoning({ text, open = false }) {
+  return html`
+    <details class="reasoning" open=${open}>
+      <summary>Reasoning</summary>
+      <div class="plain">${text}</div>
+    </details>`;
+}
+
+function ToolCall({ call, result, live }) {
+  const state = result ? (result.is_error ? "failed" : "done") : live ? "running" : "not run";
+  const mark = { done: "✓", failed: "✗", running: "", "not run": "–" }[state];
+  return html`
+    <details class=${`tool tool-${state.replace(" ", "-")}`}>
+      <summary>
+        ${state === "running" ? html`<span class="spinner"></span>` : html`<span class="mark">${mark}</span>`}
+        <span class="tool-name">${call.name}</span>
+        <code class="tool-args">${shortArguments(call.arguments)}</code>
+        <span class="tool-state">${state}</span>
+      </summary>
+      <div class="tool-body">
+        <div class="label">arguments</div>
+        <pre class="code">${prettyJson(call.arguments)}</pre>
+        ${result && html`<div class="label">result</div><pre class="code">${textOf(result.content)}</pre>`}
+      </div>
+    </details>`;
+}
+
+function Composer({ busy, onSend, onStop }) {
+  const [text, setText] = useState("");
+  const [images, setImages] = useState([]);
+  const [sending, setSending] = useState(false);
+  const fileInput = useRef(null);
+
+  async function submit(event) {
+    event.preventDefault();
+    if (busy || sending || !text.trim()) return;
+    setSending(true);
+    const sent = await onSend(text, images.map((data_url) => ({ data_url })));
+    setSending(false);
+    if (sent) {
+      setText("");
+      setImages([]);
+    }
+  }
+
+  function onKeyDown(event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) submit(event);
+  }
+
+  async function addFiles(files) {
+    const read = [...files].filter((f) => f.type.startsWith("image/")).map(readAsDataUrl);
+    const urls = await Promise.all(read);
+    setImages((current) => [...current, ...urls].slice(0, 8));
+  }
+
+  function onPaste(event) {
+    const files = [...(event.clipboardData?.files || [])];
+    if (files.length) addFiles(files);
+  }
+
+  return html`
+    <form class="composer" onSubmit=${submit}>
+      ${images.length > 0 && html`
+        <div class="thumbs">
+          ${images.map((src, i) => html`
+            <span class="thumb" key=${i}>
+              <img src=${src} alt="image to send" />
+              <button type="button" class="remove" aria-label="remove image"
+                onClick=${() => setImages(images.filter((_, j) => j !== i))}>✕</button>
+            </span>`)}
+        </div>`}
+      <div class="composer-row">
+        <button type="button" class="icon" title="Attach an image" aria-label="attach image"
+          onClick=${() => fileInput.current.click()}>📎</button>
+        <input ref=${fileInput} type="file" accept="image/png,image/jpeg,image/gif,image/webp"
+          multiple hidden onChange=${(e) => { addFiles(e.target.files); e.target.value = ""; }} />
+        <textarea
+          rows="1"
+          placeholder=${busy ? "The agent is working…" : "Message BooCode (Enter to send, Shift+Enter for a new line)"}
+          value=${text}
+          onInput=${(e) => setText(e.target.value)}
+          onKeyDown=${onKeyDown}
+          onPaste=${onPaste}
+          aria-label="message"
+        ></textarea>
+        ${busy
+          ? html`<button type="button" class="stop" onClick=${onStop}>Stop</button>`
+          : html`<button type="submit" class="send" disabled=${sending || !text.trim()}>Send</button>`}
+      </div>
+    </form>`;
+}
+
+function readAsDataUrl(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+}
+
+function shortArguments(raw) {
+  try {
+    const args = JSON.parse(raw);
+    const text = Object.values(args).map((v) => (typeof v === "string" ? v : JSON.stringify(v))).join(" ");
+    return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+  } catch {
+    return raw.slice(0, 80);
+  }
+}
+
+function prettyJson(raw) {
+  try {
+    return JSON.stringify(JSON.parse(raw), null, 2);
+  } catch {
+    return raw;
+  }
+}

@@ -1,0 +1,3 @@
+// Side-panel modules: each one calls registerPanel() from ../panels.js when it is imported.
+// Add a line `import "./<your-panel>.js";` here for a new panel.
+export {};

@@ -1,0 +1,80 @@
+"""Run `boocode` as a real process, with its own data dir, workspace and model."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from support.fake_model import FakeModelServer
+
+BOOCODE = [sys.executable, "-m", "boocode.cli"]
+_SECRET_VARS = ("BOOCODE_API_KEY", "BOOCODE_BASE_URL", "DEEPSEEK_API_KEY", "BOOCODE_MODEL")
+
+
+def boocode_env(
+    data_dir: Path,
+    workspace: Path,
+    fake_model: FakeModelServer | None = None,
+    **extra: str,
+) -> dict[str, str]:
+    """An environment for a child `boocode`: the fake model if given, else the demo model."""
+    env = {key: value for key, value in os.environ.items() if key not in _SECRET_VARS}
+    env.update(
+        BOOCODE_DATA_DIR=str(data_dir),
+        BOOCODE_WORKSPACE=str(workspace),
+        BOOCODE_DEMO_DELAY_S="0",
+        PYTHONUNBUFFERED="1",
+    )
+    if fake_model is not None:
+        env.update(BOOCODE_BASE_URL=fake_model.base_url, BOOCODE_API_KEY=fake_model.api_key)
+    env.update(extra)
+    return env
+
+
+def run_boocode(
+    *args: str, env: dict[str, str], cwd: Path | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*BOOCODE, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def spawn_boocode(
+    *args: str, env: dict[str, str], cwd: Path | None = None
+) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*BOOCODE, *args],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def query_sqlite(data_dir: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Read the child's SQLite database directly (it runs in WAL mode, so reads do not block)."""
+    conn = sqlite3.connect(data_dir / "boocode.sqlite", timeout=10)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def wait_for(predicate: Any, *, timeout: float = 30, interval: float = 0.05) -> Any:
+    """Poll until `predicate()` is truthy and return its value, or fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+        except sqlite3.OperationalError:
+            value = None
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {predicate}")

@@ -1,0 +1,118 @@
+"""`boocode run` as a user runs it: a real process, the fake model over HTTP, or the demo."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from support.fake_model import FakeModelServer, Reply
+from support.processes import boocode_env, query_sqlite, run_boocode
+
+
+def test_run_writes_a_file_runs_a_command_and_answers(
+    tmp_path: Path, workspace: Path, fake_model: FakeModelServer
+) -> None:
+    fake_model.script(
+        [
+            Reply.tool_calls([("write_file", {"path": "out/hello.txt", "content": "hi\n"})]),
+            Reply.tool_calls([("run_command", {"argv": ["python3", "-c", "print(6*7)"]})]),
+            Reply.text("I wrote out/hello.txt and the command printed 42."),
+        ]
+    )
+    env = boocode_env(tmp_path / "data", workspace, fake_model)
+
+    result = run_boocode("run", "write hello and compute", env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert "the command printed 42" in result.stdout
+    assert (workspace / "out" / "hello.txt").read_text() == "hi\n"
+    tool_results = [m for m in fake_model.requests[-1]["messages"] if m["role"] == "tool"]
+    assert "42" in tool_results[-1]["content"]
+    assert "chat: " in result.stderr
+
+
+def test_run_json_prints_one_event_per_line_and_continues_a_chat(
+    tmp_path: Path, workspace: Path, fake_model: FakeModelServer
+) -> None:
+    fake_model.script([Reply.text("first answer"), Reply.text("second answer")])
+    env = boocode_env(tmp_path / "data", workspace, fake_model)
+
+    first = run_boocode("run", "one", "--json", env=env)
+    events = [json.loads(line) for line in first.stdout.splitlines()]
+    chat_id = events[0]["chat_id"]
+    second = run_boocode("run", "two", "--chat", chat_id, "--json", env=env)
+    later = [json.loads(line) for line in second.stdout.splitlines()]
+
+    assert first.returncode == 0 and second.returncode == 0
+    assert [e["type"] for e in events][0] == "message"
+    assert events[-1]["type"] == "turn_end" and events[-1]["status"] == "succeeded"
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    assert later[0]["seq"] == events[-1]["seq"] + 1
+    assert {e["chat_id"] for e in later} == {chat_id}
+    sent = fake_model.requests[-1]["messages"]
+    assert [m["content"] for m in sent if m["role"] == "user"] == ["one", "two"]
+    turns = query_sqlite(tmp_path / "data", "SELECT turn_number, status FROM tasks ORDER BY 1")
+    assert turns == [(1, "succeeded"), (2, "succeeded")]
+
+
+def test_run_with_no_key_completes_a_turn_on_the_demo_model(
+    tmp_path: Path, workspace: Path
+) -> None:
+    result = run_boocode("run", "what is here?", env=boocode_env(tmp_path / "data", workspace))
+
+    assert result.returncode == 0, result.stderr
+    assert "offline demo model" in result.stdout
+    assert '"# Sample project"' in result.stdout
+    for tool in ("list_files", "read_file", "run_command"):
+        assert f"→ {tool}" in result.stderr
+
+
+def test_run_reports_a_rejected_key_clearly(
+    tmp_path: Path, workspace: Path, fake_model: FakeModelServer
+) -> None:
+    env = boocode_env(tmp_path / "data", workspace, fake_model, BOOCODE_API_KEY="wrong")
+
+    result = run_boocode("run", "hello", env=env)
+
+    assert result.returncode == 1
+    assert "401" in result.stderr and "BOOCODE_API_KEY" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_run_reports_an_unreachable_endpoint_clearly(tmp_path: Path, workspace: Path) -> None:
+    env = boocode_env(
+        tmp_path / "data",
+        workspace,
+        BOOCODE_BASE_URL="http://127.0.0.1:9/v1",
+        BOOCODE_API_KEY="k",
+    )
+
+    result = run_boocode("run", "hello", env=env)
+
+    assert result.returncode == 1
+    assert "Cannot reach" in result.stderr or "cannot reach" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_chat_is_a_clear_error(tmp_path: Path, workspace: Path) -> None:
+    env = boocode_env(tmp_path / "data", workspace)
+
+    result = run_boocode("run", "hi", "--chat", "nope", env=env)
+
+    assert result.returncode == 1
+    assert "chat nope does not exist" in result.stderr
+
+
+def test_help_documents_every_command(tmp_path: Path, workspace: Path) -> None:
+    result = run_boocode("--help", env=boocode_env(tmp_path / "data", workspace))
+
+    for command in ("serve", "worker", "run", "db", "contracts"):
+        assert command in result.stdout
+
+
+def test_db_upgrade_migrates(tmp_path: Path, workspace: Path) -> None:
+    result = run_boocode("db", "upgrade", env=boocode_env(tmp_path / "data", workspace))
+
+    assert result.returncode == 0, result.stderr
+    assert "up to date" in result.stdout
+    assert query_sqlite(tmp_path / "data", "SELECT version_num FROM alembic_version")
