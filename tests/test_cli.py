@@ -44,7 +44,7 @@ def test_run_json_prints_one_event_per_line_and_continues_a_chat(
     later = [json.loads(line) for line in second.stdout.splitlines()]
 
     assert first.returncode == 0 and second.returncode == 0
-    assert [e["type"] for e in events][0] == "message"
+    assert events[0]["type"] == "message"
     assert events[-1]["type"] == "turn_end" and events[-1]["status"] == "succeeded"
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
     assert later[0]["seq"] == events[-1]["seq"] + 1

@@ -8,7 +8,10 @@ from pathlib import Path
 from support.fake_model import FakeModelServer, Reply
 from support.processes import boocode_env, query_sqlite, spawn_boocode, wait_for
 
-COUNT_ONCE = "import pathlib; p = pathlib.Path('runs.log'); p.write_text(p.read_text() + 'x' if p.exists() else 'x')"
+COUNT_ONCE = (
+    "import pathlib; p = pathlib.Path('runs.log');"
+    " p.write_text(p.read_text() + 'x' if p.exists() else 'x')"
+)
 
 
 def test_sigkill_mid_turn_resumes_without_repeating_completed_steps(

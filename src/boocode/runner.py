@@ -6,7 +6,7 @@ import asyncio
 import signal
 import sys
 
-from dbos import DBOS
+from dbos import DBOS, WorkflowHandleAsync
 
 from boocode import engine
 from boocode.agent import service
@@ -43,7 +43,9 @@ async def run_once(settings: Settings, prompt: str, *, chat_id: str | None, as_j
                 printer.show(frame)
                 if isinstance(frame, TurnEndFrame) and frame.turn == accepted.turn:
                     # The turn's last step is durable only once its workflow has finished.
-                    handle = await DBOS.retrieve_workflow_async(accepted.task_id)
+                    handle: WorkflowHandleAsync[str] = await DBOS.retrieve_workflow_async(
+                        accepted.task_id
+                    )
                     await handle.get_result()
                     return _exit_code(frame.status)
         finally:

@@ -86,4 +86,4 @@ Frame = Annotated[
     Field(discriminator="type"),
 ]
 
-frame_adapter: TypeAdapter[Frame] = TypeAdapter(Frame)
+frame_adapter: TypeAdapter[Frame] = TypeAdapter(Frame)  # type: ignore[arg-type]
