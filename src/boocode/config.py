@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     demo_delay_s: float = 0.03
     executor_id: str | None = None
     otlp_endpoint: str | None = None
+    tracing: bool = True  # BOOCODE_TRACING=0 stops recording model and tool calls
 
     def model_post_init(self, __context: Any) -> None:
         self.data_dir = self.data_dir.expanduser().resolve()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sqlite3
+from pathlib import Path
 
 from dbos import DBOS, DBOSConfig
 
@@ -13,6 +16,8 @@ from boocode.config import Settings
 from boocode.db.engine import Database
 from boocode.events.bus import EventBus, LocalBus
 from boocode.events.log import EventLog
+from boocode.sessions import hooks as session_hooks
+from boocode.traces import install_tracing
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +31,8 @@ async def start(settings: Settings, *, process_turns: bool = True) -> Runtime:
     await bus.start()
     rt = Runtime(settings=settings, db=db, bus=bus, events=EventLog(db, bus))
     runtime.install(rt)
+    session_hooks.install(rt)
+    await install_tracing(rt)  # before DBOS resumes runs: see traces/recovery.py
     _launch_dbos(settings, process_turns=process_turns)
     await DBOS.register_queue_async(TURN_QUEUE, polling_interval_sec=0.05)
     return rt
@@ -48,10 +55,14 @@ def _bus(settings: Settings) -> EventBus:
 
 
 def _launch_dbos(settings: Settings, *, process_turns: bool) -> None:
+    if not settings.is_postgres:
+        _use_wal(settings.data_dir / "dbos.sqlite")
     config: DBOSConfig = {
         "name": "boocode",
         "system_database_url": settings.dbos_system_database_url,
         "log_level": "WARNING",
+        # Without LISTEN/NOTIFY (SQLite) DBOS polls for results; 1 s would dominate short turns.
+        "notification_listener_polling_interval_sec": 0.05,
     }
     if settings.executor_id:
         config["executor_id"] = settings.executor_id
@@ -59,3 +70,9 @@ def _launch_dbos(settings: Settings, *, process_turns: bool) -> None:
     if not process_turns:
         DBOS.listen_queues([])  # an API-only process leaves turns to workers
     DBOS.launch()
+
+
+def _use_wal(path: Path) -> None:
+    """WAL persists in the file: DBOS's own SQLite then commits without blocking readers."""
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")

@@ -46,7 +46,7 @@ async def run_once(settings: Settings, prompt: str, *, chat_id: str | None, as_j
                     handle: WorkflowHandleAsync[str] = await DBOS.retrieve_workflow_async(
                         accepted.task_id
                     )
-                    await handle.get_result()
+                    await handle.get_result(polling_interval_sec=0.02)
                     return _exit_code(frame.status)
         finally:
             subscription.close()

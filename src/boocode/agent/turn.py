@@ -232,6 +232,9 @@ async def turn_usage(chat_id: str, turn: int) -> TokenUsage:
             select(Message.usage).where(
                 Message.chat_id == chat_id,
                 Message.turn_number == turn,
+                # Other branches of the chat have turns of the same number.
+                Message.branch_id
+                == select(Chat.branch_id).where(Chat.id == chat_id).scalar_subquery(),
                 Message.role == "assistant",
             )
         )

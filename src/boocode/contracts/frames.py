@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
 
+from boocode.contracts.autofix import AutofixFrame
 from boocode.contracts.base import FrameBase
 from boocode.contracts.chats import ChatOut, MessageOut, TurnStatus
 from boocode.contracts.sessions import SessionSnapshot
@@ -82,7 +83,8 @@ Frame = Annotated[
     | TurnEndFrame
     | ErrorFrame
     | ToolTraceStartFrame
-    | ToolTraceFinishFrame,
+    | ToolTraceFinishFrame
+    | AutofixFrame,
     Field(discriminator="type"),
 ]
 

@@ -3,6 +3,7 @@ import { ApiError, createChat, listChats } from "./api.js";
 import { ChatPane } from "./chat.js";
 import { ChatConnection } from "./connection.js";
 import { html, render, useEffect, useMemo, useState } from "./html.js";
+import { MenuIcon, PanelIcon } from "./icons.js";
 import { onPanelsChanged, panels } from "./panels.js";
 import "./panels/index.js";
 
@@ -17,6 +18,7 @@ function App() {
   const [problem, setProblem] = useState(null);
   const [locked, setLocked] = useState(false);
   const [drawer, setDrawer] = useState(null); // on a phone: "chats" | "panels" | null
+  const [hasPanels, setHasPanels] = useState(panels().length > 0);
 
   async function refresh() {
     try {
@@ -28,6 +30,7 @@ function App() {
     }
   }
 
+  useEffect(() => onPanelsChanged(() => setHasPanels(panels().length > 0)), []);
   useEffect(() => {
     refresh();
     const onHash = () => setChatId(chatIdFromHash());
@@ -64,9 +67,11 @@ function App() {
       </aside>
       <main class="main">
         <div class="topbar">
-          <button class="icon" aria-label="show chats" onClick=${() => setDrawer(drawer === "chats" ? null : "chats")}>☰</button>
+          <button class="icon" aria-label="show chats" onClick=${() => setDrawer(drawer === "chats" ? null : "chats")}><${MenuIcon} /></button>
           <span class="brand">BooCode</span>
-          <button class="icon" aria-label="show panels" onClick=${() => setDrawer(drawer === "panels" ? null : "panels")}>▤</button>
+          ${chatId && hasPanels
+            ? html`<button class="icon" aria-label="show panels" onClick=${() => setDrawer(drawer === "panels" ? null : "panels")}><${PanelIcon} /></button>`
+            : html`<span class="icon-space"></span>`}
         </div>
         ${problem && html`<div class="banner error" role="alert">${problem}</div>`}
         ${chatId
@@ -127,7 +132,8 @@ function Locked() {
 }
 
 function formatDate(iso) {
-  const date = new Date(iso);
+  // A timestamp without an offset is UTC (SQLite stores them naive).
+  const date = new Date(/[Zz]|[+-]\d\d:\d\d$/.test(iso) ? iso : `${iso}Z`);
   const today = new Date().toDateString() === date.toDateString();
   return today
     ? date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })

@@ -1,6 +1,7 @@
 // The chat pane: header (title, model, connection), the conversation, and the composer.
 import { cancelTurn, sendMessage } from "./api.js";
 import { html, useEffect, useReducer, useRef, useState } from "./html.js";
+import { AttachIcon } from "./icons.js";
 import { Markdown } from "./markdown.js";
 import { applyFrame, EMPTY_CHAT, imagesOf, textOf, toolResults } from "./state.js";
 
@@ -205,7 +206,7 @@ function Composer({ busy, onSend, onStop }) {
         </div>`}
       <div class="composer-row">
         <button type="button" class="icon" title="Attach an image" aria-label="attach image"
-          onClick=${() => fileInput.current.click()}>📎</button>
+          onClick=${() => fileInput.current.click()}><${AttachIcon} /></button>
         <input ref=${fileInput} type="file" accept="image/png,image/jpeg,image/gif,image/webp"
           multiple hidden onChange=${(e) => { addFiles(e.target.files); e.target.value = ""; }} />
         <textarea

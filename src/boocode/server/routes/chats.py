@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, status
 
@@ -31,7 +31,7 @@ async def healthz() -> Health:
 @router.post(
     "/api/chats", status_code=status.HTTP_201_CREATED, tags=["chats"], response_model=ChatOut
 )
-async def create_chat(body: ChatCreate | None = Body(default=None)) -> ChatOut:
+async def create_chat(body: Annotated[ChatCreate | None, Body()] = None) -> ChatOut:
     return await service.create_chat(title=body.title if body else None)
 
 

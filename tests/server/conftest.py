@@ -1,0 +1,5 @@
+"""The server suites run against real `boocode serve` subprocesses."""
+
+from support.live_server import fake_live_server, live_server
+
+__all__ = ["fake_live_server", "live_server"]
