@@ -18,13 +18,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from dbos import DBOS  # noqa: E402
-from support.fake_model import FakeModelServer, Reply  # noqa: E402
+from dbos import DBOS
 
-from boocode import engine  # noqa: E402
-from boocode.agent import service  # noqa: E402
-from boocode.config import Settings  # noqa: E402
-from boocode.contracts.chats import MessageCreate  # noqa: E402
+from boocode import engine
+from boocode.agent import service
+from boocode.config import Settings
+from boocode.contracts.chats import MessageCreate
+from support.fake_model import FakeModelServer, Reply
 
 TURNS = 40
 TOOL_CALLS = 100
