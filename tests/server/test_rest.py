@@ -15,10 +15,10 @@ def wait_for_turn(http: httpx.Client, chat_id: str, turn: int, timeout: float = 
     """Until the turn's final assistant message is stored (a message with no tool calls)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if http.post(f"/api/chats/{chat_id}/cancel").json()["cancelled"] is False:
-            messages = http.get(f"/api/chats/{chat_id}/messages").json()
-            if any(m["turn"] == turn and m["role"] == "assistant" for m in messages):
-                return
+        messages = http.get(f"/api/chats/{chat_id}/messages").json()
+        final = [m for m in messages if m["turn"] == turn and m["role"] == "assistant"]
+        if final and not final[-1]["tool_calls"]:
+            return
         time.sleep(0.05)
     raise AssertionError(f"turn {turn} of chat {chat_id} did not finish")
 

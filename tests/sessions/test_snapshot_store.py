@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from session_seed import ChatSeed
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from boocode.agent.runtime import Runtime
 from boocode.contracts.sessions import AgentStatus
-from boocode.db.tables import AgentSnapshot
+from boocode.db.tables import AgentSnapshot, Message
 from boocode.sessions import snapshot_store
 from boocode.sessions.snapshot import build_snapshot_frame
 
@@ -73,13 +73,11 @@ async def test_a_turn_cut_after_its_tool_calls_shows_them_pending(
     rt: Runtime, seed: ChatSeed
 ) -> None:
     await seed.turn(1, "write it", writes={"a.txt": "a\n"}, status="running", finish=False)
-    async with rt.db.session() as session:
-        # The tool phase has not stored its result yet: drop it, as if cut mid-phase.
-        from boocode.db.tables import Message
-
-        tool = (await session.execute(select(Message).where(Message.role == "tool"))).scalar_one()
+    # The tool phase has not stored its result yet: drop it, as if cut mid-phase.
     async with rt.db.session() as session, session.begin():
-        await session.delete(tool)
+        await session.execute(
+            delete(Message).where(Message.chat_id == seed.chat_id, Message.role == "tool")
+        )
 
     snapshot = await snapshot_store.save(rt.db, seed.chat_id)
 
@@ -123,7 +121,7 @@ async def test_delete_forgets_the_snapshot_but_not_the_chat(rt: Runtime, seed: C
     assert await snapshot_store.load(rt.db, seed.chat_id) is None
     assert await snapshot_store.delete(rt.db, seed.chat_id) is False
     frame = await build_snapshot_frame(seed.chat_id)
-    assert len(frame.messages) == 3 and frame.session is not None and frame.session.turn == 1
+    assert len(frame.messages) == 2 and frame.session is not None and frame.session.turn == 1
 
 
 async def test_the_frame_is_the_stored_snapshot_advanced_to_now(

@@ -27,6 +27,7 @@ class AutofixRunStatus(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     TIMED_OUT = "timed_out"
+    CANCELLED = "cancelled"
     UNAVAILABLE = "unavailable"
     """The command could not be started (not installed, not executable)."""
 
