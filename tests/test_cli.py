@@ -116,3 +116,21 @@ def test_db_upgrade_migrates(tmp_path: Path, workspace: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "up to date" in result.stdout
     assert query_sqlite(tmp_path / "data", "SELECT version_num FROM alembic_version")
+
+
+def test_a_turn_stops_after_the_configured_tool_iterations(
+    tmp_path: Path, workspace: Path, fake_model: FakeModelServer
+) -> None:
+    fake_model.responder = lambda request: Reply.tool_calls([("list_files", {})])
+    env = boocode_env(tmp_path / "data", workspace, fake_model, BOOCODE_MAX_TOOL_ITERATIONS="2")
+
+    result = run_boocode("run", "loop forever", env=env)
+
+    assert result.returncode == 1
+    assert "stopped after 2 tool iterations" in result.stderr
+    roles = query_sqlite(tmp_path / "data", "SELECT role FROM messages ORDER BY id")
+    # Every tool call the model made was answered, so the chat can continue.
+    assert [r for (r,) in roles] == ["user"] + ["assistant", "tool"] * 3
+    refused = query_sqlite(tmp_path / "data", "SELECT content FROM messages ORDER BY id DESC")
+    assert "tool-iteration limit" in refused[0][0]
+    assert len(fake_model.requests) == 3

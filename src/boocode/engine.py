@@ -29,7 +29,13 @@ async def start(settings: Settings, *, process_turns: bool = True) -> Runtime:
     await db.upgrade()
     bus = _bus(settings)
     await bus.start()
-    rt = Runtime(settings=settings, db=db, bus=bus, events=EventLog(db, bus))
+    rt = Runtime(
+        settings=settings,
+        db=db,
+        bus=bus,
+        events=EventLog(db, bus),
+        process_turns=process_turns,
+    )
     runtime.install(rt)
     session_hooks.install(rt)
     await install_tracing(rt)  # before DBOS resumes runs: see traces/recovery.py

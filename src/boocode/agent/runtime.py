@@ -30,6 +30,8 @@ class Runtime:
     bus: EventBus
     events: EventLog
     tracer: CallTracer = field(default_factory=UntracedCalls)
+    # False in an API-only process: its turns go to the queue that workers run.
+    process_turns: bool = True
     # Called after every turn ends (snapshots, telemetry); each gets (chat_id, turn).
     turn_end_hooks: list[TurnHook] = field(default_factory=list)
     # Extra services keyed by name (auto-fix, snapshots...).

@@ -62,16 +62,18 @@ async def run_turn(task_id: str, chat_id: str, turn: int) -> str:
                 break
             if not reply["tool_calls"]:
                 break
+            over_limit = iteration == rt.settings.max_tool_iterations
             for call in reply["tool_calls"]:
-                await _tool_step(task_id, chat_id, turn, call)
+                await _tool_step(task_id, chat_id, turn, call, refuse=over_limit)
+            if over_limit:
+                status = TurnStatus.FAILED
+                error = f"stopped after {rt.settings.max_tool_iterations} tool iterations"
+                break
             if await _cancel_requested(task_id):
                 status = TurnStatus.CANCELLED
                 break
             for hook in rt.services.get("after_tool_phase", []):
                 await hook(task_id, chat_id, turn, iteration, reply["tool_calls"])
-        else:
-            status = TurnStatus.FAILED
-            error = f"stopped after {rt.settings.max_tool_iterations} tool iterations"
     except Exception as exc:  # the turn must end recorded, whatever broke
         log.exception("turn %s of chat %s failed", turn, chat_id)
         status, error = TurnStatus.FAILED, f"internal error: {exc}"
@@ -80,7 +82,11 @@ async def run_turn(task_id: str, chat_id: str, turn: int) -> str:
 
 
 async def start_turn(task_id: str, chat_id: str, turn: int) -> None:
-    """Hand a turn to the durable queue; any process listening on it runs the turn."""
+    """Start a turn here if this process runs turns, else hand it to the durable queue."""
+    if runtime.current().process_turns:
+        with SetWorkflowID(task_id):
+            await DBOS.start_workflow_async(run_turn, task_id, chat_id, turn)
+        return
     queue = await DBOS.retrieve_queue_async(TURN_QUEUE)
     if queue is None:
         raise RuntimeError(f"the {TURN_QUEUE} queue is not registered")
@@ -153,20 +159,29 @@ async def _llm_step(task_id: str, chat_id: str, turn: int, iteration: int) -> di
 
 
 @DBOS.step(name="boocode.turn.tool")
-async def _tool_step(task_id: str, chat_id: str, turn: int, call: dict[str, Any]) -> bool:
-    """Run one tool call (or record it as cancelled) and store its result; True if it wrote."""
+async def _tool_step(
+    task_id: str, chat_id: str, turn: int, call: dict[str, Any], refuse: bool = False
+) -> bool:
+    """Run one tool call and store its result; True if it wrote a file.
+
+    A call that must not run (the turn was cancelled, or reached its tool-iteration limit) still
+    gets a result, so every tool call in the conversation is answered.
+    """
     rt = runtime.current()
     step_key = f"t{turn}-tool-{call['id']}"
     if (done := await _message_by_step_key(chat_id, step_key)) is not None:
         return done.tool_name in WRITE_TOOLS and not done.is_error
     chat = await _chat(chat_id)
+    refusal = "not run: the turn reached its tool-iteration limit" if refuse else None
     if await _cancel_requested(task_id):
+        refusal = "cancelled by the user before it ran"
+    if refusal:
         await _save_message(
             chat_id,
             turn,
             step_key,
             role="tool",
-            content="cancelled by the user before it ran",
+            content=refusal,
             tool_call_id=call["id"],
             tool_name=call["name"],
             is_error=True,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -38,7 +37,7 @@ class SessionSnapshot(BaseModel):
     `last_message_id`, so saving it costs the same after turn 10 as after turn 500.
     """
 
-    version: Literal[2] = SNAPSHOT_VERSION
+    version: int = SNAPSHOT_VERSION
     chat_id: str
     branch_id: int = 0
     model: str = ""

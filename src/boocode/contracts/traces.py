@@ -7,11 +7,12 @@ Frames and listings cap `input`, `output` and `error` (see `PREVIEW_CHARS`) and 
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from boocode.contracts.base import FrameBase
 
@@ -19,6 +20,7 @@ from boocode.contracts.base import FrameBase
 PREVIEW_CHARS = 2048
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50
+_CURSOR = re.compile(r"[1-9][0-9]{0,17}")  # a trace id, below 2**63
 
 
 class TraceKind(StrEnum):
@@ -72,14 +74,23 @@ class TracePage(BaseModel):
 
 
 class TraceQuery(BaseModel):
-    """The query string of `GET /api/chats/{id}/traces`."""
+    """The query string of `GET /api/chats/{id}/traces`; an unknown parameter is refused."""
+
+    model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
-    cursor: str | None = Field(default=None, pattern=r"^[1-9][0-9]{0,18}$")
+    cursor: str | None = None
     turn: int | None = Field(default=None, ge=0)
     kind: TraceKind | None = None
     tool_name: str | None = Field(default=None, min_length=1, max_length=100)
     outcome: TraceOutcome | None = None
+
+    @field_validator("cursor")
+    @classmethod
+    def _cursor_from_a_page(cls, cursor: str | None) -> str | None:
+        if cursor is not None and not _CURSOR.fullmatch(cursor):
+            raise ValueError("cursor must be the next_cursor of an earlier page")
+        return cursor
 
 
 class ToolTraceStartFrame(FrameBase):

@@ -76,9 +76,7 @@ async def list_branches(db: Database, chat: Chat) -> list[BranchOut]:
     async with db.session() as session:
         prompts = (
             await session.execute(
-                select(
-                    Message.branch_id, Message.turn_number, Message.created_at, Message.content
-                )
+                select(Message.branch_id, Message.turn_number, Message.created_at, Message.content)
                 .where(Message.chat_id == chat.id, Message.role == "user")
                 .order_by(Message.branch_id, Message.id)
             )
@@ -156,9 +154,7 @@ async def next_branch_id(db: Database, chat: Chat) -> int:
 def prompt_excerpt(content: Any) -> str:
     """The text of a user message (text parts of a multi-part one), cut to an excerpt."""
     if isinstance(content, list):
-        text = " ".join(
-            part.get("text", "") for part in content if isinstance(part, dict)
-        ).strip()
+        text = " ".join(part.get("text", "") for part in content if isinstance(part, dict)).strip()
         if any(isinstance(p, dict) and p.get("type") == "image_url" for p in content):
             text = f"{text} [image]".strip()
     else:

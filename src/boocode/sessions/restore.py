@@ -151,12 +151,8 @@ async def _copy_rows(
         )
         .order_by(table.id)
     )
-    await session.execute(
-        insert(table).from_select([*columns, "branch_id"], rows)
-    )
+    await session.execute(insert(table).from_select([*columns, "branch_id"], rows))
 
 
 async def _make_current(session: AsyncSession, chat_id: str, branch_id: int) -> None:
-    await session.execute(
-        update(Chat).where(Chat.id == chat_id).values(branch_id=branch_id)
-    )
+    await session.execute(update(Chat).where(Chat.id == chat_id).values(branch_id=branch_id))

@@ -6,6 +6,8 @@ advanced by whatever happened since it was saved, plus the branch's messages for
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from sqlalchemy import select
 
 from boocode.agent import runtime, service
@@ -66,7 +68,8 @@ async def _streamed_since_last_message(chat_id: str, turn: int, up_to: int) -> t
         ).all()
     text: list[str] = []
     reasoning: list[str] = []
-    for kind, payload in rows:
+    for kind, stored in rows:
+        payload = cast(dict[str, Any], stored)
         if kind == "message" or payload.get("turn") != turn:
             break
         (text if kind == "message_delta" else reasoning).append(payload["text"])

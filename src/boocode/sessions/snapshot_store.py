@@ -8,6 +8,7 @@ older schema version still loads (upgraded on read); the next save rebuilds it i
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -30,6 +31,8 @@ from boocode.contracts.usage import TokenUsage
 from boocode.db.engine import Database
 from boocode.db.tables import AgentSnapshot, Chat, FileWrite, Message, Task
 
+log = logging.getLogger(__name__)
+
 _locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
 
@@ -51,7 +54,12 @@ async def load(db: Database, chat_id: str) -> SessionSnapshot | None:
         row = await session.get(AgentSnapshot, chat_id)
     if row is None:
         return None
-    return upgrade(row.version, row.data)
+    try:
+        return upgrade(row.version, row.data)
+    except ValueError:
+        # A snapshot is derived data: one that cannot be read is rebuilt by the next save.
+        log.warning("ignoring the unreadable snapshot of chat %s", chat_id, exc_info=True)
+        return None
 
 
 async def delete(db: Database, chat_id: str) -> bool:
@@ -173,20 +181,20 @@ def upgrade(version: int, data: dict[str, Any]) -> SessionSnapshot:
     """Read a stored snapshot of any known version as the current schema."""
     if version == 1:
         old = _SnapshotV1.model_validate(data)
-        upgraded = SessionSnapshot(
+        # Still marked v1, so the next save knows to rebuild what v1 never kept.
+        return SessionSnapshot(
+            version=1,
             chat_id=old.chat_id,
             turn=old.turn,
             last_message_id=old.last_message_id,
             usage=old.usage,
             status=_agent_status(old.status),
         )
-        # Marked as v1 still, so the next save knows to rebuild what v1 never kept.
-        return upgraded.model_copy(update={"version": 1})
     if version == SNAPSHOT_VERSION:
         try:
             return SessionSnapshot.model_validate(data)
         except ValidationError as exc:
-            raise ValueError(f"stored snapshot of chat is unreadable: {exc}") from exc
+            raise ValueError(f"unreadable snapshot: {exc}") from exc
     raise ValueError(f"unknown snapshot version {version}")
 
 

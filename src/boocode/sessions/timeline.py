@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from sqlalchemy import select
 
@@ -37,7 +38,7 @@ async def timeline(db: Database, chat_id: str, branch_id: int | None = None) -> 
                 .order_by(Message.id)
             )
         ).all()
-        prompts = dict(
+        prompts: dict[int, Any] = dict(
             (
                 await session.execute(
                     select(Message.id, Message.content).where(

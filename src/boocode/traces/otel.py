@@ -57,12 +57,15 @@ class OtlpExport:
     def __call__(self, trace: TraceOut) -> None:
         """Send one finished call (a model call or a tool call)."""
         if trace.kind is TraceKind.LLM:
-            parent_span = _agent_span_id(trace.session_id)
             name, kind = f"chat {trace.tool_name}", SpanKind.CLIENT
         else:
-            parent_span = _call_span_id(trace.parent_id) if trace.parent_id else None
-            parent_span = parent_span or _agent_span_id(trace.session_id)
             name, kind = f"execute_tool {trace.tool_name}", SpanKind.INTERNAL
+        # A tool call sits beneath the model call that asked for it, a model call beneath the run.
+        parent_span = (
+            _call_span_id(trace.parent_id)
+            if trace.parent_id and trace.kind is not TraceKind.LLM
+            else _agent_span_id(trace.session_id)
+        )
         start = _ns(trace.started_at)
         end = start + int((trace.latency_ms or 0) * 1e6)
         self._emit(

@@ -6,10 +6,12 @@ from fastapi import APIRouter
 
 from boocode.server.routes.chats import router as chats_router
 from boocode.server.routes.sessions import router as sessions_router
+from boocode.server.routes.traces import router as traces_router
 from boocode.server.ws import router as ws_router
 
 ROUTERS: list[APIRouter] = [
     chats_router,
     ws_router,
     sessions_router,
+    traces_router,
 ]

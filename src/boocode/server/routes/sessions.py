@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Response, status
 
@@ -82,7 +82,7 @@ async def restore_to_turn(chat_id: str, body: RestoreRequest) -> BranchSwitch:
 
 @router.post("/api/chats/{chat_id}/branches/{branch_id}/checkout", responses=_SWITCH_ERRORS)
 async def checkout_branch(
-    chat_id: str, branch_id: int, body: CheckoutRequest | None = Body(default=None)
+    chat_id: str, branch_id: int, body: Annotated[CheckoutRequest | None, Body()] = None
 ) -> BranchSwitch:
     """Return to a kept branch, optionally putting the agent's files back to its state."""
     async with _user_errors():

@@ -1,0 +1,53 @@
+"""Fixtures for the trace tests: storage and an event log on each engine, live servers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from boocode.config import Settings
+from boocode.db.engine import Database
+from boocode.db.tables import Chat
+from boocode.events.bus import LocalBus
+from boocode.events.log import EventLog
+from boocode.traces.recorder import TraceRecorder
+from boocode.traces.store import TraceStore
+from support.live_server import fake_live_server, live_server  # noqa: F401
+
+
+@pytest.fixture
+async def events(database_url: str) -> AsyncIterator[EventLog]:
+    """An event log over a freshly migrated database, its frames on an in-process bus."""
+    db = Database(Settings(database_url=database_url).resolved_database_url)
+    await db.upgrade()
+    yield EventLog(db, LocalBus())
+    await db.dispose()
+
+
+@pytest.fixture
+def recorder(events: EventLog) -> TraceRecorder:
+    return TraceRecorder(TraceStore(events.db, events))
+
+
+async def add_chat(db: Database) -> str:
+    """A new chat (ids are unique: the PostgreSQL database is shared by the session)."""
+    chat_id = uuid.uuid4().hex
+    now = datetime.now(UTC)
+    async with db.session() as session, session.begin():
+        session.add(
+            Chat(
+                id=chat_id,
+                title="traced",
+                created_at=now,
+                updated_at=now,
+                workspace=str(Path.cwd()),
+                model="fake-model",
+                branch_id=0,
+                last_seq=0,
+            )
+        )
+    return chat_id
