@@ -28,6 +28,7 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[dev,bench]"
 	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 contracts: $(STAMP)

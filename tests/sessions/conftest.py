@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from session_browser import chromium, page  # noqa: F401
 from session_seed import ChatSeed
 
 from boocode.agent import runtime

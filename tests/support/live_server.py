@@ -11,7 +11,7 @@ Each server is a subprocess (DBOS is one per process), with its own data dir, wo
 fixed token. Two session-scoped fixtures are defined here; a test package uses them by importing
 them into its conftest.py (`from support.live_server import live_server, fake_live_server`):
 
-- `live_server`: the offline demo model, streaming slowly enough to watch a turn mid-flight;
+- `live_server`: the offline demo model (a turn takes about a second);
 - `fake_live_server`: the scripted fake model (`fake_model_server.script([...])` before a turn).
 """
 
@@ -40,8 +40,8 @@ from support.fake_model import FakeModelServer
 
 TOKEN = "test-token-0123456789"
 _STARTUP_TIMEOUT_S = 40.0
-# Slow enough that a test (or a browser) can act in the middle of a demo turn (~2 s).
-DEMO_DELAY_S = "0.03"
+# A demo turn then takes about a second: streamed visibly, yet quick enough for a fast suite.
+DEMO_DELAY_S = "0.01"
 
 
 def free_port() -> int:
@@ -164,6 +164,7 @@ class LiveServer:
             f"{self.ws_url}/ws/chats/{chat_id}{query}",
             additional_headers=self.headers() if headers is None else headers,
             max_size=None,
+            max_queue=None,  # a test reads at its own pace; never stall the close handshake
         )
 
     def new_chat(self) -> dict[str, Any]:

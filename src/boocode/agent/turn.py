@@ -18,6 +18,7 @@ from typing import Any
 from dbos import DBOS, SetWorkflowID
 from sqlalchemy import func, select, update
 
+from boocode import autofix
 from boocode.agent import runtime
 from boocode.agent.history import load_messages, to_message_out, to_provider_message
 from boocode.agent.prompt import system_prompt
@@ -50,6 +51,7 @@ async def run_turn(task_id: str, chat_id: str, turn: int) -> str:
     """Run one turn to its end and return its final status."""
     rt = runtime.current()
     status, error = TurnStatus.SUCCEEDED, None
+    fix = autofix.CheckVerdict().model_dump()
     try:
         await _begin_turn(task_id, chat_id, turn)
         for iteration in range(rt.settings.max_tool_iterations + 1):
@@ -63,8 +65,9 @@ async def run_turn(task_id: str, chat_id: str, turn: int) -> str:
             if not reply["tool_calls"]:
                 break
             over_limit = iteration == rt.settings.max_tool_iterations
+            wrote = False
             for call in reply["tool_calls"]:
-                await _tool_step(task_id, chat_id, turn, call, refuse=over_limit)
+                wrote = await _tool_step(task_id, chat_id, turn, call, refuse=over_limit) or wrote
             if over_limit:
                 status = TurnStatus.FAILED
                 error = f"stopped after {rt.settings.max_tool_iterations} tool iterations"
@@ -72,8 +75,12 @@ async def run_turn(task_id: str, chat_id: str, turn: int) -> str:
             if await _cancel_requested(task_id):
                 status = TurnStatus.CANCELLED
                 break
-            for hook in rt.services.get("after_tool_phase", []):
-                await hook(task_id, chat_id, turn, iteration, reply["tool_calls"])
+            if wrote:  # before the next model call, so the model always gets to fix
+                fix = await _autofix_step(task_id, chat_id, turn, iteration, fix)
+                if fix["cancelled"] or fix["gave_up"]:
+                    status = TurnStatus.CANCELLED if fix["cancelled"] else TurnStatus.FAILED
+                    error = fix["error"]
+                    break
     except Exception as exc:  # the turn must end recorded, whatever broke
         log.exception("turn %s of chat %s failed", turn, chat_id)
         status, error = TurnStatus.FAILED, f"internal error: {exc}"
@@ -216,6 +223,34 @@ async def _tool_step(
         is_error=result.is_error,
     )
     return call["name"] in WRITE_TOOLS and not result.is_error
+
+
+@DBOS.step(name="boocode.turn.autofix")
+async def _autofix_step(
+    task_id: str, chat_id: str, turn: int, iteration: int, before: dict[str, Any]
+) -> dict[str, Any]:
+    """Run the project's check after a write; its errors are appended for the next model call."""
+    step_key = f"t{turn}-autofix{iteration}"
+    previous = autofix.CheckVerdict.model_validate(before)
+    check = asyncio.ensure_future(
+        autofix.check_after_write(
+            await _chat(chat_id), previous, task_id=task_id, turn=turn, step_key=step_key
+        )
+    )
+    if await _await_unless_cancelled(check, task_id):
+        return previous.model_copy(update={"cancelled": True}).model_dump()
+    verdict = check.result()
+    # Appended, never rewritten: the requests before it stay a cacheable prefix.
+    if verdict.message and await _message_by_step_key(chat_id, step_key) is None:
+        await _save_message(
+            chat_id,
+            turn,
+            step_key,
+            role="user",
+            content=verdict.message,
+            tool_name=autofix.AUTOFIX_MESSAGE,
+        )
+    return verdict.model_dump()
 
 
 @DBOS.step(name="boocode.turn.end")

@@ -32,25 +32,31 @@ class CheckVerdict(BaseModel):
     message: str | None = None
     """To append to the conversation for the model's next call."""
     gave_up: bool = False
+    cancelled: bool = False
     error: str | None = None
     """The turn's error when auto-fix gave up."""
 
 
 async def check_after_write(
-    chat: Chat, *, task_id: str, turn: int, step_key: str, failures: int, failing: bool
+    chat: Chat, before: CheckVerdict, *, task_id: str, turn: int, step_key: str
 ) -> CheckVerdict:
-    """Run the chat's check commands in order, stopping at the first failure."""
+    """Run the chat's check commands in order, stopping at the first failure.
+
+    `before` is the verdict of the turn's previous check (a blank one for the first).
+    """
     plan = plan_for(Path(chat.workspace), chat.autofix)
     if not plan.enabled:
-        return CheckVerdict(failures=failures, failing=failing)
-    attempt = failures + 1
+        return CheckVerdict(failures=before.failures, failing=before.failing)
+    attempt = before.failures + 1
     for index, command in enumerate(plan.commands):
-        result = await _traced_run(chat, plan, command, task_id, turn, f"{step_key}-{index}", attempt)
+        result = await _traced_run(
+            chat, plan, command, task_id, turn, f"{step_key}-{index}", attempt
+        )
         if result.failed:
             break
     else:
-        message = feedback.passed_message(plan.commands) if failing else None
-        return CheckVerdict(ran=True, failures=failures, message=message)
+        message = feedback.passed_message(plan.commands) if before.failing else None
+        return CheckVerdict(ran=True, failures=before.failures, message=message)
     if attempt > plan.max_attempts:
         return CheckVerdict(
             ran=True,

@@ -1,10 +1,8 @@
 """What auto-fix does for one chat: the project's `[autofix]` table, detection, the chat's switch.
 
-    [autofix]
-    command = ["pnpm", "build"]            # or a list of commands: [["ruff", "check"], ["pytest"]]
-    enabled = true
-    max_attempts = 3
-    timeout_s = 120
+The table, in `<workspace>/.boocode/config.toml` (every key optional):
+`command = ["pnpm", "build"]` (or several: `[["ruff", "check"], ["pytest"]]`),
+`enabled = true`, `max_attempts = 3`, `timeout_s = 120`.
 """
 
 from __future__ import annotations
@@ -46,11 +44,7 @@ class ProjectAutofix(BaseModel):
             return None
         if isinstance(value, list) and value and all(isinstance(part, str) for part in value):
             value = [value]
-        if (
-            not isinstance(value, list)
-            or not value
-            or not all(_is_argv(argv) for argv in value)
-        ):
+        if not isinstance(value, list) or not value or not all(_is_argv(argv) for argv in value):
             raise ValueError(
                 'must be a program and its arguments, e.g. ["pnpm", "build"], '
                 'or a list of them, e.g. [["ruff", "check"], ["pytest", "-q"]]'
@@ -130,7 +124,8 @@ def plan_for(workspace: Path, chat_setting: bool | None) -> AutofixPlan:
     configured = config.command
     if configured is not None:
         shown = " then ".join(f"`{shlex.join(argv)}`" for argv in configured)
-        commands, source, reason = configured, AutofixSource.CONFIG, f"{shown}: set in {CONFIG_PATH}"
+        commands, source = configured, AutofixSource.CONFIG
+        reason = f"{shown}: set in {CONFIG_PATH}"
     else:
         found = detect(workspace)
         commands = found.commands

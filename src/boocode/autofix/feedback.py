@@ -75,10 +75,13 @@ def relevant_output(output: str, budget: int = OUTPUT_BUDGET) -> str:
         if _ERROR_LINE.search(line):
             wanted.update(range(index - _CONTEXT_BEFORE, index + _CONTEXT_AFTER + 1))
     errors = sorted(i for i in wanted if 0 <= i < tail_start)
-    # Without recognisable error lines, the start of the output often names the first failure.
-    head = _fit(lines, errors or list(range(tail_start)), budget * 2 // 3 if errors else budget // 3)
-    tail = _fit(lines, list(range(tail_start, len(lines)))[::-1], budget - _size(lines, head))[::-1]
-    kept = sorted(head) + tail
+    if errors:
+        head = _fit(lines, errors, budget * 2 // 3)
+    else:  # no recognisable error lines: the start often names the first failure
+        head = _fit(lines, list(range(tail_start)), budget // 3)
+    tail_budget = budget - _size(lines, head)
+    tail = _fit(lines, list(range(len(lines) - 1, tail_start - 1, -1)), tail_budget)[::-1]
+    kept = head + tail
     parts: list[str] = []
     previous = -1
     for index in kept:

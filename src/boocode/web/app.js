@@ -35,6 +35,7 @@ function App() {
     refresh();
     const onHash = () => setChatId(chatIdFromHash());
     addEventListener("hashchange", onHash);
+    onHash(); // the hash may have changed before this listener existed
     return () => removeEventListener("hashchange", onHash);
   }, []);
 

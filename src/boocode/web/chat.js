@@ -105,7 +105,7 @@ function Conversation({ state }) {
 function MessageView({ message, results, live }) {
   if (message.role === "user") {
     return html`
-      <div class="msg user">
+      <div class="msg user" id=${`turn-${message.turn}`}>
         <div class="bubble">
           ${imagesOf(message.content).map((src) => html`<img class="attached" src=${src} alt="attached image" />`)}
           <div class="plain">${textOf(message.content)}</div>

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from boocode.server.routes.autofix import router as autofix_router
 from boocode.server.routes.chats import router as chats_router
 from boocode.server.routes.sessions import router as sessions_router
 from boocode.server.routes.traces import router as traces_router
@@ -14,4 +15,5 @@ ROUTERS: list[APIRouter] = [
     ws_router,
     sessions_router,
     traces_router,
+    autofix_router,
 ]

@@ -1,0 +1,158 @@
+// The session timeline panel: every turn of the chat, restore to a turn, switch branches.
+//
+// A click on a turn scrolls the chat to the element `#turn-<n>` (drawn by chat.js) and
+// announces `boocode:focus-turn` on window, so the trace viewer can follow.
+import { api } from "./api.js";
+import { html, useEffect, useState } from "./html.js";
+import { registerPanel } from "./panels.js";
+
+const REFRESH_ON = new Set(["snapshot", "turn_end"]);
+
+export const fetchTimeline = (chatId, branchId) =>
+  api(`/api/chats/${chatId}/timeline${branchId == null ? "" : `?branch_id=${branchId}`}`);
+
+function TimelinePanel({ chatId, connection }) {
+  const [data, setData] = useState(null);
+  const [viewed, setViewed] = useState(null); // null: the current branch
+  const [problem, setProblem] = useState(null);
+  const [result, setResult] = useState(null);
+  const [version, setVersion] = useState(0);
+
+  useEffect(() => connection.subscribe((frame) => {
+    if (REFRESH_ON.has(frame.type)) setVersion((v) => v + 1);
+  }), [connection]);
+
+  useEffect(() => {
+    let live = true;
+    fetchTimeline(chatId, viewed)
+      .then((timeline) => { if (live) { setData(timeline); setProblem(null); } })
+      .catch((error) => { if (live) setProblem(error.message); });
+    return () => { live = false; };
+  }, [chatId, viewed, version]);
+
+  async function act(path, body) {
+    try {
+      setResult(await api(path, { method: "POST", body }));
+      setViewed(null);
+      setProblem(null);
+      setVersion((v) => v + 1);
+    } catch (error) {
+      setProblem(error.message);
+    }
+  }
+
+  if (!data) return html`<div class="sessions">${problem ? html`<div class="banner error" role="alert">${problem}</div>` : html`<p class="hint">Loading the timeline…</p>`}</div>`;
+  const onCurrent = data.branch_id === data.current_branch_id;
+  const lastTurn = data.turns.length ? data.turns[data.turns.length - 1].turn : 0;
+  return html`
+    <div class="sessions timeline-panel">
+      ${problem && html`<div class="banner error" role="alert">${problem}</div>`}
+      ${result && html`<${SwitchResult} result=${result} onClose=${() => setResult(null)} />`}
+      <${BranchSwitcher} data=${data} onView=${(id) => setViewed(id === data.current_branch_id ? null : id)}
+        onCheckout=${(restoreFiles) => act(`/api/chats/${chatId}/branches/${data.branch_id}/checkout`, { restore_files: restoreFiles })} />
+      ${data.turns.length === 0 && html`<p class="hint">No turns yet. Each turn you send appears here.</p>`}
+      <ol class="timeline">
+        ${data.turns.map((turn) => html`
+          <${TurnItem} key=${turn.turn} turn=${turn} canRestore=${onCurrent && turn.turn < lastTurn}
+            laterFiles=${filesAfter(data.turns, turn.turn)}
+            onRestore=${(restoreFiles) => act(`/api/chats/${chatId}/restore`, { turn: turn.turn, restore_files: restoreFiles })} />`)}
+      </ol>
+    </div>`;
+}
+
+function BranchSwitcher({ data, onView, onCheckout }) {
+  const [restoreFiles, setRestoreFiles] = useState(true);
+  if (data.branches.length < 2) return null;
+  const viewedIsCurrent = data.branch_id === data.current_branch_id;
+  return html`
+    <div class="branch-switcher">
+      <label>Branch
+        <select aria-label="branch" value=${data.branch_id} onChange=${(e) => onView(Number(e.target.value))}>
+          ${data.branches.map((b) => html`
+            <option key=${b.id} value=${b.id}>${branchLabel(b)}</option>`)}
+        </select>
+      </label>
+      ${!viewedIsCurrent && html`
+        <div class="branch-checkout">
+          <label class="check"><input type="checkbox" checked=${restoreFiles}
+            onChange=${(e) => setRestoreFiles(e.target.checked)} /> also put the agent's files back</label>
+          <button class="primary" onClick=${() => onCheckout(restoreFiles)}>Continue on this branch</button>
+        </div>`}
+    </div>`;
+}
+
+function branchLabel(branch) {
+  const forked = branch.forked_at_turn ? `, from turn ${branch.forked_at_turn}` : "";
+  const current = branch.current ? " (current)" : "";
+  return `Branch ${branch.id}: ${branch.turns} turn${branch.turns === 1 ? "" : "s"}${forked}${current}`;
+}
+
+function TurnItem({ turn, canRestore, laterFiles, onRestore }) {
+  const [confirming, setConfirming] = useState(false);
+  const [restoreFiles, setRestoreFiles] = useState(true);
+  return html`
+    <li class=${`timeline-turn status-${turn.status || "unknown"}`} data-turn=${turn.turn}>
+      <button class="timeline-jump" onClick=${() => focusTurn(turn.turn)} title="Show this turn in the chat">
+        <span class="timeline-number">${turn.turn}</span>
+        <span class="timeline-prompt">${turn.prompt || "(no text)"}</span>
+      </button>
+      <div class="timeline-meta">
+        <span>${turn.tool_calls} tool${turn.tool_calls === 1 ? "" : "s"}${turn.tool_errors ? ` (${turn.tool_errors} failed)` : ""}</span>
+        <span>${formatTokens(turn.tokens)} tokens</span>
+        ${turn.duration_ms != null && html`<span>${formatDuration(turn.duration_ms)}</span>`}
+        <span class="timeline-status">${turn.status || "—"}</span>
+      </div>
+      ${canRestore && !confirming && html`
+        <button class="timeline-restore" onClick=${() => setConfirming(true)}>Restore to here</button>`}
+      ${confirming && html`
+        <div class="restore-confirm">
+          <p>Continue the chat from the state after turn ${turn.turn}. The later turns stay on a branch you can return to.</p>
+          ${laterFiles.length > 0 && html`
+            <label class="check"><input type="checkbox" checked=${restoreFiles}
+              onChange=${(e) => setRestoreFiles(e.target.checked)} />
+              put back the files the agent changed after this turn: ${laterFiles.join(", ")}</label>`}
+          <button class="primary" onClick=${() => { setConfirming(false); onRestore(restoreFiles && laterFiles.length > 0); }}>Restore</button>
+          <button onClick=${() => setConfirming(false)}>Cancel</button>
+        </div>`}
+    </li>`;
+}
+
+function SwitchResult({ result, onClose }) {
+  const skipped = result.files.filter((f) => f.action === "skipped");
+  return html`
+    <div class="banner switch-result" role="status">
+      <div>Now on branch ${result.branch_id} at turn ${result.turn}; branch ${result.previous_branch_id} is kept.</div>
+      ${result.files.length > 0 && html`
+        <ul class="file-outcomes">
+          ${result.files.map((f) => html`<li key=${f.path} class=${`file-${f.action}`}><code>${f.path}</code> ${f.action}${f.reason ? `: ${f.reason}` : ""}</li>`)}
+        </ul>`}
+      ${skipped.length > 0 && html`<div class="hint">Skipped files were left exactly as they are.</div>`}
+      <button class="link" onClick=${onClose}>Dismiss</button>
+    </div>`;
+}
+
+function filesAfter(turns, number) {
+  const paths = new Set();
+  for (const turn of turns) if (turn.turn > number) turn.files.forEach((p) => paths.add(p));
+  return [...paths].sort();
+}
+
+export function focusTurn(number) {
+  const target = document.getElementById(`turn-${number}`);
+  if (target) {
+    target.scrollIntoView({ behavior: "smooth", block: "start" });
+    target.classList.add("turn-focused");
+    setTimeout(() => target.classList.remove("turn-focused"), 1500);
+  }
+  window.dispatchEvent(new CustomEvent("boocode:focus-turn", { detail: { turn: number } }));
+}
+
+function formatTokens(n) {
+  return n >= 10000 ? `${(n / 1000).toFixed(0)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(n);
+}
+
+function formatDuration(ms) {
+  return ms >= 60000 ? `${Math.floor(ms / 60000)}m ${Math.round((ms % 60000) / 1000)}s` : `${(ms / 1000).toFixed(1)}s`;
+}
+
+registerPanel({ id: "timeline", title: "Timeline", component: TimelinePanel, order: 20 });

@@ -1,0 +1,35 @@
+"""Fixtures for the auto-fix tests: small real projects, and `boocode` with the project's tools."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from autofix.projects import path_with_tools, python_project
+from support.fake_model import FakeModelServer
+from support.live_server import LiveServer
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return python_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="session")
+def autofix_server(
+    tmp_path_factory: pytest.TempPathFactory, fake_model_server: FakeModelServer
+) -> Iterator[LiveServer]:
+    """`boocode serve` on the fake model, with ruff on its PATH; tests shape its workspace."""
+    server = LiveServer.start(
+        tmp_path_factory.mktemp("autofix-live"),
+        env={
+            "BOOCODE_BASE_URL": fake_model_server.base_url,
+            "BOOCODE_API_KEY": fake_model_server.api_key,
+            "BOOCODE_MODEL": "fake-model",
+            "PATH": path_with_tools(),
+        },
+    )
+    yield server
+    server.stop()

@@ -1,0 +1,66 @@
+"""A headless Chromium for browser tests, shared by the whole session.
+
+    from support.browser import browser, page  # in a conftest.py
+
+`page` is a fresh browser context per test; `open_app(page, server)` signs in the way a user
+does, through the URL `boocode serve` prints. Without /usr/bin/chromium the browser tests are
+skipped, unless BOOCODE_REQUIRE_BROWSER is set (CI), when they fail.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from support.live_server import LiveServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        if os.environ.get("BOOCODE_REQUIRE_BROWSER"):
+            pytest.fail(f"BOOCODE_REQUIRE_BROWSER is set but {CHROMIUM} is missing")
+        pytest.skip(f"{CHROMIUM} is missing: install it with `apt-get install chromium`")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def open_app(page: Page, server: LiveServer, fragment: str = "") -> None:
+    """Open the access URL, as a user does; the server swaps the token for a cookie.
+
+    `fragment` (`#/chats/<id>`) survives the redirect, as it does in any browser.
+    """
+    page.goto(f"{server.url}/?token={server.token}{fragment}")
+    page.wait_for_url(f"{server.url}/{fragment}")
