@@ -1,12 +1,13 @@
 """Tracing figures on SQLite: overhead per tool call, and `GET /traces` over a million rows.
 
-    python bench/bench_traces.py            # both
-    python bench/bench_traces.py overhead   # or: pages
+python bench/bench_traces.py            # both
+python bench/bench_traces.py overhead   # or: pages
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import sqlite3
 import statistics
@@ -54,8 +55,12 @@ async def turn_per_call(fake: FakeModelServer, *, tracing: bool) -> float:
     root = Path(tempfile.mkdtemp(prefix="boocode-bench-"))
     (root / "ws").mkdir()
     settings = Settings(
-        data_dir=root / "data", workspace=root / "ws", base_url=fake.base_url,
-        api_key=fake.api_key, model="fake-model", tracing=tracing,
+        data_dir=root / "data",
+        workspace=root / "ws",
+        base_url=fake.base_url,
+        api_key=fake.api_key,
+        model="fake-model",
+        tracing=tracing,
     )
     calls = [("list_files", {"path": "."})] * TOOL_CALLS
     fake.script([Reply.tool_calls(calls), Reply.text("done")])
@@ -77,7 +82,7 @@ async def turn_per_call(fake: FakeModelServer, *, tracing: bool) -> float:
             )
     finally:
         await engine.stop(rt)
-    gaps = [(b - a).total_seconds() for a, b in zip(stamps, stamps[1:], strict=False)]
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(stamps)]
     return statistics.median(gaps)
 
 
@@ -89,15 +94,26 @@ async def direct_per_call() -> tuple[float, float, float]:
     events = EventLog(db, LocalBus())
     now = datetime.now(UTC)
     async with db.session() as session, session.begin():
-        session.add(Chat(id="c", title="b", created_at=now, updated_at=now, workspace="/",
-                         model="m", branch_id=0, last_seq=0))
+        session.add(
+            Chat(
+                id="c",
+                title="b",
+                created_at=now,
+                updated_at=now,
+                workspace="/",
+                model="m",
+                branch_id=0,
+                last_seq=0,
+            )
+        )
     figures = []
     for tracer in (UntracedCalls(), TraceRecorder(TraceStore(db, events))):
         samples = []
         for i in range(TOOL_CALLS):
             start = time.perf_counter()
-            async with tracer.span(chat_id="c", turn=1, kind="tool", name="noop",
-                                   input={"i": i}, session_id="s") as span:
+            async with tracer.span(
+                chat_id="c", turn=1, kind="tool", name="noop", input={"i": i}, session_id="s"
+            ) as span:
                 span.output = "ok"
             samples.append(time.perf_counter() - start)
         figures.append(statistics.median(samples))
@@ -112,13 +128,17 @@ async def direct_per_call() -> tuple[float, float, float]:
 
 async def overhead() -> None:
     untraced, traced, publish = await direct_per_call()
-    print(f"recorder around a no-op call: {ms(traced)} traced vs {ms(untraced)} untraced "
-          f"(of which 2 frames through EventLog.publish: {ms(2 * publish)})")
+    print(
+        f"recorder around a no-op call: {ms(traced)} traced vs {ms(untraced)} untraced "
+        f"(of which 2 frames through EventLog.publish: {ms(2 * publish)})"
+    )
     with FakeModelServer() as fake:
         off = await turn_per_call(fake, tracing=False)
         on = await turn_per_call(fake, tracing=True)
-    print(f"turn of {TOOL_CALLS} no-op tool calls, median per call: {ms(on)} tracing on, "
-          f"{ms(off)} off -> overhead {ms(on - off)} (target <= 1 ms)")
+    print(
+        f"turn of {TOOL_CALLS} no-op tool calls, median per call: {ms(on)} tracing on, "
+        f"{ms(off)} off -> overhead {ms(on - off)} (target <= 1 ms)"
+    )
 
 
 # --- (b) GET /traces over a million rows ----------------------------------------------------
@@ -145,10 +165,16 @@ def seed(root: Path) -> str:
             kind = "llm" if i % 4 == 0 else "tool"
             began = now + timedelta(milliseconds=i)
             yield (
-                f"run-{i // 40}", chat_id, i // 40 + 1, kind, "fake-model" if kind == "llm"
-                else tools[i % 4], json.dumps({"path": f"src/file_{i}.py"}),
-                f"output of call {i}\n" * 4, began.isoformat(" "),
-                (began + timedelta(milliseconds=3)).isoformat(" "), 3.0,
+                f"run-{i // 40}",
+                chat_id,
+                i // 40 + 1,
+                kind,
+                "fake-model" if kind == "llm" else tools[i % 4],
+                json.dumps({"path": f"src/file_{i}.py"}),
+                f"output of call {i}\n" * 4,
+                began.isoformat(" "),
+                (began + timedelta(milliseconds=3)).isoformat(" "),
+                3.0,
                 "error" if i % 50 == 0 else "ok",
             )
 

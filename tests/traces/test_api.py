@@ -42,11 +42,16 @@ async def test_each_call_is_streamed_live_as_a_start_then_a_finish_frame(
     traced = [f for f in frames if f["type"] in ("tool_trace_start", "tool_trace_finish")]
     names = [(f["type"][11:], f["trace"]["kind"], f["trace"]["tool_name"]) for f in traced]
     assert names == [
-        ("start", "llm", "fake-model"), ("finish", "llm", "fake-model"),
-        ("start", "tool", "read_file"), ("finish", "tool", "read_file"),
-        ("start", "tool", "read_file"), ("finish", "tool", "read_file"),
-        ("start", "tool", "read_file"), ("finish", "tool", "read_file"),
-        ("start", "llm", "fake-model"), ("finish", "llm", "fake-model"),
+        ("start", "llm", "fake-model"),
+        ("finish", "llm", "fake-model"),
+        ("start", "tool", "read_file"),
+        ("finish", "tool", "read_file"),
+        ("start", "tool", "read_file"),
+        ("finish", "tool", "read_file"),
+        ("start", "tool", "read_file"),
+        ("finish", "tool", "read_file"),
+        ("start", "llm", "fake-model"),
+        ("finish", "llm", "fake-model"),
     ]
     finishes = [f["trace"] for f in traced if f["type"] == "tool_trace_finish"]
     assert [t["outcome"] for t in finishes] == ["ok", "ok", "error", "ok", "ok"]
@@ -120,7 +125,9 @@ async def test_unknown_chats_and_traces_are_404_and_the_token_is_required(
         missing_trace = await http.get(f"/api/chats/{chat['id']}/traces/999999999")
         bad_id = await http.get(f"/api/chats/{chat['id']}/traces/zero")
     assert missing_chat.status_code == 404 and "nope" in missing_chat.json()["detail"]
-    assert missing_trace.status_code == 404 and "no trace 999999999" in missing_trace.json()["detail"]
+    assert (
+        missing_trace.status_code == 404 and "no trace 999999999" in missing_trace.json()["detail"]
+    )
     assert bad_id.status_code == 422
     import httpx
 

@@ -37,7 +37,9 @@ async def test_calls_become_genai_spans_in_one_trace_per_run(events: EventLog) -
     spans = {span.name: span for span in memory.get_finished_spans()}
     assert set(spans) == {"chat deepseek-chat", "execute_tool grep", "invoke_agent boocode"}
     chat, call, agent = (
-        spans["chat deepseek-chat"], spans["execute_tool grep"], spans["invoke_agent boocode"],
+        spans["chat deepseek-chat"],
+        spans["execute_tool grep"],
+        spans["invoke_agent boocode"],
     )
     assert chat.attributes is not None and call.attributes is not None
     assert chat.attributes["gen_ai.operation.name"] == "chat"
@@ -67,24 +69,34 @@ def test_traces_url_follows_the_otlp_endpoint_convention() -> None:
 def test_boocode_otlp_endpoint_sends_a_turn_to_a_collector(
     tmp_path: Path, workspace: Path, fake_model: FakeModelServer
 ) -> None:
-    fake_model.script(
-        [Reply.tool_calls([("list_files", {"path": "."})]), Reply.text("Listed.")]
-    )
+    fake_model.script([Reply.tool_calls([("list_files", {"path": "."})]), Reply.text("Listed.")])
     with OtlpReceiver() as collector:
         env = boocode_env(
-            tmp_path / "data", workspace, fake_model,
-            BOOCODE_MODEL="fake-model", BOOCODE_OTLP_ENDPOINT=collector.endpoint,
+            tmp_path / "data",
+            workspace,
+            fake_model,
+            BOOCODE_MODEL="fake-model",
+            BOOCODE_OTLP_ENDPOINT=collector.endpoint,
         )
         result = run_boocode("run", "list the files", env=env)
         assert result.returncode == 0, result.stderr
     names = sorted(span["name"] for span in collector.spans)
     assert names == [
-        "chat fake-model", "chat fake-model", "execute_tool list_files", "invoke_agent boocode",
+        "chat fake-model",
+        "chat fake-model",
+        "execute_tool list_files",
+        "invoke_agent boocode",
     ]
     assert {span["path"] for span in collector.spans} == {"/v1/traces"}
     assert {span["service"] for span in collector.spans} == {"boocode"}
     assert len({span["trace_id"] for span in collector.spans}) == 1
     tool = next(s for s in collector.spans if s["name"] == "execute_tool list_files")
     assert tool["attributes"]["gen_ai.tool.name"] == "list_files"
-    assert tool["parent_span_id"] in {s["span_id"] for s in collector.spans if s["name"].startswith("chat")}
-    assert all(s["attributes"]["gen_ai.usage.input_tokens"] > 0 for s in collector.spans if s["name"].startswith("chat"))
+    assert tool["parent_span_id"] in {
+        s["span_id"] for s in collector.spans if s["name"].startswith("chat")
+    }
+    assert all(
+        s["attributes"]["gen_ai.usage.input_tokens"] > 0
+        for s in collector.spans
+        if s["name"].startswith("chat")
+    )

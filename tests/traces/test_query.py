@@ -84,7 +84,9 @@ FILTERS: list[dict[str, Any]] = [
 ]
 
 
-@pytest.mark.parametrize("filters", FILTERS, ids=lambda f: ",".join(f"{k}={v}" for k, v in f.items()))
+@pytest.mark.parametrize(
+    "filters", FILTERS, ids=lambda f: ",".join(f"{k}={v}" for k, v in f.items())
+)
 async def test_every_filter_pages_to_exactly_the_matching_rows(
     events: EventLog, filters: dict[str, Any]
 ) -> None:
@@ -120,8 +122,15 @@ def test_query_parameters_are_checked() -> None:
     from pydantic import ValidationError
 
     for bad in (
-        {"limit": 0}, {"limit": 501}, {"cursor": "abc"}, {"cursor": "0"}, {"turn": -1},
-        {"kind": "bogus"}, {"outcome": "fine"}, {"tool_name": ""}, {"colour": "red"},
+        {"limit": 0},
+        {"limit": 501},
+        {"cursor": "abc"},
+        {"cursor": "0"},
+        {"turn": -1},
+        {"kind": "bogus"},
+        {"outcome": "fine"},
+        {"tool_name": ""},
+        {"colour": "red"},
     ):
         with pytest.raises(ValidationError):
             TraceQuery.model_validate(bad)

@@ -37,37 +37,61 @@ async def test_a_turn_reads_as_model_call_then_its_tool_calls(
     chat_id = await add_chat(events.db)
     frames = events.bus.subscribe(chat_id)
     usage = TokenUsage(
-        prompt_tokens=120, completion_tokens=30, cache_hit_tokens=100, cache_miss_tokens=20,
+        prompt_tokens=120,
+        completion_tokens=30,
+        cache_hit_tokens=100,
+        cache_miss_tokens=20,
         reasoning_tokens=12,
     )
     async with recorder.span(
-        chat_id=chat_id, turn=1, kind="llm", name="fake-model", input={"messages": 2},
-        session_id="run-1", step_key="t1-llm0",
+        chat_id=chat_id,
+        turn=1,
+        kind="llm",
+        name="fake-model",
+        input={"messages": 2},
+        session_id="run-1",
+        step_key="t1-llm0",
     ) as llm:
         start_row = await _row(events, llm.trace_id or 0)
         assert start_row.outcome == "running" and start_row.finished_at is None
         llm.usage, llm.output = usage, "calling tools"
     async with recorder.span(
-        chat_id=chat_id, turn=1, kind="tool", name="read_file", input={"path": "a.txt"},
+        chat_id=chat_id,
+        turn=1,
+        kind="tool",
+        name="read_file",
+        input={"path": "a.txt"},
         session_id="run-1",
     ) as tool:
         await asyncio.sleep(0.02)
         tool.output = "hello"
 
-    model_row, tool_row = await _row(events, llm.trace_id or 0), await _row(events, tool.trace_id or 0)
+    model_row, tool_row = (
+        await _row(events, llm.trace_id or 0),
+        await _row(events, tool.trace_id or 0),
+    )
     assert (model_row.outcome, tool_row.outcome) == ("ok", "ok")
     assert tool_row.parent_id == model_row.id and model_row.parent_id is None
     assert tool_row.latency_ms is not None and tool_row.latency_ms >= 20
     assert tool_row.finished_at is not None and tool_row.output == "hello"
-    assert (model_row.tokens_used, model_row.cache_tokens, model_row.cache_miss_tokens) == (150, 100, 20)
+    assert (model_row.tokens_used, model_row.cache_tokens, model_row.cache_miss_tokens) == (
+        150,
+        100,
+        20,
+    )
     assert (model_row.prompt_tokens, model_row.completion_tokens, model_row.reasoning_tokens) == (
-        120, 30, 12,
+        120,
+        30,
+        12,
     )
     assert tool_row.tokens_used is None
 
     received = [frames.queue.get_nowait() for _ in range(4)]
     assert [type(f) for f in received] == [
-        ToolTraceStartFrame, ToolTraceFinishFrame, ToolTraceStartFrame, ToolTraceFinishFrame,
+        ToolTraceStartFrame,
+        ToolTraceFinishFrame,
+        ToolTraceStartFrame,
+        ToolTraceFinishFrame,
     ]
     assert [f.seq for f in received] == sorted(f.seq for f in received)
     start, finish = received[2], received[3]
@@ -132,7 +156,11 @@ async def test_frames_and_listings_cap_large_values_the_trace_has_them_whole(
     big_input = {"content": "x" * 5000}
     big_output = "line\n" * 2000
     async with recorder.span(
-        chat_id=chat_id, turn=1, kind="tool", name="write_file", input=big_input,
+        chat_id=chat_id,
+        turn=1,
+        kind="tool",
+        name="write_file",
+        input=big_input,
         session_id="run-3",
     ) as span:
         span.output = big_output

@@ -19,7 +19,10 @@ from .conftest import add_chat
 
 # Waits for a `go` file: the first run is killed while waiting, the resumed one finds it.
 WAIT_FOR_GO = "import pathlib, time\nwhile not pathlib.Path('go').exists(): time.sleep(0.05)"
-TRACES = "SELECT id, kind, tool_name, outcome, parent_id, step_key, finished_at, error FROM tool_traces ORDER BY id"
+TRACES = (
+    "SELECT id, kind, tool_name, outcome, parent_id, step_key, finished_at, error"
+    " FROM tool_traces ORDER BY id"
+)
 
 
 @pytest.mark.slow
@@ -48,7 +51,9 @@ def test_sigkill_mid_tool_call_leaves_that_call_interrupted_and_the_rest_intact(
         first.wait(timeout=10)
     before = query_sqlite(data, TRACES)
     assert [(kind, name, outcome) for _, kind, name, outcome, *_ in before] == [
-        ("llm", "fake-model", "ok"), ("tool", "read_file", "ok"), ("tool", "run_command", "running"),
+        ("llm", "fake-model", "ok"),
+        ("tool", "read_file", "ok"),
+        ("tool", "run_command", "running"),
     ]
     (workspace / "go").touch()
 
@@ -70,7 +75,9 @@ def test_sigkill_mid_tool_call_leaves_that_call_interrupted_and_the_rest_intact(
     assert resumed[1:4] == ("tool", "run_command", "ok") and resumed[5] == killed[5]
     assert resumed[4] == killed[4] == before[0][0]
     assert last[1:4] == ("llm", "fake-model", "ok") and len(after) == 5
-    assert query_sqlite(data, "SELECT COUNT(*) FROM tool_traces WHERE finished_at IS NULL") == [(0,)]
+    assert query_sqlite(data, "SELECT COUNT(*) FROM tool_traces WHERE finished_at IS NULL") == [
+        (0,)
+    ]
 
 
 async def test_recovery_marks_only_unfinished_calls_and_announces_them(

@@ -211,7 +211,8 @@ function Composer({ busy, onSend, onStop }) {
           multiple hidden onChange=${(e) => { addFiles(e.target.files); e.target.value = ""; }} />
         <textarea
           rows="1"
-          placeholder=${busy ? "The agent is working…" : "Message BooCode (Enter to send, Shift+Enter for a new line)"}
+          placeholder=${busy ? "The agent is working…" : "Ask BooCode…"}
+          title="Enter sends, Shift+Enter starts a new line"
           value=${text}
           onInput=${(e) => setText(e.target.value)}
           onKeyDown=${onKeyDown}
@@ -236,8 +237,11 @@ function readAsDataUrl(file) {
 
 function shortArguments(raw) {
   try {
-    const args = JSON.parse(raw);
-    const text = Object.values(args).map((v) => (typeof v === "string" ? v : JSON.stringify(v))).join(" ");
+    const entries = Object.entries(JSON.parse(raw));
+    const show = (v) => (typeof v === "string" ? v : JSON.stringify(v));
+    const text = entries.length === 1
+      ? show(entries[0][1])
+      : entries.map(([k, v]) => `${k}=${show(v)}`).join(" ");
     return text.length > 80 ? `${text.slice(0, 79)}…` : text;
   } catch {
     return raw.slice(0, 80);
