@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from support.fake_model import FakeModelServer, Reply
 from support.live_server import LiveServer
 
-STEPS = [10, 50, 100, 200, 500, 1000]
+STEPS = [10, 50, 100, 200, 500, 1000, 2000, 5000]
 LATENCY_AT = 100
 WORDS = 120
 # One word per chunk, a little slower than the 40 ms delta batching: one frame per word.
