@@ -32,6 +32,8 @@ WORDS = 120
 CHUNK_DELAY_S = 0.045
 DRAIN_LIMIT_S = 5.0
 CONNECT_CONCURRENCY = 50
+HEADER = "clients  all frames  frames    median       p99    drain"
+HEADER = f"{'clients':>8} {'all frames':>11} {'frames':>7} {'median':>9} {'p99':>9} {'drain':>8}"
 
 
 class Watcher:
@@ -91,7 +93,10 @@ async def run_step(server: LiveServer, fake: FakeModelServer, clients: int) -> d
     last_seq = max(published)
     complete = sum(1 for w in watchers if w.done.is_set() and w.complete(last_seq))
     latencies = [
-        arrival - published[seq] for w in watchers for seq, arrival in w.arrivals if seq in published
+        arrival - published[seq]
+        for w in watchers
+        for seq, arrival in w.arrivals
+        if seq in published
     ]
     last_arrival = max((t for w in watchers for _, t in w.arrivals), default=started)
     latencies.sort()
@@ -107,7 +112,7 @@ async def run_step(server: LiveServer, fake: FakeModelServer, clients: int) -> d
 
 
 async def main() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
     with tempfile.TemporaryDirectory() as tmp, FakeModelServer() as fake:
         server = LiveServer.start(
@@ -119,7 +124,7 @@ async def main() -> None:
             },
         )
         try:
-            print(f"{'clients':>8} {'all frames':>11} {'frames':>7} {'median':>9} {'p99':>9} {'drain':>8}")
+            print(HEADER)
             served = 0
             at_reference: dict[str, float] | None = None
             for clients in STEPS:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from playwright.sync_api import Page, expect
+
 from support.browser import open_app
 from support.fake_model import FakeModelServer, Reply
 from support.live_server import LiveServer
@@ -48,7 +51,7 @@ def test_chat_with_the_demo_model_and_watch_the_answer_stream(
 
     seen = page.evaluate("window.__seen")
     assert len(seen) >= 3, f"the answer arrived in one piece, not streamed: {seen}"
-    assert all(later.startswith(earlier) for earlier, later in zip(seen, seen[1:]))
+    assert all(later.startswith(earlier) for earlier, later in itertools.pairwise(seen))
     expect(page.locator(".chat-list a.active")).to_contain_text("What is in this project?")
     expect(page.locator(".reasoning").first).not_to_have_attribute("open", "")
 
@@ -103,9 +106,7 @@ def test_errors_are_shown_clearly(
     expect(page.locator(".turn-error")).to_have_count(1)
 
 
-def test_without_the_token_the_page_says_how_to_get_in(
-    page: Page, live_server: LiveServer
-) -> None:
+def test_without_the_token_the_page_says_how_to_get_in(page: Page, live_server: LiveServer) -> None:
     page.goto(live_server.url)
     expect(page.get_by_text("This page needs the access token")).to_be_visible()
 

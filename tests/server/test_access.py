@@ -11,8 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 import websockets
-from support.live_server import LiveServer, next_frame
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from support.live_server import LiveServer, next_frame
 
 
 @pytest.mark.parametrize(

@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 
 import asyncpg
 import pytest
+
 from boocode.contracts.frames import ErrorFrame, MessageDeltaFrame
 from boocode.db.engine import Database
 from boocode.db.tables import Chat
+from boocode.events.bus import Subscription
 from boocode.events.log import EventLog
 from boocode.events.pg_bus import MAX_INLINE_BYTES, PostgresBus
-from boocode.events.bus import Subscription
 
 
 class Node:

@@ -7,7 +7,8 @@ from typing import Any
 
 import httpx
 import pytest
-from support.fake_model import Reply, FakeModelServer
+
+from support.fake_model import FakeModelServer, Reply
 from support.live_server import LiveServer
 
 

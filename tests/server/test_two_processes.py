@@ -8,6 +8,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
 from support.live_server import DEMO_DELAY_S, LiveServer, frames_until, next_frame, turn_ended
 
 pytestmark = pytest.mark.slow

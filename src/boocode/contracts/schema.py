@@ -13,7 +13,7 @@ import pkgutil
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 import boocode.contracts
@@ -38,9 +38,9 @@ def export_schemas(out_dir: Path) -> list[Path]:
 
 def contract_schemas() -> dict[str, dict[str, Any]]:
     """The schemas by file name, as `export_schemas` writes them."""
-    from boocode.contracts.frames import Frame
+    from boocode.contracts.frames import frame_adapter
 
-    frames = TypeAdapter(Frame).json_schema(mode="serialization")
+    frames = frame_adapter.json_schema(mode="serialization")
     frames["title"] = "BooCode WebSocket frame"
     rest_models = [(model, "validation") for model in rest_body_models()]
     _, rest = models_json_schema(rest_models, title="BooCode REST bodies")  # type: ignore[arg-type]

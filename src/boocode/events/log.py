@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from boocode.contracts.base import FrameBase
 from boocode.contracts.frames import Frame, frame_adapter
@@ -21,6 +22,28 @@ F = TypeVar("F", bound=FrameBase)
 RETAINED_FRAMES = 5_000
 
 
+def _append(conn: Connection, frame: F | None) -> F | None:
+    if frame is None:
+        return None
+    seq = conn.execute(
+        update(Chat)
+        .where(Chat.id == frame.chat_id)
+        .values(last_seq=Chat.last_seq + 1)
+        .returning(Chat.last_seq)
+    ).scalar_one()
+    frame = frame.model_copy(update={"seq": seq})
+    conn.execute(
+        insert(Event).values(
+            chat_id=frame.chat_id,
+            seq=seq,
+            type=getattr(frame, "type", "frame"),
+            payload=frame.model_dump(mode="json"),
+            created_at=datetime.now(UTC),
+        )
+    )
+    return frame
+
+
 class EventLog:
     def __init__(self, db: Database, bus: EventBus) -> None:
         self.db = db
@@ -29,27 +52,20 @@ class EventLog:
 
     async def publish(self, frame: F) -> F:
         """Store the frame under the chat's next seq and hand it to the bus, in seq order."""
-        async with self._locks[frame.chat_id]:
-            async with self.db.session() as session, session.begin():
-                seq = (
-                    await session.execute(
-                        update(Chat)
-                        .where(Chat.id == frame.chat_id)
-                        .values(last_seq=Chat.last_seq + 1)
-                        .returning(Chat.last_seq)
-                    )
-                ).scalar_one()
-                frame = frame.model_copy(update={"seq": seq})
-                session.add(
-                    Event(
-                        chat_id=frame.chat_id,
-                        seq=seq,
-                        type=getattr(frame, "type", "frame"),
-                        payload=frame.model_dump(mode="json"),
-                        created_at=datetime.now(UTC),
-                    )
-                )
-            await self.bus.publish(frame)
+        published = await self.publish_with(frame.chat_id, lambda _conn: frame)
+        assert published is not None
+        return published
+
+    async def publish_with(self, chat_id: str, write: Callable[[Connection], F | None]) -> F | None:
+        """Run `write` (other rows, then the frame to publish) in the frame's own transaction.
+
+        A trace row and the frame announcing it cost one commit, not two. When `write` returns
+        None there is nothing to announce and no seq is used.
+        """
+        async with self._locks[chat_id]:
+            frame = await self.db.transact(lambda conn: _append(conn, write(conn)))
+            if frame is not None:
+                await self.bus.publish(frame)
             return frame
 
     async def frames_after(self, chat_id: str, after_seq: int) -> list[Frame] | None:

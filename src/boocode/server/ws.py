@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
@@ -27,6 +28,26 @@ router = APIRouter()
 
 WS_NOT_FOUND = 4404
 WS_GOING_AWAY = 1001
+
+
+class _EncodedFrames:
+    """Each frame encoded once for all its watchers; `(chat_id, seq)` names a frame uniquely."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._texts: OrderedDict[tuple[str, int], str] = OrderedDict()
+
+    def text(self, frame: FrameBase) -> str:
+        key = (frame.chat_id, frame.seq)
+        text = self._texts.get(key)
+        if text is None:
+            text = self._texts[key] = frame.model_dump_json()
+            if len(self._texts) > self._size:
+                self._texts.popitem(last=False)
+        return text
+
+
+_encoded = _EncodedFrames()
 
 
 @router.websocket("/ws/chats/{chat_id}")
@@ -135,5 +156,5 @@ class _ChatStream:
     async def _send(self, frame: FrameBase) -> None:
         if self.websocket.application_state is WebSocketState.DISCONNECTED:
             raise WebSocketDisconnect()
-        await self.websocket.send_text(frame.model_dump_json())
+        await self.websocket.send_text(_encoded.text(frame))
         self.last_seq = frame.seq

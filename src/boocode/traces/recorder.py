@@ -32,7 +32,7 @@ class TraceRecorder:
     def __init__(self, store: TraceStore, *, export: TraceExport | None = None) -> None:
         self.store = store
         self.export = export
-        self._last_llm: OrderedDict[tuple[str, int], int] = OrderedDict()
+        self._last_llm: OrderedDict[tuple[str, int], int | None] = OrderedDict()
 
     @asynccontextmanager
     async def span(
@@ -78,18 +78,19 @@ class TraceRecorder:
         if trace is not None and self.export is not None:
             self.export(trace)
 
-    def _remember_llm(self, session_id: str, turn: int, trace_id: int) -> None:
+    def _remember_llm(self, session_id: str, turn: int, trace_id: int | None) -> None:
         self._last_llm[(session_id, turn)] = trace_id
         self._last_llm.move_to_end((session_id, turn))
         while len(self._last_llm) > _REMEMBERED_RUNS:
             self._last_llm.popitem(last=False)
 
     async def _latest_llm(self, session_id: str, turn: int) -> int | None:
-        if (known := self._last_llm.get((session_id, turn))) is not None:
-            return known
+        key = (session_id, turn)
+        if key in self._last_llm:
+            return self._last_llm[key]
         # A run resumed in a new process: its model call was traced before the restart.
         async with self.store.db.session() as session:
-            return (
+            latest = (
                 await session.execute(
                     select(func.max(ToolTrace.id)).where(
                         ToolTrace.session_id == session_id,
@@ -98,3 +99,5 @@ class TraceRecorder:
                     )
                 )
             ).scalar()
+        self._remember_llm(session_id, turn, latest)
+        return latest

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import Connection, insert, update
 
 from boocode.contracts.traces import (
     ToolTraceFinishFrame,
@@ -70,12 +70,15 @@ class TraceStore:
             "started_at": datetime.now(UTC),
             "outcome": TraceOutcome.RUNNING.value,
         }
-        async with self.db.session() as session, session.begin():
-            trace_id = (
-                await session.execute(insert(ToolTrace).values(**values).returning(ToolTrace.id))
+        row = ToolTrace(**values)
+
+        def write(conn: Connection) -> ToolTraceStartFrame:
+            row.id = conn.execute(
+                insert(ToolTrace).values(**values).returning(ToolTrace.id)
             ).scalar_one()
-        row = ToolTrace(id=trace_id, **values)
-        await self.events.publish(ToolTraceStartFrame(chat_id=call.chat_id, trace=trace_out(row)))
+            return ToolTraceStartFrame(chat_id=call.chat_id, trace=trace_out(row))
+
+        await self.events.publish_with(call.chat_id, write)
         return row
 
     async def finish(self, row: ToolTrace, end: CallEnd) -> TraceOut | None:
@@ -89,21 +92,25 @@ class TraceStore:
             "outcome": end.outcome.value,
             **_usage_columns(end.usage),
         }
-        async with self.db.session() as session, session.begin():
-            result = await session.execute(
+
+        def write(conn: Connection) -> ToolTraceFinishFrame | None:
+            result = conn.execute(
                 update(ToolTrace)
                 .where(ToolTrace.id == row.id, ToolTrace.outcome == TraceOutcome.RUNNING.value)
                 .values(**values)
             )
-        if result.rowcount == 0:  # type: ignore[attr-defined]
+            if result.rowcount == 0:
+                return None
+            for name, value in values.items():
+                setattr(row, name, value)
+            return ToolTraceFinishFrame(chat_id=row.chat_id, trace=trace_out(row))
+
+        frame = await self.events.publish_with(row.chat_id, write)
+        if frame is None:
             # Recovery in another process judged this run dead; its verdict stands.
             log.warning("trace %s had already ended; %s not recorded", row.id, end.outcome)
             return None
-        for name, value in values.items():
-            setattr(row, name, value)
-        trace = trace_out(row)
-        await self.events.publish(ToolTraceFinishFrame(chat_id=row.chat_id, trace=trace))
-        return trace
+        return frame.trace
 
 
 def _usage_columns(usage: TokenUsage | None) -> dict[str, int | None]:
