@@ -22,6 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from websockets.exceptions import ConnectionClosed
+
 from support.fake_model import FakeModelServer, Reply
 from support.live_server import LiveServer
 
@@ -44,21 +46,27 @@ class Watcher:
         self.arrivals: list[tuple[int, float]] = []
         self.ready = asyncio.Event()
         self.done = asyncio.Event()
+        self.failure: str | None = None
 
     async def watch(self, server: LiveServer, chat_id: str, gate: asyncio.Semaphore) -> None:
-        async with gate:
-            ws = await server.ws(chat_id)
-        async with ws:
-            snapshot = json.loads(await ws.recv())
-            self.snapshot_seq = snapshot["seq"]
-            self.ready.set()
-            async for raw in ws:
-                now = time.time()
-                frame = json.loads(raw)
-                self.arrivals.append((frame["seq"], now))
-                if frame["type"] == "turn_end":
-                    break
-        self.done.set()
+        try:
+            async with gate:
+                ws = await server.ws(chat_id)
+            async with ws:
+                snapshot = json.loads(await ws.recv())
+                self.snapshot_seq = snapshot["seq"]
+                self.ready.set()
+                async for raw in ws:
+                    now = time.time()
+                    frame = json.loads(raw)
+                    self.arrivals.append((frame["seq"], now))
+                    if frame["type"] == "turn_end":
+                        self.done.set()
+                        return
+        except (OSError, TimeoutError, ConnectionClosed) as exc:
+            self.failure = repr(exc)
+        finally:
+            self.ready.set()  # a client that failed counts as incomplete, not as a hang
 
     def complete(self, last_seq: int) -> bool:
         return [seq for seq, _ in self.arrivals] == list(range(self.snapshot_seq + 1, last_seq + 1))
@@ -98,12 +106,15 @@ async def run_step(server: LiveServer, fake: FakeModelServer, clients: int) -> d
         for seq, arrival in w.arrivals
         if seq in published
     ]
+    failures = sorted({w.failure for w in watchers if w.failure})
+    if failures:
+        print(f"  {sum(1 for w in watchers if w.failure)} clients failed: {failures[:3]}")
     last_arrival = max((t for w in watchers for _, t in w.arrivals), default=started)
     latencies.sort()
     return {
         "clients": clients,
         "complete": complete,
-        "frames": last_seq - watchers[0].snapshot_seq,
+        "frames": last_seq - max(w.snapshot_seq for w in watchers),
         "median_ms": statistics.median(latencies) * 1000 if latencies else float("nan"),
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else float("nan"),
         "drain_s": last_arrival - published[last_seq],

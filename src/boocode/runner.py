@@ -11,6 +11,7 @@ from dbos import DBOS, WorkflowHandleAsync
 from boocode import engine
 from boocode.agent import service
 from boocode.config import Settings
+from boocode.contracts.autofix import AutofixFrame
 from boocode.contracts.base import FrameBase
 from boocode.contracts.chats import MessageCreate, TurnStatus
 from boocode.contracts.frames import (
@@ -84,6 +85,11 @@ class _TextPrinter:
             return
         elif isinstance(frame, MessageFrame):
             self._message(frame)
+        elif isinstance(frame, AutofixFrame):
+            run = frame.run
+            done = "" if run.exit_code is None else f" (exit {run.exit_code})"
+            command = " ".join(run.command)
+            print(f"  auto-fix {run.status.value}: {command}{done}", file=sys.stderr, flush=True)
         elif isinstance(frame, ErrorFrame):
             print(f"\nerror: {frame.message}", file=sys.stderr, flush=True)
         elif isinstance(frame, TurnEndFrame):

@@ -4,9 +4,10 @@ A frame published here reaches this process's subscribers at once, and every oth
 listening on the same database through a notification. A notification carries the frame itself,
 or only `{chat_id, seq}` when the frame is too big for NOTIFY (8000 bytes); the receiver then
 reads the frame from the `events` table, where the event log stored it before publishing.
-Notifications from this process are ignored (its subscribers already have the frame). When the
-listening connection is lost it is re-opened, and frames missed meanwhile are read back from the
-`events` table for the chats someone is watching.
+Notifications from this process are ignored (its subscribers already have the frame), and so
+are frames older than the newest one delivered for that chat. When the listening connection is
+lost it is re-opened, and frames missed meanwhile are read back from the `events` table for the
+chats someone is watching.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class PostgresBus(LocalBus):
         self._fetches: set[asyncio.Task[None]] = set()
         # The newest seq delivered per watched chat: where to resume after a lost connection.
         self._delivered: dict[str, int] = {}
+        # Notifications held back while missed frames are read, so that order is kept.
+        self._held: list[str] | None = None
 
     async def start(self) -> None:
         self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=4)
@@ -103,6 +106,7 @@ class PostgresBus(LocalBus):
         while True:
             await self._lost.wait()
             log.warning("lost the PostgreSQL event listener; reconnecting")
+            self._held = []
             delay = _RECONNECT_MIN_S
             while True:
                 try:
@@ -114,18 +118,33 @@ class PostgresBus(LocalBus):
                     delay = min(delay * 2, _RECONNECT_MAX_S)
             for chat_id, seq in list(self._delivered.items()):
                 await self._deliver_stored(chat_id, after_seq=seq)
+            held, self._held = self._held, None
+            for payload in held:
+                self._receive(payload)
 
     def _on_notification(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        if self._held is not None:
+            self._held.append(payload)
+        else:
+            self._receive(payload)
+
+    def _receive(self, payload: str) -> None:
         try:
             message = json.loads(payload)
             if message.get("origin") == self.origin:
                 return
             if "frame" in message:
-                if message["frame"]["chat_id"] in self._subscribers:
-                    self.deliver(frame_adapter.validate_python(message["frame"]))
-            elif message["chat_id"] in self._subscribers:
-                seq = int(message["seq"])
-                self._spawn(self._deliver_stored(message["chat_id"], after_seq=seq - 1, upto=seq))
+                chat_id, seq = message["frame"]["chat_id"], int(message["frame"]["seq"])
+            else:
+                chat_id, seq = message["chat_id"], int(message["seq"])
+            if chat_id not in self._subscribers:
+                return
+            if seq <= self._delivered.get(chat_id, 0):
+                return  # already delivered (read back after a reconnect, or overtaken)
+            if "frame" in message:
+                self.deliver(frame_adapter.validate_python(message["frame"]))
+            else:
+                self._spawn(self._deliver_stored(chat_id, after_seq=seq - 1, upto=seq))
         except (ValueError, KeyError, TypeError) as exc:
             log.warning("ignoring a malformed event notification: %s", exc)
 
