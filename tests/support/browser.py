@@ -31,7 +31,9 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
 
-@pytest.fixture(scope="session")
+# Module-scoped: sync Playwright holds the thread's event loop while it runs, and the
+# asyncio tests of other modules need it back.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         if os.environ.get("BOOCODE_REQUIRE_BROWSER"):
