@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select, text
 
 from boocode.config import Settings
 from boocode.contracts.frames import MessageDeltaFrame
 from boocode.db.engine import Database, alembic_config
-from boocode.db.tables import Chat, Message
+from boocode.db.tables import Base, Chat, Message
 from boocode.events.bus import LocalBus
 from boocode.events.log import EventLog
 
@@ -52,6 +54,25 @@ async def test_migrations_create_every_table_and_are_idempotent(database_url: st
     await db.dispose()
     assert names >= TABLES
     assert version == ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def test_migrations_match_the_declared_tables(database_url: str) -> None:
+    db = await _database(database_url)
+    async with db.engine.connect() as conn:
+        diff = await conn.run_sync(
+            lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+        )
+    await db.dispose()
+    assert diff == []
+
+
+async def test_timestamps_read_back_in_utc(database_url: str) -> None:
+    db = await _database(database_url)
+    chat_id = await _new_chat(db)
+    async with db.session() as session:
+        chat = await session.get(Chat, chat_id)
+    await db.dispose()
+    assert chat is not None and chat.created_at.utcoffset() == timedelta(0)
 
 
 async def test_sqlite_runs_in_wal_mode(tmp_path) -> None:

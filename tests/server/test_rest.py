@@ -6,7 +6,6 @@ import time
 from typing import Any
 
 import httpx
-import pytest
 
 from support.fake_model import FakeModelServer, Reply
 from support.live_server import LiveServer
@@ -46,9 +45,6 @@ def test_create_list_and_get_a_chat(live_server: LiveServer) -> None:
         }
 
 
-@pytest.mark.xfail(
-    strict=True, reason="SQLite hands back naive datetimes: stored chats lose their UTC offset"
-)
 def test_timestamps_read_back_keep_their_timezone(live_server: LiveServer) -> None:
     chat = live_server.new_chat()
     with live_server.client() as http:

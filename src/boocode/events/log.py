@@ -81,8 +81,12 @@ class EventLog:
                     .order_by(Event.seq)
                 )
             ).all()
-        expected = max(last - after_seq, 0)
-        if len(rows) != expected or (rows and rows[0].seq != after_seq + 1):
+        # Frames published between the two reads only add rows past `last`; what must hold is
+        # an unbroken run from after_seq + 1 that reaches at least `last`.
+        seqs = [row.seq for row in rows]
+        if seqs != list(range(after_seq + 1, after_seq + 1 + len(seqs))):
+            return None
+        if after_seq + len(seqs) < last:
             return None
         return [frame_adapter.validate_python(row.payload) for row in rows]
 
