@@ -88,4 +88,4 @@ Frame = Annotated[
     Field(discriminator="type"),
 ]
 
-frame_adapter: TypeAdapter[Frame] = TypeAdapter(Frame)  # type: ignore[arg-type]
+frame_adapter: TypeAdapter[Frame] = TypeAdapter(Frame)
