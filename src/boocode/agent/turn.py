@@ -342,6 +342,9 @@ class _DeltaPublisher:
         self.turn = turn
         self.text = ""
         self._pending = {"text": "", "reasoning": ""}
+        # A model call re-run after a crash streams from the start again: its first delta
+        # tells clients to drop what the lost attempt had streamed.
+        self._restart = {"text": True, "reasoning": True}
         self._last_flush = time.monotonic()
 
     async def __call__(self, kind: str, text: str) -> None:
@@ -354,14 +357,13 @@ class _DeltaPublisher:
     async def flush(self) -> None:
         self._last_flush = time.monotonic()
         events = runtime.current().events
-        if reasoning := self._pending["reasoning"]:
-            self._pending["reasoning"] = ""
-            await events.publish(
-                ReasoningDeltaFrame(chat_id=self.chat_id, turn=self.turn, text=reasoning)
-            )
-        if text := self._pending["text"]:
-            self._pending["text"] = ""
-            await events.publish(MessageDeltaFrame(chat_id=self.chat_id, turn=self.turn, text=text))
+        for kind, frame_type in (("reasoning", ReasoningDeltaFrame), ("text", MessageDeltaFrame)):
+            if text := self._pending[kind]:
+                self._pending[kind] = ""
+                restart, self._restart[kind] = self._restart[kind], False
+                await events.publish(
+                    frame_type(chat_id=self.chat_id, turn=self.turn, text=text, restart=restart)
+                )
 
 
 def _llm_reply(row: Message) -> dict[str, Any]:

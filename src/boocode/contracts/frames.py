@@ -47,12 +47,20 @@ class MessageDeltaFrame(FrameBase):
     type: Literal["message_delta"] = "message_delta"
     turn: int
     text: str
+    restart: bool = Field(
+        default=False,
+        description="first delta of a model call: it replaces what streamed since the last message",
+    )
 
 
 class ReasoningDeltaFrame(FrameBase):
     type: Literal["reasoning_delta"] = "reasoning_delta"
     turn: int
     text: str
+    restart: bool = Field(
+        default=False,
+        description="first delta of a model call: it replaces what streamed since the last message",
+    )
 
 
 class MessageFrame(FrameBase):

@@ -66,11 +66,17 @@ async def _streamed_since_last_message(chat_id: str, turn: int, up_to: int) -> t
                 .limit(2_000)
             )
         ).all()
-    text: list[str] = []
-    reasoning: list[str] = []
-    for kind, stored in rows:
-        payload = cast(dict[str, Any], stored)
+    streamed: dict[str, list[str]] = {"message_delta": [], "reasoning_delta": []}
+    complete: set[str] = set()
+    for kind_value, stored in rows:
+        kind, payload = str(kind_value), cast(dict[str, Any], stored)
         if kind == "message" or payload.get("turn") != turn:
             break
-        (text if kind == "message_delta" else reasoning).append(payload["text"])
+        if kind in complete:
+            continue
+        streamed[kind].append(payload["text"])
+        if payload.get("restart"):
+            # Anything older belongs to an attempt that was lost in a crash.
+            complete.add(kind)
+    text, reasoning = streamed["message_delta"], streamed["reasoning_delta"]
     return "".join(reversed(text)), "".join(reversed(reasoning))

@@ -19,11 +19,15 @@ export function applyFrame(state, frame) {
         ended: null,
       };
     case "message_delta":
-      return withTurn(state, frame.turn, (turn) => ({ ...turn, text: turn.text + frame.text }));
+      // `restart`: a model call began again after a crash; what it streamed before is gone.
+      return withTurn(state, frame.turn, (turn) => ({
+        ...turn,
+        text: (frame.restart ? "" : turn.text) + frame.text,
+      }));
     case "reasoning_delta":
       return withTurn(state, frame.turn, (turn) => ({
         ...turn,
-        reasoning: turn.reasoning + frame.text,
+        reasoning: (frame.restart ? "" : turn.reasoning) + frame.text,
       }));
     case "message":
       return withMessage(state, frame.message);
