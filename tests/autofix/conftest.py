@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from autofix.projects import path_with_tools, python_project
+from support.browser import browser, page  # noqa: F401
 from support.fake_model import FakeModelServer
 from support.live_server import LiveServer
 

@@ -16,6 +16,7 @@ from boocode.events.bus import LocalBus
 from boocode.events.log import EventLog
 from boocode.traces.recorder import TraceRecorder
 from boocode.traces.store import TraceStore
+from support.browser import browser, page  # noqa: F401
 from support.live_server import fake_live_server, live_server  # noqa: F401
 
 
