@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -136,6 +137,49 @@ def test_cancel_stops_a_running_turn(
             time.sleep(0.05)
         idle = http.post(f"/api/chats/{chat['id']}/cancel").json()
         assert idle == {"cancelled": False, "turn": None}
+
+
+def test_cancel_kills_a_running_command_and_answers_every_tool_call(
+    fake_live_server: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    marker = fake_live_server.workspace / "started.pid"
+    sleeper = f"import os, time; open({str(marker)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+    fake_model_server.reset()
+    fake_model_server.script(
+        [
+            Reply.tool_calls(
+                [("run_command", {"argv": ["python3", "-c", sleeper]}), ("list_files", {})]
+            )
+        ]
+    )
+    chat = fake_live_server.new_chat()
+    with fake_live_server.client() as http:
+        http.post(f"/api/chats/{chat['id']}/messages", json={"content": "sleep"})
+        deadline = time.monotonic() + 15
+        while not marker.exists() or not marker.read_text():
+            assert time.monotonic() < deadline, "the command never started"
+            time.sleep(0.05)
+        started = time.monotonic()
+        assert http.post(f"/api/chats/{chat['id']}/cancel").json()["cancelled"] is True
+        while http.post(f"/api/chats/{chat['id']}/cancel").json()["cancelled"]:
+            assert time.monotonic() - started < 5, "the turn did not stop within 5 s"
+            time.sleep(0.05)
+        messages = http.get(f"/api/chats/{chat['id']}/messages").json()
+    pid = int(marker.read_text())
+    assert (
+        not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+    )
+    tool_results = [m["content"] for m in messages if m["role"] == "tool"]
+    assert tool_results == [
+        "cancelled by the user while it ran",
+        "cancelled by the user before it ran",
+    ]
+
+
+def _gone(pid: int) -> bool:
+    """No such process, or only its zombie (nothing reaps orphans in some containers)."""
+    stat = Path(f"/proc/{pid}/stat")
+    return not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
 
 
 def test_openapi_documents_every_endpoint_well_enough_to_generate_a_client(

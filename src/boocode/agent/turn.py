@@ -35,7 +35,7 @@ from boocode.contracts.frames import (
 from boocode.contracts.usage import TokenUsage
 from boocode.db.tables import Chat, FileWrite, Message, Task
 from boocode.providers import ProviderError
-from boocode.tools import WRITE_TOOLS
+from boocode.tools import WRITE_TOOLS, ToolResult
 
 log = logging.getLogger(__name__)
 
@@ -204,11 +204,17 @@ async def _tool_step(
         session_id=task_id,
         step_key=step_key,
     ) as span:
-        result = await registry.execute(call["name"], call["arguments"])
+        execution = asyncio.ensure_future(registry.execute(call["name"], call["arguments"]))
+        if await _await_unless_cancelled(execution, task_id):
+            # Cancelling the execution killed the command's whole process group.
+            result = ToolResult(content="cancelled by the user while it ran", is_error=True)
+            span.outcome = "cancelled"
+        else:
+            result = execution.result()
+            if result.is_error:
+                span.outcome = "timeout" if result.metadata.get("timed_out") else "error"
         span.output = result.content
-        if result.is_error:
-            span.outcome = "timeout" if result.metadata.get("timed_out") else "error"
-            span.error = result.content
+        span.error = result.content if result.is_error else None
         span.extra = dict(result.metadata)
     if result.file_change is not None and not result.is_error:
         await _record_file_write(chat_id, turn, result.file_change)
@@ -320,7 +326,7 @@ async def _cancel_requested(task_id: str) -> bool:
 
 
 async def _await_unless_cancelled(call: asyncio.Future[Any], task_id: str) -> bool:
-    """Wait for the model call; True (and the call stopped) if the turn was cancelled first."""
+    """Wait for a model call or a tool; True (and the call stopped) if the turn was cancelled."""
     event = runtime.current().cancel_event(task_id)
     while not call.done():
         waiter = asyncio.ensure_future(event.wait())
