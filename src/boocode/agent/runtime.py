@@ -42,19 +42,8 @@ class Runtime:
     def model(self, workspace: Path) -> ChatModel:
         """One model client per workspace for the life of the process (it pools connections)."""
         if workspace not in self._models:
-            self._models[workspace] = self._create_model(workspace)
+            self._models[workspace] = model_for(self.settings, workspace)
         return self._models[workspace]
-
-    def _create_model(self, workspace: Path) -> ChatModel:
-        s = self.settings
-        return create_model(
-            base_url=s.base_url,
-            api_key=s.api_key,
-            model=s.model,
-            deepseek_api_key=s.deepseek_api_key,
-            workspace=workspace,
-            demo_delay_s=s.demo_delay_s,
-        )
 
     def tools(self, workspace: Path) -> ToolRegistry:
         return ToolRegistry(workspace, command_timeout_s=self.settings.command_timeout_s)
@@ -70,6 +59,18 @@ class Runtime:
 
     def forget_cancel(self, task_id: str) -> None:
         self._cancels.pop(task_id, None)
+
+
+def model_for(settings: Settings, workspace: Path) -> ChatModel:
+    """The model the settings select: an OpenAI-compatible endpoint, or the offline demo."""
+    return create_model(
+        base_url=settings.base_url,
+        api_key=settings.api_key,
+        model=settings.model,
+        deepseek_api_key=settings.deepseek_api_key,
+        workspace=workspace,
+        demo_delay_s=settings.demo_delay_s,
+    )
 
 
 _current: Runtime | None = None

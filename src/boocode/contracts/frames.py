@@ -5,7 +5,7 @@ Every frame carries the chat id and a `seq` that grows by one per chat; the even
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, Field, TypeAdapter
 
@@ -96,4 +96,5 @@ Frame = Annotated[
     Field(discriminator="type"),
 ]
 
-frame_adapter: TypeAdapter[Frame] = TypeAdapter(Frame)
+# cast: mypy reads an Annotated union as a value, not a type, in some cache states.
+frame_adapter: TypeAdapter[Frame] = TypeAdapter(cast(Any, Frame))

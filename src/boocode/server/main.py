@@ -7,11 +7,19 @@ import sys
 
 import uvicorn
 
+from boocode.agent.runtime import model_for
 from boocode.config import Settings
 from boocode.server.app import create_app
 from boocode.server.auth import load_token
 
 EXIT_REFUSED = 2
+
+
+def describe_model(settings: Settings) -> str:
+    model = model_for(settings, settings.workspace)
+    if model.is_demo:
+        return f"{model.label}; set DEEPSEEK_API_KEY or BOOCODE_API_KEY to use a real model"
+    return model.label
 
 
 def serve(settings: Settings, *, process_turns: bool = True) -> int:
@@ -25,6 +33,8 @@ def serve(settings: Settings, *, process_turns: bool = True) -> int:
         return EXIT_REFUSED
     app = create_app(settings, process_turns=process_turns)
     print(f"BooCode is running. Open {access_url(settings, load_token(settings))}", flush=True)
+    print(f"Workspace: {settings.workspace}", flush=True)
+    print(f"Model: {describe_model(settings)}", flush=True)
     if not process_turns:
         print("API only: turns run in `boocode worker` processes.", flush=True)
     uvicorn.run(
