@@ -76,24 +76,24 @@ function App() {
         </div>
         ${problem && html`<div class="banner error" role="alert">${problem}</div>`}
         ${chatId
-          ? html`<${ChatView} key=${chatId} chatId=${chatId} listed=${listed} onActivity=${refresh} />`
+          ? html`<${ChatView} key=${chatId} chatId=${chatId} listed=${listed} onActivity=${refresh} onClosePanels=${() => setDrawer(null)} />`
           : html`<${Welcome} onNewChat=${newChat} hasChats=${chats.length > 0} />`}
       </main>
       ${drawer && html`<div class="scrim" onClick=${() => setDrawer(null)}></div>`}
     </div>`;
 }
 
-function ChatView({ chatId, listed, onActivity }) {
+function ChatView({ chatId, listed, onActivity, onClosePanels }) {
   const connection = useMemo(() => new ChatConnection(chatId), [chatId]);
   useEffect(() => () => connection.close(), [connection]);
   return html`
     <div class="chat-view">
       <${ChatPane} chatId=${chatId} connection=${connection} listed=${listed} onActivity=${onActivity} />
-      <${SidePanels} chatId=${chatId} chat=${listed} connection=${connection} />
+      <${SidePanels} chatId=${chatId} chat=${listed} connection=${connection} onClose=${onClosePanels} />
     </div>`;
 }
 
-function SidePanels({ chatId, chat, connection }) {
+function SidePanels({ chatId, chat, connection, onClose }) {
   const [list, setList] = useState(panels());
   const [active, setActive] = useState(null);
   useEffect(() => onPanelsChanged(() => setList(panels())), []);
@@ -106,6 +106,7 @@ function SidePanels({ chatId, chat, connection }) {
         ${list.map((p) => html`
           <button key=${p.id} role="tab" aria-selected=${p.id === current.id}
             class=${p.id === current.id ? "tab active" : "tab"} onClick=${() => setActive(p.id)}>${p.title}</button>`)}
+        <button class="panels-close" aria-label="hide panels" onClick=${onClose}>✕</button>
       </div>
       <div class="panel-body" role="tabpanel">
         <${Panel} key=${`${current.id}-${chatId}`} chatId=${chatId} chat=${chat} connection=${connection} />

@@ -4,6 +4,7 @@
 // snapshot or a turn's end reloads the state.
 import { api } from "./api.js";
 import { html, useEffect, useState } from "./html.js";
+import { inline } from "./markdown.js";
 import { registerPanel } from "./panels.js";
 
 const RELOAD_ON = new Set(["snapshot", "turn_end"]);
@@ -78,11 +79,11 @@ function AutofixPanel({ chatId, connection }) {
         <div class="autofix-commands">
           ${state.commands.map((argv, i) => html`<code key=${i}>${argv.join(" ")}</code>`)}
         </div>`}
-      <p class="autofix-reason">${state.reason}</p>
+      <p class="autofix-reason">${inline(state.reason)}</p>
       ${runnable && html`
         <p class="hint">Runs after each step in which the agent wrote files; its errors go back to
           the agent, up to ${state.max_attempts} time${state.max_attempts === 1 ? "" : "s"} a turn
-          (time limit ${state.timeout_s} s). Set it in <code>.boocode/config.toml</code> under
+          (time limit ${state.timeout_s} s). Set it in <code>.boocode/config.toml</code> under${" "}
           <code>[autofix]</code>.</p>`}
       <${Turns} runs=${state.runs} />
     </div>`;

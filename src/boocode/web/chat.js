@@ -2,8 +2,11 @@
 import { cancelTurn, sendMessage } from "./api.js";
 import { html, useEffect, useReducer, useRef, useState } from "./html.js";
 import { AttachIcon } from "./icons.js";
-import { Markdown } from "./markdown.js";
+import { inline, Markdown } from "./markdown.js";
 import { applyFrame, EMPTY_CHAT, imagesOf, textOf, toolResults } from "./state.js";
+
+const AUTOFIX = "autofix"; // tool_name of the user-role messages auto-fix adds for the model
+const AUTOFIX_OPEN_LINES = 8; // a longer check output starts folded
 
 const STATUS_TEXT = {
   connecting: "connecting…",
@@ -103,6 +106,7 @@ function Conversation({ state }) {
 }
 
 function MessageView({ message, results, live }) {
+  if (message.role === "user" && message.tool_name === AUTOFIX) return html`<${AutofixNote} message=${message} />`;
   if (message.role === "user") {
     return html`
       <div class="msg user" id=${`turn-${message.turn}`}>
@@ -120,6 +124,23 @@ function MessageView({ message, results, live }) {
       ${text && html`<${Markdown} text=${text} />`}
       ${message.tool_calls.map((call) => html`
         <${ToolCall} key=${call.id} call=${call} result=${results.get(call.id)} live=${live} />`)}
+    </div>`;
+}
+
+// The agent's own check speaking, not the user: a compact note with its output, folded when long.
+function AutofixNote({ message }) {
+  const { status, summary, output } = parseAutofix(textOf(message.content));
+  const lines = output ? output.split("\n").length : 0;
+  const long = lines > AUTOFIX_OPEN_LINES || output.length > 600;
+  return html`
+    <div class=${`msg autofix-note autofix-${status}`} data-status=${status} role="note" aria-label="auto-fix">
+      <div class="autofix-note-head">
+        <span class="autofix-note-tag">${status === "passed" ? "✓" : "✗"} auto-fix</span>
+        <span class="autofix-note-summary">${inline(summary)}</span>
+      </div>
+      ${output && (long
+        ? html`<details class="autofix-note-output"><summary>output · ${lines} lines</summary><pre>${output}</pre></details>`
+        : html`<pre class="autofix-note-output">${output}</pre>`)}
     </div>`;
 }
 
@@ -233,6 +254,18 @@ function readAsDataUrl(file) {
     reader.onerror = () => reject(reader.error);
     reader.readAsDataURL(file);
   });
+}
+
+// "Auto-fix: `cmd` failed (exit 1) after … \n\n```\noutput\n```" -> its parts.
+function parseAutofix(text) {
+  const body = text.replace(/^Auto-fix:\s*/, "");
+  const split = body.indexOf("\n\n");
+  const summary = split === -1 ? body : body.slice(0, split);
+  const rest = split === -1 ? "" : body.slice(split + 2);
+  const fenced = rest.match(/^(`{3,})\n?([\s\S]*?)\n?\1\s*$/);
+  const output = (fenced ? fenced[2] : rest).replace(/\s+$/, "");
+  const status = /\bpass(es)? now\b/.test(summary) ? "passed" : /\bstill\b/.test(summary) ? "gave-up" : "failed";
+  return { status, summary, output };
 }
 
 function shortArguments(raw) {

@@ -29,7 +29,8 @@ function prose(text) {
     });
 }
 
-function inline(text) {
+// `code` and **bold** within one line of text; also used for short notes outside answers.
+export function inline(text) {
   return text.split(/(`[^`\n]+`|\*\*[^*\n]+\*\*)/g).map((part) => {
     if (part.startsWith("`") && part.endsWith("`") && part.length > 2) {
       return html`<code>${part.slice(1, -1)}</code>`;

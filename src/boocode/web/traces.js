@@ -9,6 +9,14 @@ import { registerPanel } from "./panels.js";
 const PAGE_SIZE = 100;
 const TICK_MS = 250; // redraw running bars this often
 const FAILED = new Set(["error", "timeout", "interrupted"]);
+const FOCUS_EVENT = "boocode:focus-turn"; // fired by the timeline (timeline.js focusTurn)
+const FOCUS_FLASH_MS = 1500;
+
+// The turn the timeline last pointed at, kept while this panel is not on screen so that
+// opening it shows that turn.
+let pendingFocus = null;
+addEventListener(FOCUS_EVENT, (event) => { pendingFocus = Number(event.detail?.turn) || null; });
+addEventListener("hashchange", () => { pendingFocus = null; }); // another chat: not its turn
 
 function TracesPanel({ chatId, connection }) {
   const [traces, setTraces] = useState(() => new Map());
@@ -16,6 +24,8 @@ function TracesPanel({ chatId, connection }) {
   const [loading, setLoading] = useState(false);
   const [problem, setProblem] = useState(null);
   const [now, setNow] = useState(Date.now());
+  const [focus, setFocus] = useState(() => pendingFocus);
+  const root = useRef(null);
   const sentinel = useRef(null);
 
   const merge = (items) =>
@@ -70,9 +80,33 @@ function TracesPanel({ chatId, connection }) {
     return () => observer.disconnect();
   }, [cursor, loading]);
 
+  useEffect(() => {
+    const onFocus = (event) => setFocus(Number(event.detail?.turn) || null);
+    addEventListener(FOCUS_EVENT, onFocus);
+    return () => removeEventListener(FOCUS_EVENT, onFocus);
+  }, []);
+
+  // Scroll to the focused turn once its calls are here, paging back through older calls if needed.
+  useEffect(() => {
+    if (focus === null || cursor === undefined) return;
+    const target = root.current?.querySelector(`.trace-turn[data-turn="${focus}"]`);
+    if (target) {
+      scrollToTop(target);
+      target.classList.add("trace-turn-focused");
+      setTimeout(() => target.classList.remove("trace-turn-focused"), FOCUS_FLASH_MS);
+    } else if (cursor && !loading) {
+      loadPage(cursor);
+      return;
+    } else if (loading) {
+      return;
+    }
+    pendingFocus = null;
+    setFocus(null);
+  }, [focus, traces, cursor, loading]);
+
   const turns = groupByTurn([...traces.values()]);
   return html`
-    <div class="traces" aria-label="traces">
+    <div class="traces" aria-label="traces" ref=${root}>
       ${problem && html`<div class="banner error" role="alert">${problem}</div>`}
       ${cursor !== undefined && turns.length === 0 && html`
         <p class="traces-empty">No calls yet. Each model call and tool call of a turn shows up here as it runs.</p>`}
@@ -132,7 +166,7 @@ function TraceRow({ chatId, call, depth, axis, now }) {
           <span class="trace-bar" style=${`left: ${clamp(left)}%; width: ${clamp(width, 100 - clamp(left))}%`}></span>
         </span>
         <span class="trace-latency">${latency === null ? "—" : formatMs(latency)}</span>
-        <span class="trace-outcome">${call.outcome}</span>
+        <span class="trace-outcome" title=${call.outcome}>${call.outcome}</span>
       </button>
       ${call.kind === "llm" && call.tokens_used !== null && html`<${Tokens} call=${call} />`}
       ${call.error && !open && html`<div class="trace-error" title=${call.error}>${firstLine(call.error)}</div>`}
@@ -140,7 +174,9 @@ function TraceRow({ chatId, call, depth, axis, now }) {
         <div class="trace-detail">
           ${problem && html`<div class="banner error" role="alert">${problem}</div>`}
           <h4>Input</h4><pre class="trace-input">${pretty(shown.input)}</pre>
-          ${shown.output != null && html`<h4>Output</h4><pre class="trace-output">${shown.output}</pre>`}
+          ${shown.output != null && html`<h4>Output</h4>${shown.output === ""
+            ? html`<p class="trace-muted trace-output-empty">(empty)</p>`
+            : html`<pre class="trace-output">${shown.output}</pre>`}`}
           ${shown.error && html`<h4>Error</h4><pre class="trace-error-full">${shown.error}</pre>`}
           <p class="trace-muted">#${call.id} · started ${new Date(start).toLocaleTimeString()}${call.parent_id ? ` · asked for by #${call.parent_id}` : ""}</p>
         </div>`}
@@ -188,6 +224,15 @@ function timeAxis(calls, now) {
   const ends = calls.map((c, i) => starts[i] + (c.latency_ms ?? (c.outcome === "running" ? now - starts[i] : 0)));
   const start = Math.min(...starts);
   return { start, span: Math.max(Math.max(...ends) - start, 1) };
+}
+
+// Scroll the panel (the nearest scrolling ancestor), not the whole page, to put `el` on top.
+function scrollToTop(el) {
+  let box = el.parentElement;
+  while (box && !/(auto|scroll)/.test(getComputedStyle(box).overflowY)) box = box.parentElement;
+  if (!box) return;
+  const top = box.scrollTop + el.getBoundingClientRect().top - box.getBoundingClientRect().top - 4;
+  box.scrollTo({ top, behavior: "smooth" });
 }
 
 function clamp(value, max = 100) {
