@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dbos import DBOS, SetWorkflowID
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from boocode import autofix
 from boocode.agent import runtime
@@ -415,31 +415,36 @@ async def _save_message(
     usage: TokenUsage | None = None,
     model: str | None = None,
 ) -> Message:
-    """Append a message to the chat's current branch and publish it."""
-    rt = runtime.current()
-    async with rt.db.session() as session, session.begin():
-        branch_id = (
-            await session.execute(select(Chat.branch_id).where(Chat.id == chat_id))
-        ).scalar_one()
-        row = Message(
-            chat_id=chat_id,
-            branch_id=branch_id,
-            turn_number=turn,
-            role=role,
-            content=content,
-            reasoning=reasoning,
-            tool_calls=tool_calls,
-            tool_call_id=tool_call_id,
-            tool_name=tool_name,
-            is_error=is_error,
-            usage=usage.model_dump() if usage else None,
-            model=model,
-            step_key=step_key,
-            created_at=datetime.now(UTC),
-        )
-        session.add(row)
-    await rt.events.publish(MessageFrame(chat_id=chat_id, message=to_message_out(row)))
+    """Append a message to the chat's current branch and publish it, in one commit."""
+    values: dict[str, Any] = {
+        "chat_id": chat_id,
+        "turn_number": turn,
+        "role": role,
+        "content": content,
+        "reasoning": reasoning,
+        "tool_calls": tool_calls,
+        "tool_call_id": tool_call_id,
+        "tool_name": tool_name,
+        "is_error": is_error,
+        "usage": usage.model_dump() if usage else None,
+        "model": model,
+        "step_key": step_key,
+        "created_at": datetime.now(UTC),
+    }
+    row = Message(**values)
+
+    def write(conn: Connection) -> MessageFrame:
+        row.branch_id = conn.execute(_CHAT_BRANCH, {"branch_of": chat_id}).scalar_one()
+        row.id = conn.execute(_INSERT_MESSAGE, {**values, "branch_id": row.branch_id}).scalar_one()
+        return MessageFrame(chat_id=chat_id, message=to_message_out(row))
+
+    await runtime.current().events.publish_with(chat_id, write)
     return row
+
+
+# Built once: constructing a statement costs more than SQLite takes to run it.
+_CHAT_BRANCH = select(Chat.branch_id).where(Chat.id == bindparam("branch_of"))
+_INSERT_MESSAGE = insert(Message).returning(Message.id)
 
 
 async def _record_file_write(chat_id: str, turn: int, change: Any) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from boocode.contracts.base import FrameBase
 from boocode.contracts.frames import Frame, frame_adapter
@@ -22,24 +22,30 @@ F = TypeVar("F", bound=FrameBase)
 RETAINED_FRAMES = 5_000
 
 
+# Built once: constructing a statement costs more than SQLite takes to run it.
+_NEXT_SEQ = (
+    update(Chat)
+    .where(Chat.id == bindparam("frame_chat_id"))
+    .values(last_seq=Chat.last_seq + 1)
+    .returning(Chat.last_seq)
+)
+_INSERT_EVENT = insert(Event)
+
+
 def _append(conn: Connection, frame: F | None) -> F | None:
     if frame is None:
         return None
-    seq = conn.execute(
-        update(Chat)
-        .where(Chat.id == frame.chat_id)
-        .values(last_seq=Chat.last_seq + 1)
-        .returning(Chat.last_seq)
-    ).scalar_one()
+    seq = conn.execute(_NEXT_SEQ, {"frame_chat_id": frame.chat_id}).scalar_one()
     frame = frame.model_copy(update={"seq": seq})
     conn.execute(
-        insert(Event).values(
-            chat_id=frame.chat_id,
-            seq=seq,
-            type=getattr(frame, "type", "frame"),
-            payload=frame.model_dump(mode="json"),
-            created_at=datetime.now(UTC),
-        )
+        _INSERT_EVENT,
+        {
+            "chat_id": frame.chat_id,
+            "seq": seq,
+            "type": getattr(frame, "type", "frame"),
+            "payload": frame.model_dump(mode="json"),
+            "created_at": datetime.now(UTC),
+        },
     )
     return frame
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection, bindparam, insert, update
 
 from boocode.contracts.traces import (
     ToolTraceFinishFrame,
@@ -51,6 +51,22 @@ class CallEnd:
     usage: TokenUsage | None = None
 
 
+_USAGE_COLUMNS = (
+    "tokens_used",
+    "cache_tokens",
+    "cache_miss_tokens",
+    "prompt_tokens",
+    "completion_tokens",
+    "reasoning_tokens",
+)
+# Built once: constructing a statement costs more than SQLite takes to run it.
+_INSERT_TRACE = insert(ToolTrace).returning(ToolTrace.id)
+_FINISH_TRACE = update(ToolTrace).where(
+    ToolTrace.id == bindparam("running_trace_id"),
+    ToolTrace.outcome == TraceOutcome.RUNNING.value,
+)
+
+
 class TraceStore:
     def __init__(self, db: Database, events: EventLog) -> None:
         self.db = db
@@ -73,9 +89,7 @@ class TraceStore:
         row = ToolTrace(**values)
 
         def write(conn: Connection) -> ToolTraceStartFrame:
-            row.id = conn.execute(
-                insert(ToolTrace).values(**values).returning(ToolTrace.id)
-            ).scalar_one()
+            row.id = conn.execute(_INSERT_TRACE, values).scalar_one()
             return ToolTraceStartFrame(chat_id=call.chat_id, trace=trace_out(row))
 
         await self.events.publish_with(call.chat_id, write)
@@ -94,11 +108,7 @@ class TraceStore:
         }
 
         def write(conn: Connection) -> ToolTraceFinishFrame | None:
-            result = conn.execute(
-                update(ToolTrace)
-                .where(ToolTrace.id == row.id, ToolTrace.outcome == TraceOutcome.RUNNING.value)
-                .values(**values)
-            )
+            result = conn.execute(_FINISH_TRACE, {**values, "running_trace_id": row.id})
             if result.rowcount == 0:
                 return None
             for name, value in values.items():
@@ -115,7 +125,7 @@ class TraceStore:
 
 def _usage_columns(usage: TokenUsage | None) -> dict[str, int | None]:
     if usage is None:
-        return {}
+        return dict.fromkeys(_USAGE_COLUMNS)
     return {
         "tokens_used": usage.total_tokens,
         "cache_tokens": usage.cache_hit_tokens,
