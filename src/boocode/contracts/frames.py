@@ -43,24 +43,21 @@ class TurnStartFrame(FrameBase):
     task_id: str
 
 
-class MessageDeltaFrame(FrameBase):
+class _StreamedText(FrameBase):
+    turn: int
+    text: str
+    restart: bool = Field(
+        default=False,
+        description="first delta of a model call: it replaces what streamed since the last message",
+    )
+
+
+class MessageDeltaFrame(_StreamedText):
     type: Literal["message_delta"] = "message_delta"
-    turn: int
-    text: str
-    restart: bool = Field(
-        default=False,
-        description="first delta of a model call: it replaces what streamed since the last message",
-    )
 
 
-class ReasoningDeltaFrame(FrameBase):
+class ReasoningDeltaFrame(_StreamedText):
     type: Literal["reasoning_delta"] = "reasoning_delta"
-    turn: int
-    text: str
-    restart: bool = Field(
-        default=False,
-        description="first delta of a model call: it replaces what streamed since the last message",
-    )
 
 
 class MessageFrame(FrameBase):

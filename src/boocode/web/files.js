@@ -2,27 +2,12 @@
 // It reloads whenever the chat is redrawn (a snapshot: connect, restore, branch switch) or a
 // turn ends.
 import { api } from "./api.js";
-import { html, useEffect, useState } from "./html.js";
+import { html } from "./html.js";
+import { useLiveFetch } from "./live_fetch.js";
 import { registerPanel } from "./panels.js";
 
-const REFRESH_ON = new Set(["snapshot", "turn_end"]);
-
 function FilesPanel({ chatId, connection }) {
-  const [data, setData] = useState(null);
-  const [problem, setProblem] = useState(null);
-  const [version, setVersion] = useState(0);
-
-  useEffect(() => connection.subscribe((frame) => {
-    if (REFRESH_ON.has(frame.type)) setVersion((v) => v + 1);
-  }), [connection]);
-
-  useEffect(() => {
-    let live = true;
-    api(`/api/chats/${chatId}/files`)
-      .then((files) => { if (live) { setData(files); setProblem(null); } })
-      .catch((error) => { if (live) setProblem(error.message); });
-    return () => { live = false; };
-  }, [chatId, version]);
+  const { data, problem } = useLiveFetch(connection, () => api(`/api/chats/${chatId}/files`), [chatId]);
 
   if (problem) return html`<div class="sessions"><div class="banner error" role="alert">${problem}</div></div>`;
   if (!data) return html`<div class="sessions"><p class="hint">Loading files…</p></div>`;

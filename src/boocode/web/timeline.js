@@ -3,39 +3,26 @@
 // A click on a turn scrolls the chat to the element `#turn-<n>` (drawn by chat.js) and
 // announces `boocode:focus-turn` on window, so the trace viewer can follow.
 import { api } from "./api.js";
-import { html, useEffect, useState } from "./html.js";
+import { html, useState } from "./html.js";
+import { useLiveFetch } from "./live_fetch.js";
 import { registerPanel } from "./panels.js";
-
-const REFRESH_ON = new Set(["snapshot", "turn_end"]);
 
 export const fetchTimeline = (chatId, branchId) =>
   api(`/api/chats/${chatId}/timeline${branchId == null ? "" : `?branch_id=${branchId}`}`);
 
 function TimelinePanel({ chatId, connection }) {
-  const [data, setData] = useState(null);
   const [viewed, setViewed] = useState(null); // null: the current branch
-  const [problem, setProblem] = useState(null);
   const [result, setResult] = useState(null);
-  const [version, setVersion] = useState(0);
-
-  useEffect(() => connection.subscribe((frame) => {
-    if (REFRESH_ON.has(frame.type)) setVersion((v) => v + 1);
-  }), [connection]);
-
-  useEffect(() => {
-    let live = true;
-    fetchTimeline(chatId, viewed)
-      .then((timeline) => { if (live) { setData(timeline); setProblem(null); } })
-      .catch((error) => { if (live) setProblem(error.message); });
-    return () => { live = false; };
-  }, [chatId, viewed, version]);
+  const { data, problem, setProblem, refresh } = useLiveFetch(
+    connection, () => fetchTimeline(chatId, viewed), [chatId, viewed],
+  );
 
   async function act(path, body) {
     try {
       setResult(await api(path, { method: "POST", body }));
       setViewed(null);
       setProblem(null);
-      setVersion((v) => v + 1);
+      refresh();
     } catch (error) {
       setProblem(error.message);
     }
