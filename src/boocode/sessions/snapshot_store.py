@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import Connection, select
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from boocode.agent.status import ACTIVE
 from boocode.contracts.chats import ToolCallOut, TurnStatus
@@ -37,21 +38,34 @@ _locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
 
 async def save(db: Database, chat_id: str) -> SessionSnapshot:
-    """Bring the chat's snapshot up to date and upsert it; returns what was stored."""
+    """Bring the chat's snapshot up to date and upsert it; returns what was stored.
+
+    One transaction: read the stored snapshot, fold in the newer rows, write it back.
+    """
+    dialect = db.engine.dialect.name
     async with _locks[chat_id]:
-        stored = await load(db, chat_id)
-        if stored is not None and stored.version != SNAPSHOT_VERSION:
-            stored = None
-        snapshot = await current(db, chat_id, stored)
-        snapshot.saved_at = datetime.now(UTC)
-        await _upsert(db, snapshot)
-        return snapshot
+
+        def work(conn: Connection) -> SessionSnapshot:
+            stored = _load(conn, chat_id)
+            if stored is not None and stored.version != SNAPSHOT_VERSION:
+                stored = None
+            snapshot = _current(conn, chat_id, stored)
+            snapshot.saved_at = datetime.now(UTC)
+            _upsert(conn, dialect, snapshot)
+            return snapshot
+
+        return await db.transact(work)
 
 
 async def load(db: Database, chat_id: str) -> SessionSnapshot | None:
     """The stored snapshot in the current schema, or None when there is none."""
-    async with db.session() as session:
-        row = await session.get(AgentSnapshot, chat_id)
+    return await db.transact(lambda conn: _load(conn, chat_id))
+
+
+def _load(conn: Connection, chat_id: str) -> SessionSnapshot | None:
+    row = conn.execute(
+        select(AgentSnapshot.version, AgentSnapshot.data).where(AgentSnapshot.chat_id == chat_id)
+    ).first()
     if row is None:
         return None
     try:
@@ -72,55 +86,58 @@ async def delete(db: Database, chat_id: str) -> bool:
 
 
 async def current(db: Database, chat_id: str, base: SessionSnapshot | None) -> SessionSnapshot:
+    """`base` advanced to the chat as it is now, without storing it."""
+    return await db.transact(lambda conn: _current(conn, chat_id, base))
+
+
+def _current(conn: Connection, chat_id: str, base: SessionSnapshot | None) -> SessionSnapshot:
     """`base` advanced to the chat as it is now, without storing it.
 
     Only rows newer than `base` are read; a missing base, or one of another branch, starts
     from empty.
     """
-    async with db.session() as session:
-        chat = (
-            await session.execute(select(Chat.branch_id, Chat.model).where(Chat.id == chat_id))
-        ).one()
-        if base is None or base.branch_id != chat.branch_id:
-            base = SessionSnapshot(chat_id=chat_id, branch_id=chat.branch_id)
-        messages = (
-            await session.execute(
-                select(Message)
-                .where(
-                    Message.chat_id == chat_id,
-                    Message.branch_id == base.branch_id,
-                    Message.id > base.last_message_id,
-                )
-                .order_by(Message.id)
+    chat = conn.execute(select(Chat.branch_id, Chat.model).where(Chat.id == chat_id)).one()
+    if base is None or base.branch_id != chat.branch_id:
+        base = SessionSnapshot(chat_id=chat_id, branch_id=chat.branch_id)
+    orm = Session(bind=conn)
+    messages = (
+        orm.scalars(
+            select(Message)
+            .where(
+                Message.chat_id == chat_id,
+                Message.branch_id == base.branch_id,
+                Message.id > base.last_message_id,
             )
-        ).scalars()
-        snapshot = fold_messages(base, messages)
-        writes = (
-            await session.execute(
-                select(FileWrite)
-                .where(
-                    FileWrite.chat_id == chat_id,
-                    FileWrite.turn_number >= base.turn,
-                    FileWrite.id > base.last_file_write_id,
-                    FileWrite.branch_id == base.branch_id,
-                )
-                .order_by(FileWrite.id)
+            .order_by(Message.id)
+        )
+    ).all()
+    snapshot = fold_messages(base, messages)
+    writes = (
+        orm.scalars(
+            select(FileWrite)
+            .where(
+                FileWrite.chat_id == chat_id,
+                FileWrite.turn_number >= base.turn,
+                FileWrite.id > base.last_file_write_id,
+                FileWrite.branch_id == base.branch_id,
             )
-        ).scalars()
-        snapshot = fold_file_writes(snapshot, writes)
-        # Newer turns only: a bounded range of the (chat_id, turn_number) index.
-        task = (
-            await session.execute(
-                select(Task.id, Task.status, Task.turn_number)
-                .where(
-                    Task.chat_id == chat_id,
-                    Task.turn_number >= base.turn,
-                    Task.status.in_([s.value for s in ACTIVE]),
-                )
-                .order_by(Task.created_at.desc())
-                .limit(1)
+            .order_by(FileWrite.id)
+        )
+    ).all()
+    snapshot = fold_file_writes(snapshot, writes)
+    # Newer turns only: a bounded range of the (chat_id, turn_number) index.
+    task = (
+        conn.execute(
+            select(Task.id, Task.status, Task.turn_number)
+            .where(
+                Task.chat_id == chat_id,
+                Task.turn_number >= base.turn,
+                Task.status.in_([s.value for s in ACTIVE]),
             )
-        ).first()
+            .order_by(Task.created_at.desc())
+            .limit(1)
+        )
+    ).first()
     snapshot.model = chat.model
     snapshot.task_id = task.id if task else None
     snapshot.turn = max(snapshot.turn, task.turn_number if task else 0)
@@ -206,9 +223,9 @@ def _agent_status(task_status: str | None) -> AgentStatus:
     return AgentStatus.IDLE
 
 
-async def _upsert(db: Database, snapshot: SessionSnapshot) -> None:
+def _upsert(conn: Connection, dialect: str, snapshot: SessionSnapshot) -> None:
     # The two dialects' `insert` differ only by import; the statement is built the same way.
-    insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     values = {
         "chat_id": snapshot.chat_id,
         "version": SNAPSHOT_VERSION,
@@ -224,5 +241,4 @@ async def _upsert(db: Database, snapshot: SessionSnapshot) -> None:
             "updated_at": statement.excluded.updated_at,
         },
     )
-    async with db.session() as session, session.begin():
-        await session.execute(statement)
+    conn.execute(statement)
