@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -158,3 +159,27 @@ async def test_deleting_the_snapshot_keeps_the_chat(
         frame = await next_frame(ws)
     assert [m["content"] for m in frame["messages"]] == ["hi", "hello there"]
     assert frame["session"]["turn"] == 1
+
+
+async def test_the_snapshot_is_saved_after_each_tool_phase_not_only_at_turn_end(
+    fake_live_server: LiveServer, fake_model: FakeModelServer
+) -> None:
+    chat_id = fake_live_server.new_chat()["id"]
+    fake_model.script(
+        [
+            Reply.tool_calls([("list_files", {})]),
+            Reply.text("done", delay_s=3),
+        ]
+    )
+    async with fake_live_server.async_client() as http:
+        await http.post(f"/api/chats/{chat_id}/messages", json={"content": "look"})
+        for _ in range(100):
+            response = await http.get(f"/api/chats/{chat_id}/snapshot")
+            if response.status_code == 200 and response.json()["message_count"] == 3:
+                break
+            await asyncio.sleep(0.05)
+        mid_turn = response.json()
+        await http.post(f"/api/chats/{chat_id}/cancel")
+
+    assert mid_turn["status"] == "running"
+    assert mid_turn["message_count"] == 3  # user, assistant with the tool call, tool result

@@ -34,7 +34,9 @@ class Runtime:
     process_turns: bool = True
     # Called after every turn ends (snapshots, telemetry); each gets (chat_id, turn).
     turn_end_hooks: list[TurnHook] = field(default_factory=list)
-    # Extra services keyed by name (auto-fix, snapshots...).
+    # Called after each tool phase of a turn, with the same arguments.
+    tool_phase_hooks: list[TurnHook] = field(default_factory=list)
+    # Extra services keyed by name (the OTLP exporter).
     services: dict[str, Any] = field(default_factory=dict)
     _cancels: dict[str, asyncio.Event] = field(default_factory=dict)
     _models: dict[Path, ChatModel] = field(default_factory=dict)

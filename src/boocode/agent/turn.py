@@ -68,6 +68,8 @@ async def run_turn(task_id: str, chat_id: str, turn: int) -> str:
             wrote = False
             for call in reply["tool_calls"]:
                 wrote = await _tool_step(task_id, chat_id, turn, call, refuse=over_limit) or wrote
+            for hook in rt.tool_phase_hooks:
+                await hook(chat_id, turn)
             if over_limit:
                 status = TurnStatus.FAILED
                 error = f"stopped after {rt.settings.max_tool_iterations} tool iterations"

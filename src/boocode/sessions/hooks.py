@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from boocode.agent.runtime import Runtime
 from boocode.sessions import snapshot_store
@@ -14,14 +13,11 @@ log = logging.getLogger(__name__)
 def install(rt: Runtime) -> None:
     """Register the snapshot saves with the turn loop of this process."""
 
-    async def after_turn(chat_id: str, turn: int) -> None:
+    async def at_boundary(chat_id: str, turn: int) -> None:
         await _save(rt, chat_id)
 
-    async def after_tool_phase(task_id: str, chat_id: str, turn: int, *_: Any) -> None:
-        await _save(rt, chat_id)
-
-    rt.turn_end_hooks.append(after_turn)
-    rt.services.setdefault("after_tool_phase", []).append(after_tool_phase)
+    rt.turn_end_hooks.append(at_boundary)
+    rt.tool_phase_hooks.append(at_boundary)
 
 
 async def _save(rt: Runtime, chat_id: str) -> None:
