@@ -14,7 +14,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,8 +25,9 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from sqlalchemy import insert
 
 from boocode.config import Settings
+from boocode.db.chats import insert_chat
 from boocode.db.engine import Database
-from boocode.db.tables import AgentSnapshot, Chat, FileWrite, Message, Task
+from boocode.db.tables import AgentSnapshot, FileWrite, Message, Task
 from boocode.sessions import snapshot_store
 from support.live_server import LiveServer
 
@@ -73,22 +73,9 @@ def turn_rows(chat_id: str, turn: int) -> tuple[list[dict[str, Any]], dict[str, 
 
 
 async def new_chat(db: Database, chat_id: str | None = None) -> str:
-    chat_id = chat_id or uuid.uuid4().hex
-    now = datetime.now(UTC)
-    async with db.session() as session, session.begin():
-        session.add(
-            Chat(
-                id=chat_id,
-                title="bench",
-                created_at=now,
-                updated_at=now,
-                workspace="/tmp",
-                model="bench",
-                branch_id=0,
-                last_seq=0,
-            )
-        )
-    return chat_id
+    return (
+        await insert_chat(db, workspace="/tmp", model="bench", title="bench", chat_id=chat_id)
+    ).id
 
 
 async def add_turn(db: Database, chat_id: str, turn: int) -> list[dict[str, Any]]:

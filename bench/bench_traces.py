@@ -14,7 +14,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -29,8 +29,9 @@ from boocode.agent.instrument import UntracedCalls
 from boocode.config import Settings
 from boocode.contracts.chats import MessageCreate
 from boocode.contracts.frames import ErrorFrame
+from boocode.db.chats import insert_chat
 from boocode.db.engine import Database
-from boocode.db.tables import Chat, Message
+from boocode.db.tables import Message
 from boocode.events.bus import LocalBus
 from boocode.events.log import EventLog
 from boocode.traces.recorder import TraceRecorder
@@ -92,20 +93,7 @@ async def direct_per_call() -> tuple[float, float, float]:
     db = Database(f"sqlite+aiosqlite:///{root / 'b.sqlite'}")
     await db.upgrade()
     events = EventLog(db, LocalBus())
-    now = datetime.now(UTC)
-    async with db.session() as session, session.begin():
-        session.add(
-            Chat(
-                id="c",
-                title="b",
-                created_at=now,
-                updated_at=now,
-                workspace="/",
-                model="m",
-                branch_id=0,
-                last_seq=0,
-            )
-        )
+    await insert_chat(db, workspace="/", model="m", title="b", chat_id="c")
     figures = []
     for tracer in (UntracedCalls(), TraceRecorder(TraceStore(db, events))):
         samples = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 from alembic.autogenerate import compare_metadata
@@ -12,6 +11,7 @@ from sqlalchemy import inspect, select, text
 
 from boocode.config import Settings
 from boocode.contracts.frames import MessageDeltaFrame
+from boocode.db.chats import insert_chat
 from boocode.db.engine import Database, alembic_config
 from boocode.db.tables import Base, Chat, Message
 from boocode.events.bus import LocalBus
@@ -27,22 +27,7 @@ async def _database(url: str) -> Database:
 
 
 async def _new_chat(db: Database) -> str:
-    now = datetime.now(UTC)
-    chat_id = uuid.uuid4().hex
-    async with db.session() as session, session.begin():
-        session.add(
-            Chat(
-                id=chat_id,
-                title="t",
-                created_at=now,
-                updated_at=now,
-                workspace="/tmp",
-                model="demo",
-                branch_id=0,
-                last_seq=0,
-            )
-        )
-    return chat_id
+    return (await insert_chat(db, workspace="/tmp", model="demo", title="t")).id
 
 
 async def test_migrations_create_every_table_and_are_idempotent(database_url: str) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from boocode.agent.runtime import Runtime
+from boocode.db.chats import insert_chat
 from boocode.db.tables import Chat, FileWrite, Message, Task
 
 
@@ -21,19 +22,14 @@ class ChatSeed:
         self.clock = datetime(2025, 1, 1, tzinfo=UTC)
 
     async def create(self) -> ChatSeed:
-        async with self.rt.db.session() as session, session.begin():
-            session.add(
-                Chat(
-                    id=self.chat_id,
-                    title="seeded",
-                    created_at=self.clock,
-                    updated_at=self.clock,
-                    workspace=str(self.workspace),
-                    model="fake-model",
-                    branch_id=0,
-                    last_seq=0,
-                )
-            )
+        await insert_chat(
+            self.rt.db,
+            workspace=str(self.workspace),
+            model="fake-model",
+            title="seeded",
+            chat_id=self.chat_id,
+            created_at=self.clock,
+        )
         return self
 
     async def branch(self) -> int:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from boocode.config import Settings
+from boocode.db.chats import insert_chat
 from boocode.db.engine import Database
-from boocode.db.tables import Chat
 from boocode.events.bus import LocalBus
 from boocode.events.log import EventLog
 from boocode.traces.recorder import TraceRecorder
@@ -36,19 +34,5 @@ def recorder(events: EventLog) -> TraceRecorder:
 
 async def add_chat(db: Database) -> str:
     """A new chat (ids are unique: the PostgreSQL database is shared by the session)."""
-    chat_id = uuid.uuid4().hex
-    now = datetime.now(UTC)
-    async with db.session() as session, session.begin():
-        session.add(
-            Chat(
-                id=chat_id,
-                title="traced",
-                created_at=now,
-                updated_at=now,
-                workspace=str(Path.cwd()),
-                model="fake-model",
-                branch_id=0,
-                last_seq=0,
-            )
-        )
-    return chat_id
+    chat = await insert_chat(db, workspace=str(Path.cwd()), model="fake-model", title="traced")
+    return chat.id

@@ -21,6 +21,7 @@ from boocode.contracts.chats import (
     TurnStatus,
 )
 from boocode.contracts.frames import MessageFrame
+from boocode.db.chats import UNTITLED, insert_chat
 from boocode.db.tables import Chat, Message, Task
 
 DEMO_LABEL = "demo (offline demo model)"
@@ -54,19 +55,9 @@ def chat_out(chat: Chat) -> ChatOut:
 async def create_chat(title: str | None = None, workspace: Path | None = None) -> ChatOut:
     rt = runtime.current()
     workspace = (workspace or rt.settings.workspace).resolve()
-    now = datetime.now(UTC)
-    chat = Chat(
-        id=uuid.uuid4().hex,
-        title=title or "New chat",
-        created_at=now,
-        updated_at=now,
-        workspace=str(workspace),
-        model=rt.model(workspace).name,
-        branch_id=0,
-        last_seq=0,
+    chat = await insert_chat(
+        rt.db, workspace=str(workspace), model=rt.model(workspace).name, title=title or UNTITLED
     )
-    async with rt.db.session() as session, session.begin():
-        session.add(chat)
     return chat_out(chat)
 
 
@@ -131,7 +122,7 @@ async def post_message(chat_id: str, body: MessageCreate) -> TurnAccepted:
                 created_at=now,
             )
         )
-        if chat.title == "New chat":
+        if chat.title == UNTITLED:
             await session.merge(Chat(id=chat_id, title=_title_from(body.content)))
     await rt.events.publish(MessageFrame(chat_id=chat_id, message=to_message_out(user)))
     await turn.start_turn(task_id, chat_id, number)
@@ -155,5 +146,5 @@ def _user_content(body: MessageCreate) -> Any:
 
 
 def _title_from(content: str) -> str:
-    line = content.strip().splitlines()[0] if content.strip() else "New chat"
+    line = content.strip().splitlines()[0] if content.strip() else UNTITLED
     return line[:60] + ("…" if len(line) > 60 else "")
