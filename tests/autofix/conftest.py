@@ -10,7 +10,7 @@ import pytest
 from autofix.projects import path_with_tools, python_project
 from support.browser import browser, page  # noqa: F401
 from support.fake_model import FakeModelServer
-from support.live_server import LiveServer
+from support.live_server import LiveServer, fake_model_env
 
 
 @pytest.fixture
@@ -25,12 +25,7 @@ def autofix_server(
     """`boocode serve` on the fake model, with ruff on its PATH; tests shape its workspace."""
     server = LiveServer.start(
         tmp_path_factory.mktemp("autofix-live"),
-        env={
-            "BOOCODE_BASE_URL": fake_model_server.base_url,
-            "BOOCODE_API_KEY": fake_model_server.api_key,
-            "BOOCODE_MODEL": "fake-model",
-            "PATH": path_with_tools(),
-        },
+        env={**fake_model_env(fake_model_server), "PATH": path_with_tools()},
     )
     yield server
     server.stop()

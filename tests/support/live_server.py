@@ -212,6 +212,15 @@ def turn_ended(frame: dict[str, Any]) -> bool:
     return frame.get("type") == "turn_end"
 
 
+def fake_model_env(fake_model_server: FakeModelServer) -> dict[str, str]:
+    """What points a `boocode serve` at the scripted fake model."""
+    return {
+        "BOOCODE_BASE_URL": fake_model_server.base_url,
+        "BOOCODE_API_KEY": fake_model_server.api_key,
+        "BOOCODE_MODEL": "fake-model",
+    }
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """`boocode serve` on SQLite with the offline demo model."""
@@ -228,12 +237,7 @@ def fake_live_server(
 ) -> Iterator[LiveServer]:
     """`boocode serve` on SQLite, its model the scripted fake model server."""
     server = LiveServer.start(
-        tmp_path_factory.mktemp("live-fake"),
-        env={
-            "BOOCODE_BASE_URL": fake_model_server.base_url,
-            "BOOCODE_API_KEY": fake_model_server.api_key,
-            "BOOCODE_MODEL": "fake-model",
-        },
+        tmp_path_factory.mktemp("live-fake"), env=fake_model_env(fake_model_server)
     )
     yield server
     server.stop()
