@@ -35,7 +35,7 @@ from boocode.contracts.frames import (
 from boocode.contracts.usage import TokenUsage
 from boocode.db.tables import Chat, FileWrite, Message, Task
 from boocode.providers import ProviderError
-from boocode.tools import WRITE_TOOLS, ToolResult
+from boocode.tools import WRITE_TOOLS, FileChange, ToolResult
 
 log = logging.getLogger(__name__)
 
@@ -218,8 +218,6 @@ async def _tool_step(
         span.output = result.content
         span.error = result.content if result.is_error else None
         span.extra = dict(result.metadata)
-    if result.file_change is not None and not result.is_error:
-        await _record_file_write(chat_id, turn, result.file_change)
     await _save_message(
         chat_id,
         turn,
@@ -229,6 +227,7 @@ async def _tool_step(
         tool_call_id=call["id"],
         tool_name=call["name"],
         is_error=result.is_error,
+        file_change=None if result.is_error else result.file_change,
     )
     return call["name"] in WRITE_TOOLS and not result.is_error
 
@@ -416,8 +415,13 @@ async def _save_message(
     is_error: bool = False,
     usage: TokenUsage | None = None,
     model: str | None = None,
+    file_change: FileChange | None = None,
 ) -> Message:
-    """Append a message to the chat's current branch and publish it, in one commit."""
+    """Append a message to the chat's current branch and publish it, in one commit.
+
+    A write's before-image is stored in the same commit as the tool result that reports it, so
+    a tool step re-run after a crash can never record the write twice.
+    """
     values: dict[str, Any] = {
         "chat_id": chat_id,
         "turn_number": turn,
@@ -438,6 +442,19 @@ async def _save_message(
     def write(conn: Connection) -> MessageFrame:
         row.branch_id = conn.execute(_CHAT_BRANCH, {"branch_of": chat_id}).scalar_one()
         row.id = conn.execute(_INSERT_MESSAGE, {**values, "branch_id": row.branch_id}).scalar_one()
+        if file_change is not None:
+            conn.execute(
+                _INSERT_FILE_WRITE,
+                {
+                    "chat_id": chat_id,
+                    "branch_id": row.branch_id,
+                    "turn_number": turn,
+                    "path": file_change.path,
+                    "before": file_change.before,
+                    "after": file_change.after,
+                    "created_at": values["created_at"],
+                },
+            )
         return MessageFrame(chat_id=chat_id, message=to_message_out(row))
 
     await runtime.current().events.publish_with(chat_id, write)
@@ -447,24 +464,7 @@ async def _save_message(
 # Built once: constructing a statement costs more than SQLite takes to run it.
 _CHAT_BRANCH = select(Chat.branch_id).where(Chat.id == bindparam("branch_of"))
 _INSERT_MESSAGE = insert(Message).returning(Message.id)
-
-
-async def _record_file_write(chat_id: str, turn: int, change: Any) -> None:
-    async with runtime.current().db.session() as session, session.begin():
-        branch_id = (
-            await session.execute(select(Chat.branch_id).where(Chat.id == chat_id))
-        ).scalar_one()
-        session.add(
-            FileWrite(
-                chat_id=chat_id,
-                branch_id=branch_id,
-                turn_number=turn,
-                path=change.path,
-                before=change.before,
-                after=change.after,
-                created_at=datetime.now(UTC),
-            )
-        )
+_INSERT_FILE_WRITE = insert(FileWrite)
 
 
 async def _set_status(task_id: str, status: TurnStatus, error: str | None = None) -> None:
