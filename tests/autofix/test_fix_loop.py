@@ -138,7 +138,7 @@ def test_attempts_are_bounded_and_the_turn_ends_with_the_failure_visible(
     assert "Attempt 1 of 2" in texts[0] and "Attempt 2 of 2" in texts[1]
     assert texts[2].startswith("Auto-fix: `ruff check .` still fails (exit 1) after 2 attempts")
     assert "turn ends" in texts[2]
-    status = query_sqlite(tmp_path / "data", "SELECT status, error FROM tasks")
+    status = query_sqlite(tmp_path / "data", "SELECT status, error FROM agent_runs")
     assert status == [("failed", end["error"])]
 
 

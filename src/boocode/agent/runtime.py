@@ -19,6 +19,7 @@ from boocode.events.bus import EventBus
 from boocode.events.log import EventLog
 from boocode.providers import ChatModel, create_model
 from boocode.tools import ToolRegistry
+from boocode.tools.run_command import ProcessObserver
 
 TurnHook = Callable[[str, int], Awaitable[None]]
 
@@ -32,6 +33,8 @@ class Runtime:
     tracer: CallTracer = field(default_factory=UntracedCalls)
     # False in an API-only process: its turns go to the queue that workers run.
     process_turns: bool = True
+    # This process's DBOS executor id (see boocode.runs.executor).
+    executor_id: str | None = None
     # Called after every turn ends (snapshots, telemetry); each gets (chat_id, turn).
     turn_end_hooks: list[TurnHook] = field(default_factory=list)
     # Called after each tool phase of a turn, with the same arguments.
@@ -47,8 +50,14 @@ class Runtime:
             self._models[workspace] = model_for(self.settings, workspace)
         return self._models[workspace]
 
-    def tools(self, workspace: Path) -> ToolRegistry:
-        return ToolRegistry(workspace, command_timeout_s=self.settings.command_timeout_s)
+    def tools(
+        self, workspace: Path, *, on_process_start: ProcessObserver | None = None
+    ) -> ToolRegistry:
+        return ToolRegistry(
+            workspace,
+            command_timeout_s=self.settings.command_timeout_s,
+            on_process_start=on_process_start,
+        )
 
     async def close(self) -> None:
         for model in self._models.values():

@@ -16,7 +16,7 @@ from boocode.tools.errors import ToolError
 from boocode.tools.grep import grep
 from boocode.tools.path_guard import PathGuard
 from boocode.tools.result import ToolResult
-from boocode.tools.run_command import format_for_model, run_argv
+from boocode.tools.run_command import ProcessObserver, format_for_model, run_argv
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +92,7 @@ class RunCommandArgs(_ToolArgs):
             cwd=tools.guard.resolve(self.cwd),
             guard=tools.guard,
             timeout_s=self.timeout_s or tools.command_timeout_s,
+            on_start=tools.on_process_start,
         )
         return ToolResult(
             content=format_for_model(result),
@@ -173,9 +174,15 @@ TOOL_SCHEMAS: tuple[dict[str, Any], ...] = tuple(
 class ToolRegistry:
     """The tools of one workspace: their schemas, and `execute` for a model's tool call."""
 
-    def __init__(self, workspace: Path, command_timeout_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        workspace: Path,
+        command_timeout_s: float = 30.0,
+        on_process_start: ProcessObserver | None = None,
+    ) -> None:
         self._guard = PathGuard(workspace)
         self._command_timeout_s = command_timeout_s
+        self.on_process_start = on_process_start
 
     @property
     def guard(self) -> PathGuard:

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -41,6 +42,10 @@ class CommandResult(BaseModel):
     truncated_bytes: int
 
 
+# Told the pid (and process group) of each command as soon as it runs.
+ProcessObserver = Callable[[int], Awaitable[None]]
+
+
 async def run_argv(
     argv: list[str],
     *,
@@ -48,6 +53,7 @@ async def run_argv(
     guard: PathGuard,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     output_cap: int = DEFAULT_OUTPUT_CAP,
+    on_start: ProcessObserver | None = None,
 ) -> CommandResult:
     """Run `argv` directly (no shell, so `;`, `|`, `$(...)` are plain text) inside the workspace.
 
@@ -89,6 +95,8 @@ async def run_argv(
         raise ToolError(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
     group = transport.get_pid()
     try:
+        if on_start is not None:
+            await on_start(group)
         timed_out = not await _wait(protocol.exited, timeout_s)
         duration_ms = (time.monotonic() - started) * 1000
         if not timed_out:
