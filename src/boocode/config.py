@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     port: int = 8765
     max_tool_iterations: int = 25
     command_timeout_s: float = 30.0
+    # A model stream with no text or tool call for this long is stalled, and retried.
+    model_idle_timeout_s: float = Field(default=120.0, gt=0)
+    # How often a stalled or cut stream is tried in all before the turn fails.
+    model_stream_attempts: int = Field(default=3, ge=1, le=10)
     demo_delay_s: float = 0.03
     executor_id: str | None = None
     otlp_endpoint: str | None = None

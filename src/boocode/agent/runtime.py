@@ -81,6 +81,7 @@ def model_for(settings: Settings, workspace: Path) -> ChatModel:
         deepseek_api_key=settings.deepseek_api_key,
         workspace=workspace,
         demo_delay_s=settings.demo_delay_s,
+        idle_timeout_s=settings.model_idle_timeout_s,
     )
 
 

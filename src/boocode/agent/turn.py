@@ -39,6 +39,7 @@ from boocode.contracts.frames import (
 from boocode.contracts.usage import TokenUsage
 from boocode.db.tables import Chat, FileWrite, Message
 from boocode.providers import ProviderError, ToolCall
+from boocode.providers.errors import RETRYABLE_KINDS
 from boocode.runs import store as runs
 from boocode.runs.commands import RERUN_NOTE, CommandRecords
 from boocode.tools import WRITE_TOOLS, FileChange, ToolResult
@@ -50,6 +51,7 @@ TURN_QUEUE = "boocode_turns"
 # Streamed text is published in batches at most this far apart, not one frame per token.
 _DELTA_INTERVAL_S = 0.04
 _CANCEL_POLL_S = 0.5
+_RETRY_BACKOFF_S = 0.5
 
 
 class TurnPlan(BaseModel):
@@ -169,7 +171,6 @@ async def _llm_step(plan: TurnPlan, iteration: int) -> ModelReply:
     messages = [{"role": "system", "content": system_prompt(chat.workspace)}]
     messages += [to_provider_message(row) for row in await load_messages(rt.db, chat_id)]
     tools = rt.tools(workspace).schemas()
-    deltas = _DeltaPublisher(chat_id, turn)
     async with rt.tracer.span(
         chat_id=chat_id,
         turn=turn,
@@ -179,14 +180,23 @@ async def _llm_step(plan: TurnPlan, iteration: int) -> ModelReply:
         session_id=plan.run_id,
         step_key=step_key,
     ) as span:
-        call = asyncio.ensure_future(model.complete(messages, tools, deltas))
-        try:
-            cancelled = await _await_unless_cancelled(call, plan.run_id)
-            await deltas.flush()
-        except ProviderError as exc:
-            await deltas.flush()
-            span.outcome, span.error = "error", str(exc)
-            return ModelReply(error=str(exc))
+        attempts = rt.settings.model_stream_attempts
+        for attempt in range(1, attempts + 1):
+            # A fresh publisher: its first delta tells clients to drop a failed attempt's text.
+            deltas = _DeltaPublisher(chat_id, turn)
+            call = asyncio.ensure_future(model.complete(messages, tools, deltas))
+            try:
+                cancelled = await _await_unless_cancelled(call, plan.run_id)
+                await deltas.flush()
+                break
+            except ProviderError as exc:
+                await deltas.flush()
+                if exc.kind in RETRYABLE_KINDS and attempt < attempts:
+                    log.warning("model call failed (%s), attempt %d of %d", exc, attempt, attempts)
+                    await asyncio.sleep(_RETRY_BACKOFF_S * 2 ** (attempt - 1))
+                    continue
+                span.outcome, span.error = "error", str(exc)
+                return ModelReply(error=str(exc))
         if cancelled:
             span.outcome = "cancelled"
             partial = deltas.text
