@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     model_stream_attempts: int = Field(default=3, ge=1, le=10)
     demo_delay_s: float = 0.03
     executor_id: str | None = None
+    # How often a process looks for runs that a stopped process left pending.
+    executor_sweep_s: float = Field(default=10.0, gt=0)
     otlp_endpoint: str | None = None
     tracing: bool = True  # BOOCODE_TRACING=0 stops recording model and tool calls
 

@@ -70,7 +70,9 @@ async def start(
     await recovery.reconcile(db, turn.start_turn)
     if process_turns:
         await recovery.resume_dead_executors(lease)
-        rt.services["executor_sweep"] = asyncio.create_task(recovery.sweep_forever(lease))
+        rt.services["executor_sweep"] = asyncio.create_task(
+            recovery.sweep_forever(lease, settings.executor_sweep_s)
+        )
     return rt
 
 

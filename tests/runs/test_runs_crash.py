@@ -138,10 +138,12 @@ def test_run_beside_a_live_server_never_touches_its_turns(
         assert "BooCode is running" not in second.stdout
 
         wait_for(
-            lambda: query_sqlite(
-                server.data_dir, "SELECT status FROM agent_runs WHERE chat_id = ?", chat_id
-            )
-            == [("succeeded",)],
+            lambda: (
+                query_sqlite(
+                    server.data_dir, "SELECT status FROM agent_runs WHERE chat_id = ?", chat_id
+                )
+                == [("succeeded",)]
+            ),
             timeout=30,
         )
         asked = [body for body in fake_model_server.requests if "server question" in str(body)]
