@@ -215,3 +215,32 @@ def test_the_database_refuses_an_unknown_status_and_a_second_active_turn(
     except sqlite3.IntegrityError as exc:
         assert "UNIQUE" in str(exc)
     conn.close()
+
+
+def test_storage_faults_are_one_line_before_anything_runs(tmp_path: Path, workspace: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    env = boocode_env(data, workspace)
+    database = data / "boocode.sqlite"
+
+    database.write_bytes(b"these are not the bytes of a database" * 10)
+    for command in (["serve", "--port", "1"], ["run", "hi"], ["db", "upgrade"]):
+        result = run_boocode(*command, env=env)
+        assert result.returncode == 2, (command, result.stderr)
+        assert result.stderr.strip() == (
+            f"boocode: {database} is not a SQLite database; point BOOCODE_DATABASE_URL "
+            "(or BOOCODE_DATA_DIR) elsewhere, or move the file away"
+        )
+        assert "running" not in result.stdout and "Traceback" not in result.stderr
+
+    database.write_bytes(b"")
+    (data / "boocode.sqlite-wal").write_bytes(b"\x37\x7f\x06\x82" + b"\0" * 60)
+    result = run_boocode("run", "hi", env=env)
+    assert result.returncode == 2
+    assert "is empty but its write-ahead log boocode.sqlite-wal is not" in result.stderr
+    assert database.stat().st_size == 0  # refused, never silently replaced
+
+    unreachable = {**env, "BOOCODE_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
+    result = run_boocode("db", "upgrade", env=unreachable)
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "cannot open or migrate the database at postgresql" in result.stderr
