@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +85,6 @@ async def post_message(chat_id: str, body: MessageCreate) -> TurnAccepted:
     title = _title_from(body.content) if chat.title == UNTITLED else None
 
     def announce(conn: Connection, new: runs.NewTurn) -> MessageFrame:
-        now = datetime.now(UTC)
         values = {
             "chat_id": chat_id,
             "branch_id": new.branch_id,
@@ -94,7 +92,7 @@ async def post_message(chat_id: str, body: MessageCreate) -> TurnAccepted:
             "role": "user",
             "content": content,
             "is_error": False,
-            "created_at": now,
+            "created_at": new.created_at,
         }
         user = Message(**values)
         user.id = conn.execute(insert(Message).returning(Message.id), values).scalar_one()

@@ -53,7 +53,7 @@ def check_sqlite_file(path: Path) -> None:
 async def open_database(settings: Settings) -> Database:
     """The migrated database of these settings, or a `StorageError` saying what is wrong."""
     url = settings.resolved_database_url
-    where = redact_url(url)
+    where = redact_url(settings.database_url or url)
     for path in _sqlite_files(settings):
         check_sqlite_file(path)
     try:

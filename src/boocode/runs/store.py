@@ -52,6 +52,8 @@ class NewTurn:
     chat_id: str
     branch_id: int
     turn: int
+    # The user message carries the same time: the timeline pairs them by (turn, created_at).
+    created_at: datetime
 
 
 async def open_turn(
@@ -73,7 +75,13 @@ async def open_turn(
         last = conn.execute(
             _LAST_TURN, {"turn_chat": chat_id, "turn_branch": branch_id}
         ).scalar_one()
-        turn = NewTurn(run_id=run_id, chat_id=chat_id, branch_id=branch_id, turn=(last or 0) + 1)
+        turn = NewTurn(
+            run_id=run_id,
+            chat_id=chat_id,
+            branch_id=branch_id,
+            turn=(last or 0) + 1,
+            created_at=datetime.now(UTC),
+        )
         conn.execute(
             _INSERT_RUN,
             {
@@ -87,7 +95,7 @@ async def open_turn(
                 "error": None,
                 "cancel_requested": False,
                 "executor_id": None,
-                "created_at": datetime.now(UTC),
+                "created_at": turn.created_at,
             },
         )
         opened.append(turn)
