@@ -29,15 +29,21 @@ _HOST = socket.gethostname()[:255]
 _GONE_WAIT_S = 5.0
 
 
-def process_start_time(pid: int) -> int | None:
-    """The start time of `pid` in clock ticks since boot (field 22 of /proc/PID/stat)."""
+def _proc_stat(pid: int) -> list[bytes] | None:
+    """Fields 3 onwards of /proc/PID/stat (state, ppid, …), or None if there is no such process."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as fh:
             stat = fh.read()
     except OSError:
         return None
     # The command name (field 2) may hold spaces and parentheses: split after its last ')'.
-    return int(stat[stat.rindex(b")") + 2 :].split()[19])
+    return stat[stat.rindex(b")") + 2 :].split()
+
+
+def process_start_time(pid: int) -> int | None:
+    """The start time of `pid` in clock ticks since boot (field 22 of /proc/PID/stat)."""
+    fields = _proc_stat(pid)
+    return None if fields is None else int(fields[19])
 
 
 class CommandRecords:
@@ -100,9 +106,5 @@ async def _until_gone(pid: int, proc_start: int) -> None:
 
 
 def _is_zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat = fh.read()
-    except OSError:
-        return True
-    return stat[stat.rindex(b")") + 2 : stat.rindex(b")") + 3] == b"Z"
+    fields = _proc_stat(pid)
+    return fields is None or fields[0] == b"Z"
