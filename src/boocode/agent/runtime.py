@@ -18,6 +18,7 @@ from boocode.db.engine import Database
 from boocode.events.bus import EventBus
 from boocode.events.log import EventLog
 from boocode.providers import ChatModel, create_model
+from boocode.sandbox import sandbox_for
 from boocode.tools import ToolRegistry
 
 TurnHook = Callable[[str, int], Awaitable[None]]
@@ -48,7 +49,11 @@ class Runtime:
         return self._models[workspace]
 
     def tools(self, workspace: Path) -> ToolRegistry:
-        return ToolRegistry(workspace, command_timeout_s=self.settings.command_timeout_s)
+        return ToolRegistry(
+            workspace,
+            command_timeout_s=self.settings.command_timeout_s,
+            sandbox=sandbox_for(self.settings, workspace),
+        )
 
     async def close(self) -> None:
         for model in self._models.values():
