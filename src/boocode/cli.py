@@ -112,6 +112,9 @@ async def _work(settings: Settings) -> int:
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     from boocode.runner import run_once
+    from boocode.sandbox import warn_if_unconfined
+
+    warn_if_unconfined(settings, sys.stderr)
 
     return asyncio.run(run_once(settings, args.prompt, chat_id=args.chat, as_json=args.json))
 

@@ -14,6 +14,7 @@ from boocode.sandbox.sandbox import (
     Sandbox,
     sandbox_for,
     start_notice,
+    warn_if_unconfined,
 )
 
 __all__ = [
@@ -27,4 +28,5 @@ __all__ = [
     "probe",
     "sandbox_for",
     "start_notice",
+    "warn_if_unconfined",
 ]

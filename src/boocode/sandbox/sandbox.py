@@ -8,6 +8,7 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from boocode.config import Settings
 from boocode.contracts.sandbox import SandboxMode, SandboxStatus
@@ -189,6 +190,13 @@ def _cached(
 def start_notice(sandbox: Sandbox) -> str:
     """The line `boocode serve` and `boocode run` print about commands."""
     return ("Sandbox: " if sandbox.confined else "WARNING: ") + sandbox.reason()
+
+
+def warn_if_unconfined(settings: Settings, stream: TextIO) -> None:
+    """Print the warning line when the workspace's commands would run unsandboxed."""
+    sandbox = sandbox_for(settings, settings.workspace)
+    if not sandbox.confined:
+        print(start_notice(sandbox), file=stream, flush=True)
 
 
 def _hidden_paths(settings: Settings) -> tuple[Path, ...]:
