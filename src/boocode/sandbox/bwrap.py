@@ -47,11 +47,11 @@ def bwrap_argv(
             argv += ["--ro-bind", system_dir, system_dir]
     if network:
         argv += _resolver_outside_etc()
+    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm"]
+    argv += ["--tmpfs", "/tmp", "--tmpfs", SANDBOX_HOME]
     for path in read_only:
         if path.is_dir():
             argv += ["--ro-bind", str(path.resolve()), str(path)]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm"]
-    argv += ["--tmpfs", "/tmp", "--tmpfs", SANDBOX_HOME]
     argv += ["--bind", str(workspace), str(workspace)]
     config_dir = workspace / CONFIG_DIR
     if config_dir.is_dir() and not config_dir.is_symlink():
