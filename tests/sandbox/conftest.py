@@ -37,6 +37,35 @@ SERVER_SECRETS = {
 }
 
 
+NO_USERNS = (
+    "bwrap: No permissions to create a new namespace, likely because the kernel does not "
+    "allow non-privileged user namespaces."
+)
+
+
+def broken_bwrap(directory: Path) -> Path:
+    """A `bwrap` that fails the way it does on a kernel without unprivileged user namespaces."""
+    directory.mkdir(parents=True, exist_ok=True)
+    program = directory / "bwrap-without-userns"
+    program.write_text(f"#!/bin/sh\necho '{NO_USERNS}' >&2\nexit 1\n")
+    program.chmod(0o755)
+    return program
+
+
+@pytest.fixture(scope="session")
+def unsandboxed_server(
+    tmp_path_factory: pytest.TempPathFactory, fake_model_server: FakeModelServer
+) -> Iterator[LiveServer]:
+    """`boocode serve` in auto mode on a machine where bubblewrap cannot run."""
+    root = tmp_path_factory.mktemp("sandbox-auto")
+    program = broken_bwrap(root / "bin")
+    server = LiveServer.start(
+        root, env={**fake_model_env(fake_model_server), "BOOCODE_SANDBOX_BWRAP": str(program)}
+    )
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def confined_server(
     tmp_path_factory: pytest.TempPathFactory, fake_model_server: FakeModelServer

@@ -3,7 +3,6 @@ settings come from the environment and the project's `[sandbox]` table."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -13,23 +12,10 @@ from boocode.config import Settings
 from boocode.sandbox import Sandbox, SandboxMode, SandboxPolicy, probe
 from boocode.tools import PathGuard, ToolError
 from boocode.tools.run_command import run_argv
+from sandbox.conftest import NO_USERNS, broken_bwrap
 from support.fake_model import FakeModelServer, Reply
-from support.live_server import LiveServer, fake_model_env
+from support.live_server import LiveServer
 from support.processes import boocode_env, run_boocode
-
-NO_USERNS = (
-    "bwrap: No permissions to create a new namespace, likely because the kernel does not "
-    "allow non-privileged user namespaces."
-)
-
-
-def broken_bwrap(directory: Path) -> Path:
-    """A `bwrap` that fails the way it does on a kernel without unprivileged user namespaces."""
-    directory.mkdir(parents=True, exist_ok=True)
-    program = directory / "bwrap-without-userns"
-    program.write_text(f"#!/bin/sh\necho '{NO_USERNS}' >&2\nexit 1\n")
-    program.chmod(0o755)
-    return program
 
 
 def test_the_probe_reports_why_bubblewrap_cannot_run(tmp_path: Path) -> None:
@@ -110,20 +96,6 @@ def test_an_invalid_table_keeps_the_defaults_and_says_why(
     assert problem in str(policy.problem)
     status = Sandbox(policy, workspace).status()
     assert problem in status.reason and "the environment defaults apply" in status.reason
-
-
-@pytest.fixture(scope="module")
-def unsandboxed_server(
-    tmp_path_factory: pytest.TempPathFactory, fake_model_server: FakeModelServer
-) -> Iterator[LiveServer]:
-    """`boocode serve` in auto mode on a machine where bubblewrap cannot run."""
-    root = tmp_path_factory.mktemp("sandbox-auto")
-    program = broken_bwrap(root / "bin")
-    server = LiveServer.start(
-        root, env={**fake_model_env(fake_model_server), "BOOCODE_SANDBOX_BWRAP": str(program)}
-    )
-    yield server
-    server.stop()
 
 
 def test_serve_warns_at_start_and_the_api_says_unsandboxed(unsandboxed_server: LiveServer) -> None:

@@ -3,6 +3,7 @@
 import contextlib
 import errno
 import os
+import stat
 from pathlib import Path
 
 from boocode.tools.errors import ToolError
@@ -79,38 +80,36 @@ class PathGuard:
         finally:
             os.close(directory)
 
-    def check_links(self, stat: os.stat_result, target: Path) -> None:
+    def check_links(self, info: os.stat_result, target: Path) -> None:
         """Refuse a regular file with several hard links: another name may lie outside."""
-        if stat.st_nlink > 1 and not self._allow_hard_links:
+        if info.st_nlink > 1 and not self._allow_hard_links:
             raise ToolError(
-                f"{self.relative(target)} has {stat.st_nlink} hard links; another of its names "
+                f"{self.relative(target)} has {info.st_nlink} hard links; another of its names "
                 "may lie outside the workspace, so the file tools refuse it "
                 "(a project can allow it with [sandbox] allow_hard_links = true)"
             )
 
     def _open_directory(self, name: str, parent: int, make_parents: bool, target: Path) -> int:
-        flags = os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
         try:
-            return os.open(name, flags, dir_fd=parent)
+            return self._open_directory_at(name, parent, target)
         except FileNotFoundError:
             if not make_parents:
                 raise
-        except OSError as exc:
-            raise self._changed(exc, target) from None
         with contextlib.suppress(FileExistsError):
             os.mkdir(name, 0o777, dir_fd=parent)
+        return self._open_directory_at(name, parent, target)
+
+    def _open_directory_at(self, name: str, parent: int, target: Path) -> int:
+        flags = os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
         try:
             return os.open(name, flags, dir_fd=parent)
         except OSError as exc:
-            raise self._changed(exc, target) from None
-
-    def _changed(self, exc: OSError, target: Path) -> OSError | ToolError:
+            if exc.errno not in (errno.ENOTDIR, errno.ELOOP):
+                raise
         shown = _shown(self.relative(target))
-        if exc.errno == errno.ELOOP:
-            return ToolError(f"a parent of {shown} became a symlink while it was being opened")
-        if exc.errno == errno.ENOTDIR:
-            return ToolError(f"a parent of {shown} is not a directory")
-        return exc
+        if stat.S_ISLNK(os.lstat(name, dir_fd=parent).st_mode):
+            raise ToolError(f"a parent of {shown} became a symlink while it was being opened")
+        raise ToolError(f"a parent of {shown} is not a directory")
 
     def relative(self, path: Path) -> str:
         """The workspace-relative posix form of a resolved path, for display ("." for the root)."""
