@@ -58,7 +58,7 @@ def bwrap_argv(
         argv += ["--ro-bind", str(config_dir), str(config_dir)]
     roots = visible_roots(workspace, read_only)
     for path in hidden:
-        if not _is_under_any(path, roots):
+        if not is_under_any(path, roots):
             continue
         if path.is_dir():
             argv += ["--tmpfs", str(path)]
@@ -72,20 +72,17 @@ def bwrap_argv(
 
 
 def visible_roots(workspace: Path, read_only: Sequence[Path] = ()) -> list[Path]:
-    """The host directories whose content a confined command sees (its /tmp and home are new)."""
-    roots = [Path(os.path.realpath(d)) for d in SYSTEM_DIRS if os.path.isdir(d)]
-    roots += [Path(os.path.realpath(p)) for p in read_only if p.is_dir()]
-    roots += [Path(p) for p in read_only if p.is_dir()]
-    return [*roots, workspace]
+    """The host directories whose content a confined command sees (its /tmp and home are new),
+    each as spelled and as resolved."""
+    shown = [Path(d) for d in SYSTEM_DIRS if os.path.isdir(d)]
+    shown += [path for path in read_only if path.is_dir()]
+    resolved = [Path(os.path.realpath(path)) for path in shown]
+    return list(dict.fromkeys([*shown, *resolved, workspace]))
 
 
-def is_visible(path: Path, workspace: Path, read_only: Sequence[Path] = ()) -> bool:
-    """Whether `path` (absolute) names something a confined command can see."""
-    return _is_under_any(path, visible_roots(workspace, read_only))
-
-
-def _is_under_any(path: Path, roots: Sequence[Path]) -> bool:
-    return any(path == root or path.is_relative_to(root) for root in roots)
+def is_under_any(path: Path, roots: Sequence[Path]) -> bool:
+    text = str(path)
+    return any(text == str(root) or text.startswith(f"{root}/") for root in roots)
 
 
 def _resolver_outside_etc() -> list[str]:

@@ -12,7 +12,7 @@ from typing import TextIO
 
 from boocode.config import Settings
 from boocode.contracts.sandbox import SandboxMode, SandboxStatus
-from boocode.sandbox.bwrap import SANDBOX_HOME, bwrap_argv, is_visible
+from boocode.sandbox.bwrap import SANDBOX_HOME, bwrap_argv, is_under_any, visible_roots
 from boocode.sandbox.environment import child_environment, server_path
 from boocode.sandbox.policy import SandboxPolicy
 from boocode.sandbox.probe import probe
@@ -141,18 +141,16 @@ class Sandbox:
         return f'[sandbox] mode is "required" but {self.problem}'
 
     def _visible_path(self) -> str:
-        entries = [
-            entry
-            for entry in server_path().split(os.pathsep)
-            if os.path.isabs(entry) and self._visible(Path(entry))
-        ]
-        return os.pathsep.join(dict.fromkeys(entries)) or _FALLBACK_PATH
+        """The server's PATH without the directories a confined command cannot see."""
+        return _visible_entries(server_path(), tuple(self._roots))
+
+    @functools.cached_property
+    def _roots(self) -> list[Path]:
+        return visible_roots(self.workspace, self.policy.read_only)
 
     def _visible(self, path: Path) -> bool:
-        real = Path(os.path.realpath(path))
-        return is_visible(path, self.workspace, self.policy.read_only) or is_visible(
-            real, self.workspace, self.policy.read_only
-        )
+        """Whether `path` (absolute) names something a confined command can see."""
+        return _is_visible(path, tuple(self._roots))
 
     def _check_program(self, program: str, path: str, cwd: Path) -> None:
         if "/" not in program:
@@ -167,6 +165,20 @@ class Sandbox:
                 f"{program} is outside what a sandboxed command can see (the workspace, the "
                 "system directories and [sandbox] read_only); run a program on PATH instead"
             )
+
+
+@functools.lru_cache(maxsize=64)
+def _visible_entries(path: str, roots: tuple[Path, ...]) -> str:
+    entries = [
+        entry
+        for entry in path.split(os.pathsep)
+        if os.path.isabs(entry) and _is_visible(Path(entry), roots)
+    ]
+    return os.pathsep.join(dict.fromkeys(entries)) or _FALLBACK_PATH
+
+
+def _is_visible(path: Path, roots: tuple[Path, ...]) -> bool:
+    return is_under_any(path, roots) or is_under_any(Path(os.path.realpath(path)), roots)
 
 
 def sandbox_for(settings: Settings, workspace: Path) -> Sandbox:
