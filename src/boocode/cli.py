@@ -98,9 +98,11 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _work(settings: Settings) -> int:
     from boocode import engine
+    from boocode.sandbox import warn_if_unconfined
 
     rt = await engine.start(settings, process_turns=True)
     print(f"boocode worker running turns from {settings.resolved_database_url}", file=sys.stderr)
+    warn_if_unconfined(settings, sys.stderr)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

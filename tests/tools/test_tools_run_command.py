@@ -149,6 +149,12 @@ async def test_cwd_must_be_inside_the_workspace(
         "--file=/etc/passwd",
         "--out=../outside/pwned",
         "escape/secret.txt",
+        "escape",
+        "of=../outside/pwned",
+        "if=/etc/passwd",
+        "-o../outside/pwned",
+        "-C/etc",
+        "file:///etc/passwd",
     ],
 )
 async def test_path_like_arguments_outside_are_refused(
