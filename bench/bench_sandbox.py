@@ -9,6 +9,7 @@ what bubblewrap itself costs here.
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
@@ -72,7 +73,8 @@ async def main() -> int:
                 bare.append(times[2])
     added = statistics.median(confined) - statistics.median(plain)
     ratio = statistics.median(confined) / statistics.median(plain)
-    print(f"{RUNS} runs of `true` each way, alternating\n")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"{RUNS} runs of `true` each way, alternating; load average {load}\n")
     print("| run_command of `true` | median | p90 |\n| --- | --- | --- |")
     print(_row("unsandboxed", plain))
     print(_row("sandboxed (bubblewrap)", confined))
