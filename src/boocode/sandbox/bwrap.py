@@ -58,7 +58,8 @@ def bwrap_argv(
         argv += ["--ro-bind", str(config_dir), str(config_dir)]
     roots = visible_roots(workspace, read_only)
     for path in hidden:
-        if not is_under_any(path, roots):
+        # Covering a directory that holds the workspace would hide the workspace too.
+        if not is_under_any(path, roots) or is_under_any(workspace, [path]):
             continue
         if path.is_dir():
             argv += ["--tmpfs", str(path)]
