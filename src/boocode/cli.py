@@ -110,6 +110,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _work(settings: Settings) -> int:
     from boocode import engine
+    from boocode.sandbox import warn_if_unconfined
 
     rt = await engine.start(settings, role="worker")
     print(
@@ -117,6 +118,7 @@ async def _work(settings: Settings) -> int:
         f"{redact_url(settings.resolved_database_url)}",
         file=sys.stderr,
     )
+    warn_if_unconfined(settings, sys.stderr)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -128,6 +130,9 @@ async def _work(settings: Settings) -> int:
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     from boocode.runner import run_once
+    from boocode.sandbox import warn_if_unconfined
+
+    warn_if_unconfined(settings, sys.stderr)
 
     return asyncio.run(run_once(settings, args.prompt, chat_id=args.chat, as_json=args.json))
 

@@ -10,6 +10,8 @@ from typing import Any
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from boocode.contracts.sandbox import SandboxMode
+
 
 class Settings(BaseSettings):
     """Everything BooCode reads from its environment (`BOOCODE_*`)."""
@@ -40,6 +42,13 @@ class Settings(BaseSettings):
     executor_sweep_s: float = Field(default=10.0, gt=0)
     otlp_endpoint: str | None = None
     tracing: bool = True  # BOOCODE_TRACING=0 stops recording model and tool calls
+    # The command sandbox's defaults; a project's [sandbox] table overrides them (docs/tools.md).
+    sandbox_mode: SandboxMode = SandboxMode.AUTO
+    sandbox_network: bool = False
+    sandbox_env: str = ""  # comma-separated names passed to commands
+    sandbox_read_only: str = ""  # os.pathsep-separated directories shown read-only
+    sandbox_allow_hard_links: bool = False
+    sandbox_bwrap: str = "bwrap"
 
     def model_post_init(self, __context: Any) -> None:
         self.data_dir = self.data_dir.expanduser().resolve()

@@ -18,6 +18,7 @@ from boocode.db.engine import Database
 from boocode.events.bus import EventBus
 from boocode.events.log import EventLog
 from boocode.providers import ChatModel, create_model
+from boocode.sandbox import sandbox_for
 from boocode.tools import ToolRegistry
 from boocode.tools.run_command import ProcessObserver
 
@@ -56,6 +57,7 @@ class Runtime:
         return ToolRegistry(
             workspace,
             command_timeout_s=self.settings.command_timeout_s,
+            sandbox=sandbox_for(self.settings, workspace),
             on_process_start=on_process_start,
         )
 

@@ -12,6 +12,7 @@ from boocode.agent.runtime import model_for
 from boocode.config import Settings
 from boocode.db.preflight import open_database
 from boocode.runs import executor
+from boocode.sandbox import sandbox_for, start_notice
 from boocode.server.app import create_app
 from boocode.server.auth import load_token
 
@@ -45,6 +46,7 @@ def serve(settings: Settings, *, process_turns: bool = True) -> int:
     print(f"BooCode is running. Open {access_url(settings, load_token(settings))}", flush=True)
     print(f"Workspace: {settings.workspace}", flush=True)
     print(f"Model: {describe_model(settings)}", flush=True)
+    print(start_notice(sandbox_for(settings, settings.workspace)), flush=True)
     if not process_turns:
         print("API only: turns run in `boocode worker` processes.", flush=True)
     uvicorn.run(

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
+from boocode.sandbox import Sandbox
 from boocode.tools import files
 from boocode.tools.errors import ToolError
 from boocode.tools.grep import grep
@@ -91,6 +92,7 @@ class RunCommandArgs(_ToolArgs):
             self.argv,
             cwd=tools.guard.resolve(self.cwd),
             guard=tools.guard,
+            sandbox=tools.sandbox,
             timeout_s=self.timeout_s or tools.command_timeout_s,
             on_start=tools.on_process_start,
         )
@@ -102,6 +104,7 @@ class RunCommandArgs(_ToolArgs):
                 "duration_ms": result.duration_ms,
                 "timed_out": result.timed_out,
                 "truncated_bytes": result.truncated_bytes,
+                "sandboxed": result.sandboxed,
             },
         )
 
@@ -172,21 +175,31 @@ TOOL_SCHEMAS: tuple[dict[str, Any], ...] = tuple(
 
 
 class ToolRegistry:
-    """The tools of one workspace: their schemas, and `execute` for a model's tool call."""
+    """The tools of one workspace: their schemas, and `execute` for a model's tool call.
+
+    `sandbox` confines run_command and says whether the file tools open hard-linked files.
+    """
 
     def __init__(
         self,
         workspace: Path,
         command_timeout_s: float = 30.0,
+        *,
+        sandbox: Sandbox,
         on_process_start: ProcessObserver | None = None,
     ) -> None:
-        self._guard = PathGuard(workspace)
+        self._guard = PathGuard(workspace, allow_hard_links=sandbox.policy.allow_hard_links)
         self._command_timeout_s = command_timeout_s
+        self._sandbox = sandbox
         self.on_process_start = on_process_start
 
     @property
     def guard(self) -> PathGuard:
         return self._guard
+
+    @property
+    def sandbox(self) -> Sandbox:
+        return self._sandbox
 
     @property
     def command_timeout_s(self) -> float:

@@ -5,6 +5,7 @@ import { ChatConnection } from "./connection.js";
 import { html, render, useEffect, useMemo, useState } from "./html.js";
 import { MenuIcon, PanelIcon } from "./icons.js";
 import { onPanelsChanged, panels } from "./panels.js";
+import { SandboxBadge } from "./sandbox.js";
 import "./panels/index.js";
 
 function chatIdFromHash() {
@@ -55,7 +56,7 @@ function App() {
   return html`
     <div class=${`app ${drawer ? `drawer-${drawer}` : ""}`}>
       <aside class="sidebar" aria-label="chats">
-        <div class="brand">BooCode</div>
+        <div class="brand">BooCode <${SandboxBadge} /></div>
         <button class="new-chat" onClick=${newChat}>+ New chat</button>
         <nav class="chat-list">
           ${chats.map((c) => html`
@@ -69,7 +70,7 @@ function App() {
       <main class="main">
         <div class="topbar">
           <button class="icon" aria-label="show chats" onClick=${() => setDrawer(drawer === "chats" ? null : "chats")}><${MenuIcon} /></button>
-          <span class="brand">BooCode</span>
+          <span class="brand">BooCode <${SandboxBadge} /></span>
           ${chatId && hasPanels
             ? html`<button class="icon" aria-label="show panels" onClick=${() => setDrawer(drawer === "panels" ? null : "panels")}><${PanelIcon} /></button>`
             : html`<span class="icon-space"></span>`}
