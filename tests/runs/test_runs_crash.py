@@ -32,7 +32,7 @@ def test_a_command_left_running_by_a_crash_is_killed_before_its_step_runs_again(
     tmp_path: Path, workspace: Path, fake_model: FakeModelServer
 ) -> None:
     data = tmp_path / "data"
-    argv = ["python3", "-c", SLOW_APPEND.replace("SECONDS", "4")]
+    argv = ["python3", "-c", SLOW_APPEND.replace("SECONDS", "10")]
     fake_model.script([Reply.tool_calls([("run_command", {"argv": argv})]), Reply.text("Done.")])
     env = boocode_env(data, workspace, fake_model, BOOCODE_SANDBOX_MODE="off")
     first = spawn_boocode("run", "append slowly", env=env)
