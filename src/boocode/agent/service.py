@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 
 from boocode.agent import runtime, turn
 from boocode.agent.history import load_messages, to_message_out
 from boocode.agent.status import ACTIVE
+from boocode.attachments import message_attachments
 from boocode.contracts.chats import (
     CancelResult,
     ChatOut,
@@ -98,6 +98,9 @@ async def post_message(chat_id: str, body: MessageCreate) -> TurnAccepted:
     chat = await get_chat(chat_id)
     if (running := await active_task(chat_id)) is not None:
         raise TurnInProgress(running.turn_number)
+    attached = await message_attachments(
+        rt.db, rt.settings, rt.model(Path(chat.workspace)), chat_id, body.attachment_ids
+    )
     number = await turn.next_turn_number(chat_id, chat.branch_id)
     task_id = f"turn-{chat_id}-{chat.branch_id}-{number}-{uuid.uuid4().hex[:8]}"
     now = datetime.now(UTC)
@@ -106,8 +109,9 @@ async def post_message(chat_id: str, body: MessageCreate) -> TurnAccepted:
         branch_id=chat.branch_id,
         turn_number=number,
         role="user",
-        content=_user_content(body),
+        content=body.content,
         created_at=now,
+        attachments=attached,
     )
     async with rt.db.session() as session, session.begin():
         session.add(user)
@@ -135,14 +139,6 @@ async def cancel(chat_id: str) -> CancelResult:
     if task is None:
         return CancelResult(cancelled=False)
     return CancelResult(cancelled=await turn.request_cancel(task.id), turn=task.turn_number)
-
-
-def _user_content(body: MessageCreate) -> Any:
-    if not body.images:
-        return body.content
-    parts: list[dict[str, Any]] = [{"type": "text", "text": body.content}]
-    parts += [{"type": "image_url", "image_url": {"url": img.data_url}} for img in body.images]
-    return parts
 
 
 def _title_from(content: str) -> str:

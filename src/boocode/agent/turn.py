@@ -18,10 +18,9 @@ from typing import Any
 from dbos import DBOS, SetWorkflowID
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
-from boocode import autofix
+from boocode import autofix, cache
 from boocode.agent import runtime
-from boocode.agent.history import load_messages, to_message_out, to_provider_message
-from boocode.agent.prompt import system_prompt
+from boocode.agent.history import to_message_out
 from boocode.agent.status import check_transition
 from boocode.contracts.chats import TurnStatus
 from boocode.contracts.frames import (
@@ -119,9 +118,8 @@ async def _llm_step(task_id: str, chat_id: str, turn: int, iteration: int) -> di
     chat = await _chat(chat_id)
     workspace = Path(chat.workspace)
     model = rt.model(workspace)
-    messages = [{"role": "system", "content": system_prompt(chat.workspace)}]
-    messages += [to_provider_message(row) for row in await load_messages(rt.db, chat_id)]
-    tools = rt.tools(workspace).schemas()
+    request = await cache.build_model_request(rt, chat, model, turn)
+    messages, tools = request.messages, request.tools
     deltas = _DeltaPublisher(chat_id, turn)
     async with rt.tracer.span(
         chat_id=chat_id,
@@ -153,6 +151,9 @@ async def _llm_step(task_id: str, chat_id: str, turn: int, iteration: int) -> di
         span.usage = response.usage
         span.output = response.content
         span.extra = {"reasoning": response.reasoning, "tool_calls": len(response.tool_calls)}
+    await cache.record_model_call(
+        rt, request, response.usage, step_key=step_key, trace_id=span.trace_id
+    )
     row = await _save_message(
         chat_id,
         turn,

@@ -7,12 +7,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from boocode.agent import service
+from boocode.attachments import AttachmentError
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(service.ChatNotFound, _not_found)
     app.add_exception_handler(service.TurnInProgress, _conflict)
     app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(AttachmentError, _attachment_refused)
 
 
 async def _not_found(_request: Request, exc: Exception) -> JSONResponse:
@@ -21,6 +23,11 @@ async def _not_found(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _conflict(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=409)
+
+
+async def _attachment_refused(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AttachmentError)
+    return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
 
 
 async def _invalid(_request: Request, exc: Exception) -> JSONResponse:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from boocode.server.routes.attachments import router as attachments_router
 from boocode.server.routes.autofix import router as autofix_router
+from boocode.server.routes.cache import router as cache_router
 from boocode.server.routes.chats import router as chats_router
 from boocode.server.routes.sessions import router as sessions_router
 from boocode.server.routes.traces import router as traces_router
@@ -16,4 +18,6 @@ ROUTERS: list[APIRouter] = [
     sessions_router,
     traces_router,
     autofix_router,
+    attachments_router,
+    cache_router,
 ]
