@@ -45,7 +45,8 @@ def attachment_part(record: dict[str, Any], store: BlobStore, *, images: bool) -
     name = record["name"]
     if record["kind"] == AttachmentKind.TEXT:
         text = text_of(store.read(record["sha256"]))
-        return {"type": "text", "text": f'<file name="{_quoted(name)}">\n{text}\n</file>'}
+        end = "" if text.endswith("\n") else "\n"
+        return {"type": "text", "text": f'<file name="{_quoted(name)}">\n{text}{end}</file>'}
     if not images:
         return {"type": "text", "text": f"[image {name} left out: this model cannot see images]"}
     digest = record.get("model_sha256") or record["sha256"]
