@@ -1,6 +1,6 @@
 """A `boocode serve` whose fake model counts as able to see images, with small attachment limits.
 
-    from support.vision_server import vision_server  # in a conftest.py
+from support.vision_server import vision_server  # in a conftest.py
 """
 
 from __future__ import annotations
