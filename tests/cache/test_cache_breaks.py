@@ -2,27 +2,9 @@
 
 from __future__ import annotations
 
-from support.cache_session import AUTOFIX_CONFIG
+from support.cache_session import two_turns_with_new_instructions
 from support.fake_model import FakeModelServer, Reply, common_prefix_length
 from support.live_server import LiveServer, frames_until, turn_ended
-
-
-async def two_turns_with_new_instructions(server: LiveServer, fake: FakeModelServer) -> str:
-    """Turn 1, then the project's instructions change, then turn 2; returns the chat id."""
-    config = server.workspace / ".boocode" / "config.toml"
-    chat = server.new_chat()
-    fake.script([Reply.text("one"), Reply.text("two")])
-    try:
-        async with server.async_client() as http, server.ws(chat["id"]) as ws:
-            for turn in (1, 2):
-                if turn == 2:
-                    config.write_text(AUTOFIX_CONFIG + '[agent]\ninstructions = "Be brief."\n')
-                url = f"/api/chats/{chat['id']}/messages"
-                assert (await http.post(url, json={"content": f"hi {turn}"})).status_code == 202
-                await frames_until(ws, turn_ended)
-    finally:
-        config.write_text(AUTOFIX_CONFIG)
-    return str(chat["id"])
 
 
 async def test_a_changed_system_prompt_is_named_with_the_byte_where_it_diverged(

@@ -8,7 +8,6 @@ a text file. Shared by tests/cache and bench/bench_cache_prefix.py.
 from __future__ import annotations
 
 import io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,5 +95,19 @@ def served_from_cache(stats: dict[str, Any]) -> float:
     return float(total["cache_hit_tokens"]) / max(int(total["prompt_tokens"]), 1)
 
 
-def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+async def two_turns_with_new_instructions(server: LiveServer, fake: FakeModelServer) -> str:
+    """Turn 1, then the project's instructions change, then turn 2; returns the chat id."""
+    config = server.workspace / ".boocode" / "config.toml"
+    chat = server.new_chat()
+    fake.script([Reply.text("one"), Reply.text("two")])
+    try:
+        async with server.async_client() as http, server.ws(chat["id"]) as ws:
+            for turn in (1, 2):
+                if turn == 2:
+                    config.write_text(AUTOFIX_CONFIG + '[agent]\ninstructions = "Be brief."\n')
+                url = f"/api/chats/{chat['id']}/messages"
+                assert (await http.post(url, json={"content": f"hi {turn}"})).status_code == 202
+                await frames_until(ws, turn_ended)
+    finally:
+        config.write_text(AUTOFIX_CONFIG)
+    return str(chat["id"])

@@ -107,7 +107,7 @@ export function MessageAttachments({ message }) {
       ${texts.length > 0 && html`
         <div class="file-chips">
           ${texts.map((a) => html`
-            <a class="file-chip" href=${a.url} target="_blank" rel="noopener" title=${`${a.name} · ${a.size} bytes`}>📄 ${a.name}</a>`)}
+            <a class="file-chip" href=${a.url} target="_blank" rel="noopener" title=${`${a.name} · ${a.size} bytes`}>${a.name}</a>`)}
         </div>`}
       ${open && html`<${Lightbox} image=${open} onClose=${() => setOpen(null)} />`}
     </div>`;

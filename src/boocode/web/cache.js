@@ -46,6 +46,7 @@ function useCacheStats(chatId) {
 }
 
 const percent = (rate) => `${Math.round(rate * 100)}%`;
+const dollars = (usd) => `$${usd >= 0.01 || usd === 0 ? usd.toFixed(2) : usd.toPrecision(2)}`;
 
 // The chat's totals and the hit-rate chart; it also keeps the figures fresh from the frames.
 export function CacheSummary({ chatId, connection }) {
@@ -65,8 +66,8 @@ export function CacheSummary({ chatId, connection }) {
       <div class="cache-summary-head">
         <strong>Prompt cache</strong>
         <span class="cache-rate" title="prompt tokens served from cache">${percent(total.hit_rate)} hit</span>
-        <span class="trace-muted">${total.cache_hit_tokens.toLocaleString()} of ${total.prompt_tokens.toLocaleString()} prompt tokens from cache · ${total.calls} calls${breaks ? ` · ${breaks} breaks` : ""}</span>
-        <span class="cache-saved" title=${`at $${prices.hit_usd_per_million} (hit) and $${prices.miss_usd_per_million} (miss) per million prompt tokens`}>saved $${total.saved_usd.toFixed(4)}</span>
+        <span class="trace-muted">${total.cache_hit_tokens.toLocaleString()} of ${total.prompt_tokens.toLocaleString()} prompt tokens from cache · ${total.calls} calls${breaks ? ` · ${breaks} ${breaks === 1 ? "break" : "breaks"}` : ""}</span>
+        <span class="cache-saved" title=${`at $${prices.hit_usd_per_million} (hit) and $${prices.miss_usd_per_million} (miss) per million prompt tokens`}>saved ${dollars(total.saved_usd)}</span>
       </div>
       ${stats.conversations.length > 1 && html`
         <div class="trace-muted cache-conversations">
