@@ -59,6 +59,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--chat", help="continue this chat (its id is printed on stderr)")
     run.add_argument("--workspace", type=Path, help="project directory (default: cwd)")
     run.add_argument("--json", action="store_true", help="print one JSON object per event")
+    run.add_argument(
+        "--attach",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="attach an image or a text file to the prompt (repeatable)",
+    )
     run.set_defaults(handler=_run)
 
     db = sub.add_parser("db", help="storage commands")
@@ -113,7 +121,9 @@ async def _work(settings: Settings) -> int:
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     from boocode.runner import run_once
 
-    return asyncio.run(run_once(settings, args.prompt, chat_id=args.chat, as_json=args.json))
+    return asyncio.run(
+        run_once(settings, args.prompt, chat_id=args.chat, as_json=args.json, attach=args.attach)
+    )
 
 
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:

@@ -8,7 +8,12 @@ from boocode.attachments.errors import (
     AttachmentRejected,
     AttachmentTooLarge,
 )
-from boocode.attachments.service import Attachments, StoredFile, message_attachments
+from boocode.attachments.service import (
+    Attachments,
+    StoredFile,
+    message_attachments,
+    upload_paths,
+)
 
 __all__ = [
     "AttachmentError",
@@ -18,4 +23,5 @@ __all__ = [
     "Attachments",
     "StoredFile",
     "message_attachments",
+    "upload_paths",
 ]

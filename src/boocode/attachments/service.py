@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -179,3 +181,23 @@ async def message_attachments(
         chat_id, ids, model_name=model.name, is_demo=model.is_demo
     )
     return records or None
+
+
+async def upload_paths(
+    db: Database, settings: Settings, chat_id: str, paths: Sequence[Path]
+) -> list[str]:
+    """Upload local files (`boocode run --attach`) to the chat; returns their ids in order."""
+    attachments = Attachments(db, settings)
+    ids = []
+    for path in paths:
+        try:
+            if path.stat().st_size > settings.attachment_max_bytes:
+                raise AttachmentTooLarge(
+                    f"{path} is larger than {_size(settings.attachment_max_bytes)}, "
+                    "the limit per file"
+                )
+            data = await asyncio.to_thread(path.read_bytes)
+        except OSError as exc:
+            raise AttachmentRejected(f"cannot read {path}: {exc.strerror or exc}") from None
+        ids.append((await attachments.upload(chat_id, path.name, data)).id)
+    return ids

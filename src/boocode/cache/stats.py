@@ -79,14 +79,24 @@ def totals(calls: Iterable[CacheCallOut], prices: CachePrices) -> CacheTotals:
     )
 
 
-def summary_line(stats: CacheStats) -> str:
-    """One line for the end of `boocode run`."""
+def summary_line(stats: CacheStats, turn: int) -> str:
+    """One line for the end of `boocode run`: the turn's hit rate, then the chat's."""
     total = stats.total
+    this = next((t for t in stats.turns if t.turn == turn), None)
+    turn_part = (
+        f"turn {turn} {this.hit_rate:.0%} of {this.prompt_tokens} prompt tokens from cache"
+        if this is not None
+        else f"turn {turn} made no model call"
+    )
     breaks = sum(1 for call in stats.calls if call.diagnosis.broke)
     return (
-        f"[cache: {total.hit_rate:.0%} of {total.prompt_tokens} prompt tokens from cache "
-        f"over {total.calls} calls, {breaks} breaks, saved ${total.saved_usd:.4f}]"
+        f"[cache: {turn_part}; chat {total.hit_rate:.0%} over {total.calls} calls, "
+        f"{breaks} {'break' if breaks == 1 else 'breaks'}, saved ${total.saved_usd:.4f}]"
     )
+
+
+async def cache_summary_line(db: Database, settings: Settings, chat_id: str, turn: int) -> str:
+    return summary_line(await cache_stats(db, settings, chat_id), turn)
 
 
 def _call(row: CacheShape) -> CacheCallOut:
