@@ -62,19 +62,30 @@ async def test_images_and_text_files_reach_the_model_as_parts(
     assert prompts[1].startswith(prompts[0])
 
 
-async def test_attachments_are_kept_with_the_message(
+async def test_attachments_are_kept_with_the_message_in_the_timeline_and_a_restore(
     vision_server: LiveServer, fake_model: FakeModelServer
 ) -> None:
     chat = vision_server.new_chat()
     image = upload(vision_server, chat["id"], "a.png", png())
     await turn(vision_server, chat["id"], {"content": "see", "attachments": [image["id"]]})
+    await turn(vision_server, chat["id"], {"content": "then this"})
     with vision_server.client() as http:
         messages = http.get(f"/api/chats/{chat['id']}/messages").json()
+        timeline = http.get(f"/api/chats/{chat['id']}/timeline").json()
+        restored = http.post(f"/api/chats/{chat['id']}/restore", json={"turn": 1})
+        after_restore = http.get(f"/api/chats/{chat['id']}/messages").json()
     user = messages[0]
     assert user["content"] == "see"
     assert [(a["id"], a["name"], a["url"]) for a in user["attachments"]] == [
         (image["id"], "a.png", image["url"])
     ]
+    assert [t["prompt"] for t in timeline["turns"]] == ["see [image a.png]", "then this"]
+    assert restored.status_code == 200, restored.text
+    assert [m["attachments"] for m in after_restore if m["role"] == "user"] == [user["attachments"]]
+    fake_model.reset()
+    await turn(vision_server, chat["id"], {"content": "and now?"})
+    parts = fake_model.requests[0]["messages"][1]["content"]
+    assert parts[1]["image_url"]["url"].startswith("data:image/png;base64,")
 
 
 async def test_a_message_s_attachments_are_checked_before_anything_runs(

@@ -152,7 +152,7 @@ async def _llm_step(task_id: str, chat_id: str, turn: int, iteration: int) -> di
         span.output = response.content
         span.extra = {"reasoning": response.reasoning, "tool_calls": len(response.tool_calls)}
     await cache.record_model_call(
-        rt, request, response.usage, step_key=step_key, trace_id=span.trace_id
+        rt.db, request, response.usage, step_key=step_key, trace_id=span.trace_id
     )
     row = await _save_message(
         chat_id,

@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from boocode.agent.runtime import Runtime
 from boocode.cache.diagnosis import PreviousCall, diagnose
 from boocode.cache.request import ModelRequest
 from boocode.contracts.usage import TokenUsage
+from boocode.db.engine import Database
 from boocode.db.tables import CacheSegment, CacheShape
 
 # Attachment parts larger than this are not kept for the byte-level comparison (images).
@@ -19,10 +19,15 @@ _KEPT_ATTACHMENT_BYTES = 256 * 1024
 
 
 async def record_model_call(
-    rt: Runtime, request: ModelRequest, usage: TokenUsage, *, step_key: str, trace_id: int | None
+    db: Database,
+    request: ModelRequest,
+    usage: TokenUsage,
+    *,
+    step_key: str,
+    trace_id: int | None,
 ) -> None:
     """Record the call once (a step re-run after a crash finds its row and leaves it)."""
-    dialect = rt.db.engine.dialect.name
+    dialect = db.engine.dialect.name
 
     def work(conn: Connection) -> None:
         if conn.execute(
@@ -75,7 +80,7 @@ async def record_model_call(
             )
         )
 
-    await rt.db.transact(work)
+    await db.transact(work)
 
 
 def _keep_bodies(conn: Connection, dialect: str, request: ModelRequest, known: set[str]) -> None:
