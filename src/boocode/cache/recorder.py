@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 
 from boocode.cache.diagnosis import PreviousCall, diagnose
 from boocode.cache.request import ModelRequest
 from boocode.contracts.usage import TokenUsage
 from boocode.db.engine import Database
 from boocode.db.tables import CacheSegment, CacheShape
+
+log = logging.getLogger(__name__)
 
 # Attachment parts larger than this are not kept for the byte-level comparison (images).
 _KEPT_ATTACHMENT_BYTES = 256 * 1024
@@ -26,7 +30,10 @@ async def record_model_call(
     step_key: str,
     trace_id: int | None,
 ) -> None:
-    """Record the call once (a step re-run after a crash finds its row and leaves it)."""
+    """Record the call once (a step re-run after a crash finds its row and leaves it).
+
+    Telemetry never fails a turn: a storage error is logged and the call goes unrecorded.
+    """
     dialect = db.engine.dialect.name
 
     def work(conn: Connection) -> None:
@@ -80,7 +87,15 @@ async def record_model_call(
             )
         )
 
-    await db.transact(work)
+    try:
+        await db.transact(work)
+    except SQLAlchemyError:
+        log.warning(
+            "the cache shape of %s in chat %s was not recorded",
+            step_key,
+            request.chat_id,
+            exc_info=True,
+        )
 
 
 def _keep_bodies(conn: Connection, dialect: str, request: ModelRequest, known: set[str]) -> None:

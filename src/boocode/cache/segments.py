@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from boocode.autofix import AUTOFIX_MESSAGE
@@ -32,7 +33,7 @@ class Segment:
     def size(self) -> int:
         return len(self.body)
 
-    @property
+    @cached_property
     def hash(self) -> str:
         return hashlib.sha256(self.body).hexdigest()[:32]
 

@@ -74,6 +74,10 @@ export function CacheSummary({ chatId, connection }) {
           ${stats.conversations.map((c) => html`<span key=${c.conversation}>${c.conversation}: ${percent(c.totals.hit_rate)} of ${c.totals.calls} calls</span>`)}
         </div>`}
       <${HitRateChart} calls=${stats.calls} />
+      <div class="cache-legend trace-muted" aria-label="segment colours">
+        ${Object.entries(KIND_NAMES).map(([kind, name]) => html`<span key=${kind}><i class=${`seg-${kind}`}></i>${name}</span>`)}
+        <span><i class="cache-overlay-key"></i>cached (estimate)</span>
+      </div>
     </section>`;
 }
 
@@ -117,11 +121,7 @@ export function CacheBar({ chatId, traceId }) {
         <span class="cache-overlay" style=${`width: ${cached}%`}
           title=${`about ${call.cached_bytes.toLocaleString()} of ${call.request_bytes.toLocaleString()} bytes served from cache (estimate from ${call.cache_hit_tokens} cached tokens)`}></span>
       </div>
-      <div class="cache-call-figures trace-muted">
-        <span>${percent(call.hit_rate)} cached (estimate over segments)</span>
-        <span>${call.request_bytes.toLocaleString()} bytes</span>
-        <span class="cache-legend">${[...new Set(call.segments.map((s) => s.kind))].map((k) => html`<i key=${k} class=${`seg-${k}`}></i>${KIND_NAMES[k]} `)}</span>
-      </div>
+      <span class="cache-call-rate trace-muted" title=${`${call.request_bytes.toLocaleString()} bytes; the cached part is an estimate from the provider's count of cached tokens`}>${percent(call.hit_rate)} cached</span>
       ${explain && html`<p class=${`cache-diagnosis ${diagnosis.broke ? "cache-broke" : ""}`} role="note">${diagnosis.broke ? "Cache break: " : ""}${diagnosis.message}</p>`}
     </div>`;
 }
