@@ -76,10 +76,19 @@ async def test_each_call_is_recorded_once_and_compared_with_the_one_before(
     assert (diverged.segment_index, diverged.byte_offset) == (0, 3)
     assert stats.total.cache_hit_tokens == 11 and stats.total.prompt_tokens == 36
     assert [t.hit_rate for t in stats.turns] == [0.0, 10 / 12, 1 / 14]
+    hashes = {s.hash for s in changed.segments} | {s.hash for s in again.segments}
     async with db.session() as session:
-        shapes = (await session.execute(select(func.count()).select_from(CacheShape))).scalar()
-        bodies = (await session.execute(select(func.count()).select_from(CacheSegment))).scalar()
-    # Bodies are kept once by hash: two system prompts, the tools, three messages.
+        shapes = (
+            await session.execute(
+                select(func.count()).select_from(CacheShape).where(CacheShape.chat_id == chat.id)
+            )
+        ).scalar()
+        bodies = (
+            await session.execute(
+                select(func.count()).select_from(CacheSegment).where(CacheSegment.hash.in_(hashes))
+            )
+        ).scalar()
+    # Three calls recorded; bodies kept once by hash: two system prompts, the tools, 3 messages.
     assert (shapes, bodies) == (3, 6)
 
 
