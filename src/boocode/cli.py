@@ -65,6 +65,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--chat", help="continue this chat (its id is printed on stderr)")
     run.add_argument("--workspace", type=Path, help="project directory (default: cwd)")
     run.add_argument("--json", action="store_true", help="print one JSON object per event")
+    run.add_argument(
+        "--attach",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="attach an image or a text file to the prompt (repeatable)",
+    )
     run.set_defaults(handler=_run)
 
     cancel = sub.add_parser(
@@ -134,7 +142,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     warn_if_unconfined(settings, sys.stderr)
 
-    return asyncio.run(run_once(settings, args.prompt, chat_id=args.chat, as_json=args.json))
+    return asyncio.run(
+        run_once(settings, args.prompt, chat_id=args.chat, as_json=args.json, attach=args.attach)
+    )
 
 
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:

@@ -49,10 +49,30 @@ class Settings(BaseSettings):
     sandbox_read_only: str = ""  # os.pathsep-separated directories shown read-only
     sandbox_allow_hard_links: bool = False
     sandbox_bwrap: str = "bwrap"
+    # Attachments: stored once by SHA-256 under `attachments_dir` (default <data_dir>/attachments).
+    attachments_dir: Path | None = None
+    attachment_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    attachments_per_message: int = Field(default=8, gt=0)
+    attachment_message_max_bytes: int = Field(default=40 * 1024 * 1024, gt=0)
+    attachment_chat_max_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
+    # Images with a longer side are sent downscaled to it; the original is kept.
+    attachment_image_max_side: int = Field(default=2048, ge=64)
+    # Glob patterns (comma-separated) of the model names that accept `image_url` parts;
+    # empty: the defaults in boocode.attachments.vision.
+    vision_models: str | None = None
+    # Prices in USD per million prompt tokens, for the money the prompt cache saved.
+    cache_hit_price: float = Field(default=0.0028, ge=0)
+    cache_miss_price: float = Field(default=0.14, ge=0)
 
     def model_post_init(self, __context: Any) -> None:
         self.data_dir = self.data_dir.expanduser().resolve()
         self.workspace = self.workspace.expanduser().resolve()
+        if self.attachments_dir is not None:
+            self.attachments_dir = self.attachments_dir.expanduser().resolve()
+
+    @property
+    def attachment_store_dir(self) -> Path:
+        return self.attachments_dir or self.data_dir / "attachments"
 
     @cached_property
     def resolved_database_url(self) -> str:

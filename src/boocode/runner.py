@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from collections.abc import Sequence
+from pathlib import Path
 
 from dbos import DBOS, WorkflowHandleAsync
 
 from boocode import engine
 from boocode.agent import service
+from boocode.attachments import AttachmentError, upload_paths
+from boocode.cache import cache_summary_line
 from boocode.config import Settings
 from boocode.contracts.autofix import AutofixFrame
 from boocode.contracts.base import FrameBase
@@ -27,7 +31,14 @@ EXIT_FAILED = 1
 EXIT_CANCELLED = 130
 
 
-async def run_once(settings: Settings, prompt: str, *, chat_id: str | None, as_json: bool) -> int:
+async def run_once(
+    settings: Settings,
+    prompt: str,
+    *,
+    chat_id: str | None,
+    as_json: bool,
+    attach: Sequence[Path] = (),
+) -> int:
     """Send `prompt` to a new or existing chat and print the turn as it happens."""
     rt = await engine.start(settings, role="run")
     try:
@@ -38,7 +49,9 @@ async def run_once(settings: Settings, prompt: str, *, chat_id: str | None, as_j
         print(f"chat: {chat_id}", file=sys.stderr)
         subscription = rt.bus.subscribe(chat_id)
         try:
-            accepted = await service.post_message(chat_id, MessageCreate(content=prompt))
+            attached = await upload_paths(rt.db, settings, chat_id, attach)
+            message = MessageCreate(content=prompt, attachments=attached)
+            accepted = await service.post_message(chat_id, message)
             _interrupt_cancels(chat_id)
             printer = _JsonPrinter() if as_json else _TextPrinter()
             async for frame in subscription:
@@ -49,10 +62,12 @@ async def run_once(settings: Settings, prompt: str, *, chat_id: str | None, as_j
                         accepted.task_id
                     )
                     await handle.get_result(polling_interval_sec=0.02)
+                    summary = await cache_summary_line(rt.db, settings, chat_id, accepted.turn)
+                    print(summary, file=sys.stderr)
                     return _exit_code(frame.status)
         finally:
             subscription.close()
-    except (service.ChatNotFound, TurnInProgress) as exc:
+    except (service.ChatNotFound, TurnInProgress, AttachmentError) as exc:
         print(f"boocode: {exc}", file=sys.stderr)
         return EXIT_FAILED
     finally:

@@ -49,7 +49,7 @@ def test_boocode_settings_choose_any_endpoint(tmp_path: Path) -> None:
 def test_deepseek_key_alone_selects_deepseek(tmp_path: Path) -> None:
     model = _create(tmp_path, deepseek_api_key="sk-deep")
 
-    assert _endpoint(model) == ("https://api.deepseek.com", "sk-deep", "deepseek-chat")
+    assert _endpoint(model) == ("https://api.deepseek.com", "sk-deep", "deepseek-v4-flash")
 
 
 def test_deepseek_key_with_a_model_choice(tmp_path: Path) -> None:

@@ -95,7 +95,7 @@ def test_invalid_bodies_are_a_422_that_says_what_is_wrong(live_server: LiveServe
             json={"content": "look", "images": [{"data_url": "http://example.com/x.png"}]},
         )
         assert bad_image.status_code == 422
-        assert bad_image.json()["detail"].startswith("images.0.data_url:")
+        assert "upload each file" in bad_image.json()["detail"]
 
 
 def test_post_a_message_runs_a_turn_and_stores_its_messages(live_server: LiveServer) -> None:

@@ -11,6 +11,11 @@ asked if set, else a default text reply is sent. Every request body is recorded,
 `requests` and byte for byte in `raw_requests`. Streaming replies use DeepSeek's chunk shapes:
 `reasoning_content` deltas, tool-call arguments split over several chunks, usage with
 `prompt_cache_hit_tokens` / `prompt_cache_miss_tokens` in the final chunk, then `[DONE]`.
+
+It has a prefix cache, as DeepSeek's and OpenAI's: each request's prompt is laid out as a
+provider does (the system message, the tool schemas, then the other messages, each as compact
+JSON; kept in `prompts`), and the longest byte-identical prefix it shares with any earlier
+prompt is reported as `prompt_cache_hit_tokens` (4 bytes a token, like `prompt_tokens`).
 """
 
 from __future__ import annotations
@@ -147,6 +152,7 @@ class FakeModelServer:
         self._script: deque[Reply] = deque()
         self._requests: list[Any] = []
         self._raw_requests: list[bytes] = []
+        self._prompts: list[bytes] = []
         self._closing = threading.Event()
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -172,6 +178,12 @@ class FakeModelServer:
         with self._lock:
             return list(self._raw_requests)
 
+    @property
+    def prompts(self) -> list[bytes]:
+        """Each request's prompt as the prefix cache sees it, oldest first."""
+        with self._lock:
+            return list(self._prompts)
+
     def script(self, replies: Iterable[Reply]) -> None:
         """Replace the queue of replies."""
         with self._lock:
@@ -183,6 +195,7 @@ class FakeModelServer:
             self._script.clear()
             self._requests.clear()
             self._raw_requests.clear()
+            self._prompts.clear()
             self.responder = None
 
     def start(self) -> FakeModelServer:
@@ -248,14 +261,23 @@ class FakeModelServer:
             )
         if not isinstance(body, dict):
             return _error_response(Reply.error(400, "The request body is not a JSON object."))
+        prompt = self._cached_prompt(body)
         reply = self._next_reply(body)
         await self._sleep(reply.delay_s)
         if reply.status != 200:
             return _error_response(reply)
         if body.get("stream"):
-            chunks = self._stream(_chunks(reply, body, number, len(raw)), reply)
+            chunks = self._stream(_chunks(reply, body, number, prompt), reply)
             return StreamingResponse(chunks, media_type="text/event-stream")
-        return JSONResponse(_completion(reply, body, number, len(raw)))
+        return JSONResponse(_completion(reply, body, number, prompt))
+
+    def _cached_prompt(self, body: dict[str, Any]) -> _Prompt:
+        text = render_prompt(body)
+        with self._lock:
+            earlier = list(self._prompts)
+            self._prompts.append(text)
+        hit = max((common_prefix_length(text, old) for old in earlier), default=0)
+        return _Prompt(size=len(text), cached=hit)
 
     def _next_reply(self, body: dict[str, Any]) -> Reply:
         with self._lock:
@@ -298,6 +320,33 @@ class FakeModelServer:
             await asyncio.sleep(min(remaining, 0.05))
 
 
+@dataclass(frozen=True)
+class _Prompt:
+    size: int
+    cached: int
+
+
+def render_prompt(body: dict[str, Any]) -> bytes:
+    """The prompt as a provider lays it out: system message, tool schemas, other messages."""
+    messages = body.get("messages") or []
+    head = messages[:1] if messages and messages[0].get("role") == "system" else []
+    parts = [*head, body.get("tools") or [], *messages[len(head) :]]
+    return "".join(
+        json.dumps(part, ensure_ascii=False, separators=(",", ":")) for part in parts
+    ).encode()
+
+
+def common_prefix_length(a: bytes, b: bytes) -> int:
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[:middle] == b[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
 def _error_response(reply: Reply, *, code: str | None = None) -> JSONResponse:
     kind = "server_error" if reply.status >= 500 else "invalid_request_error"
     error = {"message": reply.error_message, "type": kind, "param": None, "code": code}
@@ -319,10 +368,11 @@ def _tool_calls(reply: Reply, number: int) -> list[dict[str, Any]]:
     return calls
 
 
-def _usage(reply: Reply, request_size: int, calls: list[dict[str, Any]]) -> dict[str, Any]:
+def _usage(reply: Reply, request: _Prompt, calls: list[dict[str, Any]]) -> dict[str, Any]:
     if reply.usage is not None:
         return reply.usage
-    prompt = request_size // 4
+    prompt = request.size // 4
+    cached = request.cached // 4
     reasoning = len(reply.reasoning or "") // 4
     arguments = "".join(call["function"]["arguments"] for call in calls)
     completion = (len(reply.content) + len(arguments)) // 4 + reasoning
@@ -330,8 +380,8 @@ def _usage(reply: Reply, request_size: int, calls: list[dict[str, Any]]) -> dict
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
-        "prompt_cache_hit_tokens": 0,
-        "prompt_cache_miss_tokens": prompt,
+        "prompt_cache_hit_tokens": cached,
+        "prompt_cache_miss_tokens": prompt - cached,
         "completion_tokens_details": {"reasoning_tokens": reasoning},
     }
 
@@ -351,7 +401,7 @@ def _envelope(body: dict[str, Any], number: int, kind: str) -> dict[str, Any]:
 
 
 def _completion(
-    reply: Reply, body: dict[str, Any], number: int, request_size: int
+    reply: Reply, body: dict[str, Any], number: int, request: _Prompt
 ) -> dict[str, Any]:
     calls = _tool_calls(reply, number)
     message: dict[str, Any] = {"role": "assistant", "content": reply.content or None}
@@ -364,12 +414,12 @@ def _completion(
     return {
         **_envelope(body, number, "chat.completion"),
         "choices": [choice],
-        "usage": _usage(reply, request_size, calls),
+        "usage": _usage(reply, request, calls),
     }
 
 
 def _chunks(
-    reply: Reply, body: dict[str, Any], number: int, request_size: int
+    reply: Reply, body: dict[str, Any], number: int, request: _Prompt
 ) -> list[dict[str, Any]]:
     envelope = _envelope(body, number, "chat.completion.chunk")
 
@@ -390,7 +440,7 @@ def _chunks(
             for piece in _thirds(function["arguments"])
         ]
     chunks.append(chunk({}, _finish_reason(reply)))
-    chunks.append({**envelope, "choices": [], "usage": _usage(reply, request_size, calls)})
+    chunks.append({**envelope, "choices": [], "usage": _usage(reply, request, calls)})
     return chunks
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from boocode.attachments.records import attachment_out
 from boocode.contracts.chats import MessageOut, ToolCallOut
 from boocode.contracts.usage import TokenUsage
 from boocode.db.engine import Database
@@ -60,4 +61,5 @@ def to_message_out(row: Message) -> MessageOut:
         usage=TokenUsage(**row.usage) if row.usage else None,
         model=row.model,
         created_at=row.created_at,
+        attachments=[attachment_out(row.chat_id, record) for record in row.attachments or []],
     )

@@ -1,10 +1,17 @@
 """The stable head of every request: the system prompt.
 
 It is byte-identical from request to request within a chat (no timestamps, nothing that moves),
-so a provider's prefix cache can hit.
+so a provider's prefix cache can hit. The project's own instructions (`[agent] instructions` in
+`<workspace>/.boocode/config.toml`) are appended; changing them changes the prompt from the
+next model call on, which breaks the cached prefix once (the cache telemetry says so).
 """
 
 from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+CONFIG_PATH = Path(".boocode") / "config.toml"
 
 _SYSTEM_PROMPT = """You are BooCode, a coding agent working inside the project at {workspace}.
 You read, edit and run code in that project with your tools:
@@ -15,5 +22,19 @@ Work in small verified steps: look before you change, run the project's checks a
 When you are done, answer with a short summary of what you did and what you found."""
 
 
-def system_prompt(workspace: str) -> str:
-    return _SYSTEM_PROMPT.format(workspace=workspace)
+def system_prompt(workspace: str, instructions: str | None = None) -> str:
+    prompt = _SYSTEM_PROMPT.format(workspace=workspace)
+    if instructions:
+        prompt += f"\n\nThe project's instructions:\n{instructions}"
+    return prompt
+
+
+def project_instructions(workspace: Path) -> str | None:
+    """`[agent] instructions` of the project's config file; None when absent or unreadable."""
+    try:
+        with (workspace / CONFIG_PATH).open("rb") as fh:
+            table = tomllib.load(fh).get("agent", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    instructions = table.get("instructions") if isinstance(table, dict) else None
+    return instructions.strip() or None if isinstance(instructions, str) else None

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
 from boocode.agent import runtime, turn
 from boocode.agent.history import load_messages, to_message_out
+from boocode.attachments import message_attachments
 from boocode.contracts.chats import (
     CancelResult,
     ChatOut,
@@ -81,7 +81,9 @@ async def post_message(chat_id: str, body: MessageCreate) -> TurnAccepted:
     """
     rt = runtime.current()
     chat = await get_chat(chat_id)
-    content = _user_content(body)
+    attached = await message_attachments(
+        rt.db, rt.settings, rt.model(Path(chat.workspace)), chat_id, body.attachment_ids
+    )
     title = _title_from(body.content) if chat.title == UNTITLED else None
 
     def announce(conn: Connection, new: runs.NewTurn) -> MessageFrame:
@@ -90,9 +92,10 @@ async def post_message(chat_id: str, body: MessageCreate) -> TurnAccepted:
             "branch_id": new.branch_id,
             "turn_number": new.turn,
             "role": "user",
-            "content": content,
+            "content": body.content,
             "is_error": False,
             "created_at": new.created_at,
+            "attachments": attached,
         }
         user = Message(**values)
         user.id = conn.execute(insert(Message).returning(Message.id), values).scalar_one()
@@ -119,14 +122,6 @@ async def cancel(chat_id: str) -> CancelResult:
     if run is None:
         return CancelResult(cancelled=False)
     return CancelResult(cancelled=await turn.request_cancel(run.id), turn=run.turn_number)
-
-
-def _user_content(body: MessageCreate) -> Any:
-    if not body.images:
-        return body.content
-    parts: list[dict[str, Any]] = [{"type": "text", "text": body.content}]
-    parts += [{"type": "image_url", "image_url": {"url": img.data_url}} for img in body.images]
-    return parts
 
 
 def _title_from(content: str) -> str:

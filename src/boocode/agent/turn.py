@@ -23,10 +23,9 @@ from dbos import DBOS, SetWorkflowID
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from boocode import autofix
+from boocode import autofix, cache
 from boocode.agent import runtime
-from boocode.agent.history import load_messages, to_message_out, to_provider_message
-from boocode.agent.prompt import system_prompt
+from boocode.agent.history import to_message_out
 from boocode.contracts.chats import TurnStatus
 from boocode.contracts.frames import (
     ErrorFrame,
@@ -168,9 +167,8 @@ async def _llm_step(plan: TurnPlan, iteration: int) -> ModelReply:
     chat = await _chat(chat_id)
     workspace = Path(chat.workspace)
     model = rt.model(workspace)
-    messages = [{"role": "system", "content": system_prompt(chat.workspace)}]
-    messages += [to_provider_message(row) for row in await load_messages(rt.db, chat_id)]
-    tools = rt.tools(workspace).schemas()
+    request = await cache.build_model_request(rt, chat, model, turn)
+    messages, tools = request.messages, request.tools
     async with rt.tracer.span(
         chat_id=chat_id,
         turn=turn,
@@ -209,6 +207,9 @@ async def _llm_step(plan: TurnPlan, iteration: int) -> ModelReply:
         span.usage = response.usage
         span.output = response.content
         span.extra = {"reasoning": response.reasoning, "tool_calls": len(response.tool_calls)}
+    await cache.record_model_call(
+        rt.db, request, response.usage, step_key=step_key, trace_id=span.trace_id
+    )
     row = await _save_message(
         chat_id,
         turn,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from boocode.contracts.attachments import ATTACHMENT_ID_PATTERN, AttachmentOut
 from boocode.contracts.runs import RunStatus
 from boocode.contracts.usage import TokenUsage
 
@@ -30,15 +31,29 @@ class ChatOut(BaseModel):
     autofix: bool | None = None
 
 
-class ImagePart(BaseModel):
-    """An image attached to a user message, as a data URL (`data:image/png;base64,...`)."""
-
-    data_url: str = Field(pattern=r"^data:image/(png|jpeg|gif|webp);base64,")
-
-
 class MessageCreate(BaseModel):
+    """A user message; files go up first (`POST /api/chats/{id}/attachments`), then by id here."""
+
+    model_config = ConfigDict(extra="forbid")
+
     content: str = Field(min_length=1, max_length=200_000)
-    images: list[ImagePart] = Field(default_factory=list, max_length=8)
+    attachments: list[Annotated[str, Field(pattern=ATTACHMENT_ID_PATTERN)]] = Field(
+        default_factory=list, max_length=64
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_inline_images(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "images" in data:
+            raise ValueError(
+                "inline images are not accepted: upload each file to "
+                "POST /api/chats/{id}/attachments and list the ids in `attachments`"
+            )
+        return data
+
+    @property
+    def attachment_ids(self) -> list[str]:
+        return list(dict.fromkeys(self.attachments))  # a file attached twice is sent once
 
 
 class ToolCallOut(BaseModel):
@@ -60,6 +75,7 @@ class MessageOut(BaseModel):
     usage: TokenUsage | None = None
     model: str | None = None
     created_at: datetime
+    attachments: list[AttachmentOut] = Field(default_factory=list)
 
 
 # A chat turn is an agent run of kind `turn`: its status is a run's status.

@@ -113,6 +113,8 @@ class Message(Base):
     model: Mapped[str | None] = mapped_column(String(200), nullable=True)
     step_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # What the user attached: the attachments' metadata, never their bytes.
+    attachments: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
 
 
 _RUN_STATUSES = "'queued', 'running', 'succeeded', 'failed', 'cancelled'"
@@ -256,3 +258,61 @@ class FileWrite(Base):
     before: Mapped[str | None] = mapped_column(StorableText(), nullable=True)
     after: Mapped[str | None] = mapped_column(StorableText(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Attachment(Base):
+    """A file uploaded to a chat; its bytes live in the content-addressed store by `sha256`.
+
+    `model_sha256` names the downscaled copy sent to the model when the original is too large.
+    """
+
+    __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_chat", "chat_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    media_type: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    model_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    model_media_type: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    model_size: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CacheShape(Base):
+    """The shape of one model request (its segments) and what the provider served from cache."""
+
+    __tablename__ = "cache_shapes"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "step_key", name="uq_cache_shapes_step_key"),
+        Index("ix_cache_shapes_chat", "chat_id", "conversation", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[str] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    conversation: Mapped[str] = mapped_column(String(64))
+    turn_number: Mapped[int] = mapped_column(Integer)
+    step_key: Mapped[str] = mapped_column(String(200))
+    trace_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    model: Mapped[str] = mapped_column(String(200))
+    segments: Mapped[list[Any]] = mapped_column(JSON)
+    request_bytes: Mapped[int] = mapped_column(BigInteger)
+    prompt_tokens: Mapped[int] = mapped_column(Integer)
+    cache_hit_tokens: Mapped[int] = mapped_column(Integer)
+    cache_miss_tokens: Mapped[int] = mapped_column(Integer)
+    diagnosis: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CacheSegment(Base):
+    """A request segment's text by its hash, so a later request can be compared byte for byte."""
+
+    __tablename__ = "cache_segments"
+
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    body: Mapped[str] = mapped_column(Text)

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from boocode.agent import service
+from boocode.attachments import AttachmentError
 from boocode.runs.store import TurnInProgress
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(SQLAlchemyError, _storage_failed)
     app.add_exception_handler(Exception, _internal)
+    app.add_exception_handler(AttachmentError, _attachment_refused)
 
 
 async def _not_found(_request: Request, exc: Exception) -> JSONResponse:
@@ -40,6 +42,11 @@ async def _storage_failed(_request: Request, exc: Exception) -> JSONResponse:
 async def _internal(_request: Request, exc: Exception) -> JSONResponse:
     log.error("unexpected error", exc_info=exc)
     return JSONResponse({"detail": "internal error; the server log has the cause"}, status_code=500)
+
+
+async def _attachment_refused(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AttachmentError)
+    return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
 
 
 async def _invalid(_request: Request, exc: Exception) -> JSONResponse:

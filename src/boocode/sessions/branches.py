@@ -151,14 +151,20 @@ async def next_branch_id(db: Database, chat: Chat) -> int:
     return highest + 1
 
 
-def prompt_excerpt(content: Any) -> str:
-    """The text of a user message (text parts of a multi-part one), cut to an excerpt."""
+def prompt_excerpt(content: Any, attachments: list[Any] | None = None) -> str:
+    """The text of a user message (text parts of a multi-part one), cut to an excerpt.
+
+    Attached files are named after the text: `[image shot.png]`, `[file notes.md]`.
+    """
     if isinstance(content, list):
         text = " ".join(part.get("text", "") for part in content if isinstance(part, dict)).strip()
         if any(isinstance(p, dict) and p.get("type") == "image_url" for p in content):
             text = f"{text} [image]".strip()
     else:
         text = str(content or "")
+    for record in attachments or []:
+        kind = "image" if record.get("kind") == "image" else "file"
+        text = f"{text} [{kind} {record.get('name', '')}]".strip()
     text = " ".join(text.split())
     if len(text) > PROMPT_EXCERPT_CHARS:
         return text[: PROMPT_EXCERPT_CHARS - 1] + "…"

@@ -39,6 +39,7 @@ _MESSAGE_COPY = (
     "usage",
     "model",
     "created_at",
+    "attachments",
 )
 _WRITE_COPY = ("chat_id", "turn_number", "path", "before", "after", "created_at")
 

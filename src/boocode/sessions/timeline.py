@@ -38,17 +38,18 @@ async def timeline(db: Database, chat_id: str, branch_id: int | None = None) -> 
                 .order_by(Message.id)
             )
         ).all()
-        prompts: dict[int, Any] = dict(
-            (
+        prompts: dict[int, Any] = {
+            row.id: row
+            for row in (
                 await session.execute(
-                    select(Message.id, Message.content).where(
+                    select(Message.id, Message.content, Message.attachments).where(
                         Message.chat_id == chat_id,
                         Message.branch_id == branch,
                         Message.role == "user",
                     )
                 )
             ).all()
-        )
+        }
         written = (
             await session.execute(
                 select(FileWrite.turn_number, FileWrite.path)
@@ -66,7 +67,7 @@ async def timeline(db: Database, chat_id: str, branch_id: int | None = None) -> 
         if entry is None:
             entry = turns[row.turn_number] = TimelineTurn(
                 turn=row.turn_number,
-                prompt=branches.prompt_excerpt(prompts.get(row.id, "")),
+                prompt=_prompt(prompts.get(row.id)),
                 first_message_id=row.id,
                 tool_calls=0,
                 tool_errors=0,
@@ -95,3 +96,7 @@ async def timeline(db: Database, chat_id: str, branch_id: int | None = None) -> 
         turns=list(turns.values()),
         branches=await branches.list_branches(db, chat),
     )
+
+
+def _prompt(row: Any) -> str:
+    return "" if row is None else branches.prompt_excerpt(row.content, row.attachments)

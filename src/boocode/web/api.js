@@ -29,6 +29,6 @@ export async function api(path, { method = "GET", body } = {}) {
 
 export const listChats = () => api("/api/chats");
 export const createChat = () => api("/api/chats", { method: "POST", body: {} });
-export const sendMessage = (chatId, content, images = []) =>
-  api(`/api/chats/${chatId}/messages`, { method: "POST", body: { content, images } });
+export const sendMessage = (chatId, content, attachments = []) =>
+  api(`/api/chats/${chatId}/messages`, { method: "POST", body: { content, attachments } });
 export const cancelTurn = (chatId) => api(`/api/chats/${chatId}/cancel`, { method: "POST" });

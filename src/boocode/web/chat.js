@@ -1,9 +1,10 @@
 // The chat pane: header (title, model, connection), the conversation, and the composer.
 import { cancelTurn, sendMessage } from "./api.js";
+import { AttachmentTray, dropTarget, MessageAttachments, useAttachments } from "./attachments.js";
 import { html, useEffect, useReducer, useRef, useState } from "./html.js";
 import { AttachIcon } from "./icons.js";
 import { inline, Markdown } from "./markdown.js";
-import { applyFrame, EMPTY_CHAT, imagesOf, textOf, toolResults } from "./state.js";
+import { applyFrame, EMPTY_CHAT, textOf, toolResults } from "./state.js";
 
 const AUTOFIX = "autofix"; // tool_name of the user-role messages auto-fix adds for the model
 const AUTOFIX_OPEN_LINES = 8; // a longer check output starts folded
@@ -30,10 +31,10 @@ export function ChatPane({ chatId, connection, listed, onActivity }) {
   const chat = { ...(state.chat || {}), ...(listed || {}) };
   const busy = state.turn !== null;
 
-  async function send(content, images) {
+  async function send(content, attachments) {
     setProblem(null);
     try {
-      await sendMessage(chatId, content, images);
+      await sendMessage(chatId, content, attachments);
       onActivity();
       return true;
     } catch (error) {
@@ -70,7 +71,7 @@ export function ChatPane({ chatId, connection, listed, onActivity }) {
           <span>${problem}</span>
           <button class="link" onClick=${() => setProblem(null)} aria-label="dismiss">✕</button>
         </div>`}
-      <${Composer} busy=${busy} onSend=${send} onStop=${stop} />
+      <${Composer} chatId=${chatId} busy=${busy} onSend=${send} onStop=${stop} />
     </section>
   `;
 }
@@ -111,7 +112,7 @@ function MessageView({ message, results, live }) {
     return html`
       <div class="msg user" id=${`turn-${message.turn}`}>
         <div class="bubble">
-          ${imagesOf(message.content).map((src) => html`<img class="attached" src=${src} alt="attached image" />`)}
+          <${MessageAttachments} message=${message} />
           <div class="plain">${textOf(message.content)}</div>
         </div>
       </div>`;
@@ -181,21 +182,21 @@ function ToolCall({ call, result, live }) {
     </details>`;
 }
 
-function Composer({ busy, onSend, onStop }) {
+function Composer({ chatId, busy, onSend, onStop }) {
   const [text, setText] = useState("");
-  const [images, setImages] = useState([]);
+  const tray = useAttachments(chatId);
   const [sending, setSending] = useState(false);
   const fileInput = useRef(null);
 
   async function submit(event) {
     event.preventDefault();
-    if (busy || sending || !text.trim()) return;
+    if (busy || sending || tray.busy || !text.trim()) return;
     setSending(true);
-    const sent = await onSend(text, images.map((data_url) => ({ data_url })));
+    const sent = await onSend(text, tray.ids());
     setSending(false);
     if (sent) {
       setText("");
-      setImages([]);
+      tray.clear();
     }
   }
 
@@ -203,33 +204,14 @@ function Composer({ busy, onSend, onStop }) {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) submit(event);
   }
 
-  async function addFiles(files) {
-    const read = [...files].filter((f) => f.type.startsWith("image/")).map(readAsDataUrl);
-    const urls = await Promise.all(read);
-    setImages((current) => [...current, ...urls].slice(0, 8));
-  }
-
-  function onPaste(event) {
-    const files = [...(event.clipboardData?.files || [])];
-    if (files.length) addFiles(files);
-  }
-
   return html`
-    <form class="composer" onSubmit=${submit}>
-      ${images.length > 0 && html`
-        <div class="thumbs">
-          ${images.map((src, i) => html`
-            <span class="thumb" key=${i}>
-              <img src=${src} alt="image to send" />
-              <button type="button" class="remove" aria-label="remove image"
-                onClick=${() => setImages(images.filter((_, j) => j !== i))}>✕</button>
-            </span>`)}
-        </div>`}
+    <form class="composer" onSubmit=${submit} ...${dropTarget(tray)}>
+      <${AttachmentTray} tray=${tray} />
       <div class="composer-row">
-        <button type="button" class="icon" title="Attach an image" aria-label="attach image"
-          onClick=${() => fileInput.current.click()}><${AttachIcon} /></button>
-        <input ref=${fileInput} type="file" accept="image/png,image/jpeg,image/gif,image/webp"
-          multiple hidden onChange=${(e) => { addFiles(e.target.files); e.target.value = ""; }} />
+        <button type="button" class="icon" title="Attach images or text files (or paste, or drop them here)"
+          aria-label="attach files" onClick=${() => fileInput.current.click()}><${AttachIcon} /></button>
+        <input ref=${fileInput} type="file" multiple hidden aria-label="files to attach"
+          onChange=${(e) => { tray.add(e.target.files); e.target.value = ""; }} />
         <textarea
           rows="1"
           placeholder=${busy ? "The agent is working…" : "Ask BooCode…"}
@@ -237,23 +219,13 @@ function Composer({ busy, onSend, onStop }) {
           value=${text}
           onInput=${(e) => setText(e.target.value)}
           onKeyDown=${onKeyDown}
-          onPaste=${onPaste}
           aria-label="message"
         ></textarea>
         ${busy
           ? html`<button type="button" class="stop" onClick=${onStop}>Stop</button>`
-          : html`<button type="submit" class="send" disabled=${sending || !text.trim()}>Send</button>`}
+          : html`<button type="submit" class="send" disabled=${sending || tray.busy || !text.trim()}>Send</button>`}
       </div>
     </form>`;
-}
-
-function readAsDataUrl(file) {
-  return new Promise((resolve, reject) => {
-    const reader = new FileReader();
-    reader.onload = () => resolve(reader.result);
-    reader.onerror = () => reject(reader.error);
-    reader.readAsDataURL(file);
-  });
 }
 
 // "Auto-fix: `cmd` failed (exit 1) after … \n\n```\noutput\n```" -> its parts.

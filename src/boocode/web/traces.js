@@ -3,6 +3,7 @@
 // newest page from `GET /api/chats/{id}/traces`, follows `tool_trace_start` / `tool_trace_finish`
 // frames live, and fetches older pages as the list is scrolled to its end.
 import { api } from "./api.js";
+import { CacheBar, CacheSummary, TurnCacheRate } from "./cache.js";
 import { html, useEffect, useRef, useState } from "./html.js";
 import { registerPanel } from "./panels.js";
 
@@ -108,6 +109,7 @@ function TracesPanel({ chatId, connection }) {
   return html`
     <div class="traces" aria-label="traces" ref=${root}>
       ${problem && html`<div class="banner error" role="alert">${problem}</div>`}
+      <${CacheSummary} chatId=${chatId} connection=${connection} />
       ${cursor !== undefined && turns.length === 0 && html`
         <p class="traces-empty">No calls yet. Each model call and tool call of a turn shows up here as it runs.</p>`}
       ${turns.map(([turn, calls]) => html`<${TurnTrace} key=${turn} chatId=${chatId} turn=${turn} calls=${calls} now=${now} />`)}
@@ -127,6 +129,7 @@ function TurnTrace({ chatId, turn, calls, now }) {
         <span>Turn ${turn}</span>
         <span class="trace-muted">${calls.length} calls · ${formatMs(axis.span)}${tokens ? ` · ${tokens} tokens` : ""}</span>
         ${failures > 0 && html`<span class="trace-outcome outcome-error">${failures} failed</span>`}
+        <${TurnCacheRate} chatId=${chatId} turn=${turn} />
       </header>
       <ol class="trace-tree">
         ${treeOrder(calls).map(({ call, depth }) => html`
@@ -169,6 +172,7 @@ function TraceRow({ chatId, call, depth, axis, now }) {
         <span class="trace-outcome" title=${call.outcome}>${call.outcome}</span>
       </button>
       ${call.kind === "llm" && call.tokens_used !== null && html`<${Tokens} call=${call} />`}
+      ${call.kind === "llm" && html`<${CacheBar} chatId=${chatId} traceId=${call.id} />`}
       ${call.error && !open && html`<div class="trace-error" title=${call.error}>${firstLine(call.error)}</div>`}
       ${open && html`
         <div class="trace-detail">

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from boocode.server.routes.attachments import router as attachments_router
 from boocode.server.routes.autofix import router as autofix_router
+from boocode.server.routes.cache import router as cache_router
 from boocode.server.routes.chats import router as chats_router
 from boocode.server.routes.sandbox import router as sandbox_router
 from boocode.server.routes.sessions import router as sessions_router
@@ -18,4 +20,6 @@ ROUTERS: list[APIRouter] = [
     traces_router,
     autofix_router,
     sandbox_router,
+    attachments_router,
+    cache_router,
 ]

@@ -1,0 +1,41 @@
+"""The content-addressed file store: each distinct file once, named by its SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from pathlib import Path
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class BlobStore:
+    """Files under `root/<first two hex digits>/<sha256>`, written atomically, never changed."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def put(self, data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        path = self.path(digest)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        return digest
+
+    def read(self, digest: str) -> bytes:
+        return self.path(digest).read_bytes()
+
+    def path(self, digest: str) -> Path:
+        if not _SHA256.fullmatch(digest):
+            raise ValueError(f"not a SHA-256 digest: {digest!r}")
+        return self.root / digest[:2] / digest

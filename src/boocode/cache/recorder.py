@@ -1,0 +1,113 @@
+"""Store the shape of each model call beside its usage, and why its cache share changed."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from boocode.cache.diagnosis import PreviousCall, diagnose
+from boocode.cache.request import ModelRequest
+from boocode.contracts.usage import TokenUsage
+from boocode.db.engine import Database
+from boocode.db.tables import CacheSegment, CacheShape
+
+log = logging.getLogger(__name__)
+
+# Attachment parts larger than this are not kept for the byte-level comparison (images).
+_KEPT_ATTACHMENT_BYTES = 256 * 1024
+
+
+async def record_model_call(
+    db: Database,
+    request: ModelRequest,
+    usage: TokenUsage,
+    *,
+    step_key: str,
+    trace_id: int | None,
+) -> None:
+    """Record the call once (a step re-run after a crash finds its row and leaves it).
+
+    Telemetry never fails a turn: a storage error is logged and the call goes unrecorded.
+    """
+    dialect = db.engine.dialect.name
+
+    def work(conn: Connection) -> None:
+        if conn.execute(
+            select(CacheShape.id).where(
+                CacheShape.chat_id == request.chat_id, CacheShape.step_key == step_key
+            )
+        ).first():
+            return
+        row = conn.execute(
+            select(CacheShape.segments, CacheShape.prompt_tokens)
+            .where(
+                CacheShape.chat_id == request.chat_id,
+                CacheShape.conversation == request.conversation,
+            )
+            .order_by(CacheShape.id.desc())
+            .limit(1)
+        ).first()
+        previous = PreviousCall(row.segments, row.prompt_tokens) if row else None
+
+        def previous_body(record: dict[str, Any]) -> bytes | None:
+            body = conn.execute(
+                select(CacheSegment.body).where(CacheSegment.hash == record["hash"])
+            ).scalar()
+            return body.encode() if body is not None else None
+
+        diagnosis = diagnose(
+            previous,
+            request.segments,
+            prompt_tokens=usage.prompt_tokens,
+            hit_tokens=usage.cache_hit_tokens,
+            previous_body=previous_body,
+        )
+        known = {record["hash"] for record in previous.segments} if previous else set()
+        _keep_bodies(conn, dialect, request, known)
+        conn.execute(
+            insert(CacheShape).values(
+                chat_id=request.chat_id,
+                conversation=request.conversation,
+                turn_number=request.turn,
+                step_key=step_key,
+                trace_id=trace_id,
+                model=request.model,
+                segments=[segment.record() for segment in request.segments],
+                request_bytes=request.size,
+                prompt_tokens=usage.prompt_tokens,
+                cache_hit_tokens=usage.cache_hit_tokens,
+                cache_miss_tokens=usage.cache_miss_tokens,
+                diagnosis=diagnosis.model_dump(mode="json"),
+                created_at=datetime.now(UTC),
+            )
+        )
+
+    try:
+        await db.transact(work)
+    except SQLAlchemyError:
+        log.warning(
+            "the cache shape of %s in chat %s was not recorded",
+            step_key,
+            request.chat_id,
+            exc_info=True,
+        )
+
+
+def _keep_bodies(conn: Connection, dialect: str, request: ModelRequest, known: set[str]) -> None:
+    """Each new segment's bytes, once by hash, for comparing a later request with this one."""
+    fresh = {
+        segment.hash: segment.body.decode()
+        for segment in request.segments
+        if segment.hash not in known
+        and (segment.attachment_id is None or segment.size <= _KEPT_ATTACHMENT_BYTES)
+    }
+    if not fresh:
+        return
+    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = upsert(CacheSegment).on_conflict_do_nothing(index_elements=["hash"])
+    conn.execute(statement, [{"hash": key, "body": body} for key, body in fresh.items()])

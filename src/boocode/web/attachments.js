@@ -1,0 +1,126 @@
+// Attachments in the page: upload by button, paste or drop, previews (removable) before sending,
+// and a message's files in its bubble: images (click to enlarge) and text files as chips.
+import { html, useEffect, useRef, useState } from "./html.js";
+import { imagesOf } from "./state.js";
+
+let nextKey = 1;
+
+// The composer's tray: each file is uploaded as soon as it is added; sending waits for them.
+export function useAttachments(chatId) {
+  const [items, setItems] = useState([]);
+  const urls = useRef(new Set());
+  useEffect(() => () => urls.current.forEach((u) => URL.revokeObjectURL(u)), []);
+
+  const update = (key, change) =>
+    setItems((list) => list.map((item) => (item.key === key ? { ...item, ...change } : item)));
+
+  function add(files) {
+    for (const file of [...files]) {
+      const key = nextKey++;
+      const preview = file.type.startsWith("image/") ? URL.createObjectURL(file) : null;
+      if (preview) urls.current.add(preview);
+      setItems((list) => [...list, { key, name: file.name || "pasted", preview, status: "uploading" }]);
+      uploadFile(chatId, file).then(
+        (attachment) => update(key, { status: "ready", attachment }),
+        (error) => update(key, { status: "failed", error: error.message }),
+      );
+    }
+  }
+
+  return {
+    items,
+    add,
+    remove: (key) => setItems((list) => list.filter((item) => item.key !== key)),
+    clear: () => setItems([]),
+    busy: items.some((item) => item.status === "uploading"),
+    ids: () => items.filter((item) => item.status === "ready").map((item) => item.attachment.id),
+  };
+}
+
+async function uploadFile(chatId, file) {
+  const form = new FormData();
+  form.append("file", file, file.name || "pasted");
+  let response;
+  try {
+    response = await fetch(`/api/chats/${chatId}/attachments`, { method: "POST", body: form, credentials: "same-origin" });
+  } catch {
+    throw new Error("the server cannot be reached");
+  }
+  const data = await response.json().catch(() => null);
+  if (!response.ok) throw new Error(data && typeof data.detail === "string" ? data.detail : `upload failed (${response.status})`);
+  return data;
+}
+
+// Handlers for the composer: files pasted or dropped go to the tray.
+export function dropTarget(tray) {
+  return {
+    onPaste: (event) => {
+      const files = [...(event.clipboardData?.files || [])];
+      if (files.length) {
+        event.preventDefault();
+        tray.add(files);
+      }
+    },
+    onDragOver: (event) => {
+      if ([...(event.dataTransfer?.types || [])].includes("Files")) event.preventDefault();
+    },
+    onDrop: (event) => {
+      const files = event.dataTransfer?.files;
+      if (files && files.length) {
+        event.preventDefault();
+        tray.add(files);
+      }
+    },
+  };
+}
+
+export function AttachmentTray({ tray }) {
+  if (tray.items.length === 0) return null;
+  return html`
+    <div class="thumbs" aria-label="attachments to send">
+      ${tray.items.map((item) => html`
+        <span key=${item.key} class=${`thumb thumb-${item.status}`} data-status=${item.status} title=${item.error || item.name}>
+          ${item.preview
+            ? html`<img src=${item.preview} alt=${item.name} />`
+            : html`<span class="thumb-file">${item.name}</span>`}
+          ${item.status === "uploading" && html`<span class="spinner thumb-spinner"></span>`}
+          ${item.status === "failed" && html`<span class="thumb-error" role="alert">${item.error}</span>`}
+          <button type="button" class="remove" aria-label=${`remove ${item.name}`} onClick=${() => tray.remove(item.key)}>✕</button>
+        </span>`)}
+    </div>`;
+}
+
+// A user message's files: stored attachments, and images inlined by older versions.
+export function MessageAttachments({ message }) {
+  const [open, setOpen] = useState(null);
+  const files = message.attachments || [];
+  const images = [...imagesOf(message.content).map((src) => ({ src, name: "attached image" })),
+    ...files.filter((a) => a.kind === "image").map((a) => ({ src: a.url, name: a.name }))];
+  const texts = files.filter((a) => a.kind === "text");
+  if (images.length === 0 && texts.length === 0) return null;
+  return html`
+    <div class="attachments">
+      ${images.map((image) => html`
+        <button type="button" class="attached-open" onClick=${() => setOpen(image)} aria-label=${`enlarge ${image.name}`}>
+          <img class="attached" src=${image.src} alt=${image.name} />
+        </button>`)}
+      ${texts.length > 0 && html`
+        <div class="file-chips">
+          ${texts.map((a) => html`
+            <a class="file-chip" href=${a.url} target="_blank" rel="noopener" title=${`${a.name} · ${a.size} bytes`}>${a.name}</a>`)}
+        </div>`}
+      ${open && html`<${Lightbox} image=${open} onClose=${() => setOpen(null)} />`}
+    </div>`;
+}
+
+function Lightbox({ image, onClose }) {
+  useEffect(() => {
+    const onKey = (event) => event.key === "Escape" && onClose();
+    addEventListener("keydown", onKey);
+    return () => removeEventListener("keydown", onKey);
+  }, []);
+  return html`
+    <div class="lightbox" role="dialog" aria-label=${image.name} onClick=${onClose}>
+      <img src=${image.src} alt=${image.name} />
+    </div>`;
+}

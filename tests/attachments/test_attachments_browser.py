@@ -1,0 +1,78 @@
+"""Attachments in a real Chromium: pasted and dropped files, previews, bubbles after a reload."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from support.browser import open_app
+from support.fake_model import FakeModelServer, Reply
+from support.images import png
+from support.live_server import LiveServer
+from support.paste import drop_files, paste_files
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_pasted_image_reaches_the_model_and_stays_in_the_bubble(
+    page: Page, vision_server: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    fake_model_server.reset()
+    fake_model_server.script([Reply.text("A red square and your notes.")])
+    chat = vision_server.new_chat()
+    open_app(page, vision_server, f"#/chats/{chat['id']}")
+    image = png(20, 12)
+
+    paste_files(page, [("pasted.png", "image/png", image)])
+    drop_files(
+        page, [("notes.md", "text/markdown", b"# Notes\n"), ("junk.txt", "text/plain", b"x")]
+    )
+    tray = page.get_by_label("attachments to send")
+    expect(tray.locator(".thumb[data-status=ready]")).to_have_count(3)
+    expect(tray.locator("img")).to_have_attribute("alt", "pasted.png")
+    page.get_by_role("button", name="remove junk.txt").click()
+    expect(tray.locator(".thumb")).to_have_count(2)
+    page.get_by_label("message").fill("what is this?")
+    page.get_by_label("message").press("Enter")
+    expect(page.locator(".msg.assistant:not(.streaming)")).to_contain_text("A red square")
+    expect(page.locator(".thumbs")).to_have_count(0)
+
+    sent = fake_model_server.requests[0]["messages"][-1]["content"]
+    assert sent[1] == {
+        "type": "image_url",
+        "image_url": {"url": "data:image/png;base64," + base64.b64encode(image).decode()},
+    }
+    assert sent[2]["text"] == '<file name="notes.md">\n# Notes\n</file>'
+    assert len(sent) == 3
+
+    page.reload()
+    bubble = page.locator(".msg.user").first
+    shown = bubble.locator("img.attached")
+    expect(shown).to_have_count(1)
+    expect(shown).to_have_js_property("naturalWidth", 20)
+    expect(bubble.locator(".file-chip")).to_have_text("notes.md")
+    shown.click()
+    expect(page.locator(".lightbox img")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.locator(".lightbox")).to_have_count(0)
+
+
+def test_a_text_only_model_refuses_a_pasted_image_clearly(
+    page: Page, fake_live_server: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    fake_model_server.reset()
+    chat = fake_live_server.new_chat()
+    open_app(page, fake_live_server, f"#/chats/{chat['id']}")
+    paste_files(page, [("screen.png", "image/png", png())])
+    expect(page.locator(".thumb[data-status=ready]")).to_have_count(1)
+    page.get_by_label("message").fill("what is on my screen?")
+    page.get_by_label("message").press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "the model fake-model cannot see images (screen.png); nothing was sent"
+    )
+    # Nothing left the server, and what the user wrote is still there to change.
+    assert fake_model_server.requests == []
+    expect(page.get_by_label("message")).to_have_value("what is on my screen?")
+    expect(page.locator(".thumb")).to_have_count(1)
