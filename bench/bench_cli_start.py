@@ -29,7 +29,9 @@ def main() -> None:
         first_line_s, whole_s = _demo_run(env)
     print(f"boocode --help (median of {RUNS}): {help_s * 1000:.0f} ms")
     print(f'boocode run " " refused (median of {RUNS}): {refused_s * 1000:.0f} ms')
-    print(f"boocode run on the demo model, first line (median of {DEMO_RUNS}): {first_line_s:.2f} s")
+    print(
+        f"boocode run on the demo model, first line (median of {DEMO_RUNS}): {first_line_s:.2f} s"
+    )
     print(f"boocode run on the demo model, whole run (median of {DEMO_RUNS}): {whole_s:.2f} s")
     for module in MODULES:
         print(f"import {module}: {_import_ms(module):.0f} ms (cumulative, -X importtime)")

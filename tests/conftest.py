@@ -9,9 +9,20 @@ from pathlib import Path
 
 import pytest
 
+from support.browser import BROWSER_FIXTURES, missing_chromium
 from support.fake_model import FakeModelServer
 
 PG_ADMIN_URL = os.environ.get("BOOCODE_TEST_DATABASE_URL")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Without Chromium, browser tests skip before their live servers are started for nothing."""
+    reason = missing_chromium()
+    if reason is None:
+        return
+    for item in items:
+        if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(scope="session")
@@ -38,8 +49,14 @@ def postgres_url() -> Iterator[str]:
 
     name = f"boocode_test_{uuid.uuid4().hex[:10]}"
     admin = PG_ADMIN_URL.replace("postgresql+asyncpg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        if os.environ.get("BOOCODE_REQUIRE_POSTGRES"):
+            raise
+        reason = str(exc).splitlines()[0]
+        pytest.skip(f"PostgreSQL at BOOCODE_TEST_DATABASE_URL is unreachable: {reason}")
     base = admin.rsplit("/", 1)[0]
     yield f"{base}/{name}"
     with psycopg.connect(admin, autocommit=True) as conn:

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
+from boocode.contracts.base import RequestBody
 from boocode.contracts.usage import TokenUsage
+
+# A character that is not whitespace, spelled out so that JSON Schema and Python agree on it.
+NOT_BLANK = r"[^\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+_NOT_BLANK = re.compile(NOT_BLANK)
 
 
 class Health(BaseModel):
     status: Literal["ok"] = "ok"
 
 
-class ChatCreate(BaseModel):
+class ChatCreate(RequestBody):
     title: str | None = Field(default=None, max_length=200)
 
 
@@ -36,9 +42,20 @@ class ImagePart(BaseModel):
     data_url: str = Field(pattern=r"^data:image/(png|jpeg|gif|webp);base64,")
 
 
-class MessageCreate(BaseModel):
-    content: str = Field(min_length=1, max_length=200_000)
+class MessageCreate(RequestBody):
+    content: str = Field(
+        max_length=200_000,
+        description="what to ask the agent; it must hold more than whitespace",
+        json_schema_extra={"pattern": NOT_BLANK},
+    )
     images: list[ImagePart] = Field(default_factory=list, max_length=8)
+
+    @field_validator("content")
+    @classmethod
+    def _not_blank(cls, content: str) -> str:
+        if not _NOT_BLANK.search(content):
+            raise ValueError("the message is empty: say what the agent should do")
+        return content
 
 
 class ToolCallOut(BaseModel):
@@ -81,4 +98,9 @@ class CancelResult(BaseModel):
 
 
 class ErrorBody(BaseModel):
+    """Every 4xx answer: what went wrong in one line, and for a 422 each invalid input."""
+
     detail: str
+    errors: list[str] = Field(
+        default_factory=list, description="a 422's invalid inputs, one `where: what` line each"
+    )

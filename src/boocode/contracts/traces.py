@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from boocode.contracts.base import FrameBase
+from boocode.contracts.base import INT32_MAX, FrameBase
 
 # Frames and listings carry at most this many characters of a call's input, output and error.
 PREVIEW_CHARS = 2048
@@ -80,7 +80,7 @@ class TraceQuery(BaseModel):
 
     limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
     cursor: str | None = None
-    turn: int | None = Field(default=None, ge=0)
+    turn: int | None = Field(default=None, ge=0, le=INT32_MAX)
     kind: TraceKind | None = None
     tool_name: str | None = Field(default=None, min_length=1, max_length=100)
     outcome: TraceOutcome | None = None
