@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,8 +9,7 @@ import pytest
 
 from support.browser import BROWSER_FIXTURES, missing_chromium
 from support.fake_model import FakeModelServer
-
-PG_ADMIN_URL = os.environ.get("BOOCODE_TEST_DATABASE_URL")
+from support.postgres import fresh_database
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -41,26 +38,8 @@ def fake_model(fake_model_server: FakeModelServer) -> Iterator[FakeModelServer]:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session, dropped at the end."""
-    if not PG_ADMIN_URL:
-        if os.environ.get("BOOCODE_REQUIRE_POSTGRES"):
-            pytest.fail("BOOCODE_REQUIRE_POSTGRES is set but BOOCODE_TEST_DATABASE_URL is not")
-        pytest.skip("set BOOCODE_TEST_DATABASE_URL to run the PostgreSQL tests")
-    import psycopg
-
-    name = f"boocode_test_{uuid.uuid4().hex[:10]}"
-    admin = PG_ADMIN_URL.replace("postgresql+asyncpg://", "postgresql://")
-    try:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError as exc:
-        if os.environ.get("BOOCODE_REQUIRE_POSTGRES"):
-            raise
-        reason = str(exc).splitlines()[0]
-        pytest.skip(f"PostgreSQL at BOOCODE_TEST_DATABASE_URL is unreachable: {reason}")
-    base = admin.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

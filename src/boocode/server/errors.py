@@ -7,9 +7,12 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Match, Mount
+from starlette.types import Scope
 
 from boocode.agent import service
+
+_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -36,20 +39,19 @@ async def _invalid(_request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(request: Request, exc: Exception) -> Response:
     """A 405 names every method of the path in `Allow`, not only those of the first route."""
     assert isinstance(exc, StarletteHTTPException)
-    if exc.status_code == 405:
-        methods = allowed_methods(request.app.routes, request.url.path)
+    if exc.status_code == 405 and (methods := allowed_methods(request.app.routes, request.scope)):
         exc = StarletteHTTPException(405, str(exc.detail), headers={"Allow": ", ".join(methods)})
     return await http_exception_handler(request, exc)
 
 
-def allowed_methods(routes: list[BaseRoute], path: str) -> list[str]:
-    methods: set[str] = set()
-    for route in routes:
-        pattern = getattr(route, "path_regex", None)
-        route_methods = getattr(route, "methods", None)
-        if pattern is not None and route_methods and pattern.match(path):
-            methods |= set(route_methods)
-    return sorted(methods)
+def allowed_methods(routes: list[BaseRoute], scope: Scope) -> list[str]:
+    """The methods some API route answers at this path (the web client's files aside)."""
+    api_routes = [route for route in routes if not isinstance(route, Mount)]
+    return [
+        method
+        for method in _METHODS
+        if any(route.matches({**scope, "method": method})[0] is Match.FULL for route in api_routes)
+    ]
 
 
 def _describe(error: dict[str, object]) -> str:
