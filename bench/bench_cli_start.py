@@ -24,11 +24,11 @@ MODULES = ("boocode.cli", "boocode.config", "boocode.runner", "boocode.server.ma
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = _env(Path(tmp))
-        help_s = _median_wall([BOOCODE, "--help"], env)
-        refused_s = _median_wall([BOOCODE, "run", " "], env, expect=2)
+        help_s, _ = _median_wall([BOOCODE, "--help"], env)
+        refused_s, refused_exit = _median_wall([BOOCODE, "run", ""], env)
         first_line_s, whole_s = _demo_run(env)
     print(f"boocode --help (median of {RUNS}): {help_s * 1000:.0f} ms")
-    print(f'boocode run " " refused (median of {RUNS}): {refused_s * 1000:.0f} ms')
+    print(f'boocode run "" (median of {RUNS}): {refused_s * 1000:.0f} ms, exit {refused_exit}')
     print(
         f"boocode run on the demo model, first line (median of {DEMO_RUNS}): {first_line_s:.2f} s"
     )
@@ -51,15 +51,14 @@ def _env(root: Path) -> dict[str, str]:
     return env
 
 
-def _median_wall(argv: list[str], env: dict[str, str], expect: int = 0) -> float:
-    samples = []
+def _median_wall(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
+    """The median wall time of `argv` and its exit status."""
+    samples, status = [], 0
     for _ in range(RUNS):
         started = time.perf_counter()
-        done = subprocess.run(argv, env=env, capture_output=True, check=False)
+        status = subprocess.run(argv, env=env, capture_output=True, check=False).returncode
         samples.append(time.perf_counter() - started)
-        if done.returncode != expect:
-            raise SystemExit(f"{argv} exited {done.returncode}: {done.stderr.decode()}")
-    return statistics.median(samples)
+    return statistics.median(samples), status
 
 
 def _demo_run(env: dict[str, str]) -> tuple[float, float]:
@@ -84,6 +83,11 @@ def _demo_run(env: dict[str, str]) -> tuple[float, float]:
 
 
 def _import_ms(module: str) -> float:
+    """The least of three cold imports: a busy machine only ever adds to the figure."""
+    return min(_one_import_ms(module) for _ in range(3))
+
+
+def _one_import_ms(module: str) -> float:
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", f"import {module}"],
         capture_output=True,
