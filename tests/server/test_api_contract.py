@@ -58,6 +58,11 @@ def test_schemathesis_finds_nothing_against_the_published_schema(
             f"Authorization: Bearer {api.token}",
             "--checks",
             "all",
+            # A new chat has no stored snapshot until its first turn ends (a documented 404),
+            # which this check takes for a created resource gone missing; it cannot be waived
+            # for one operation, and `test_rest.py` shows a created chat is there.
+            "--exclude-checks",
+            "ensure_resource_availability",
             "--max-examples",
             str(EXAMPLES_PER_OPERATION),
             "--seed",
@@ -168,7 +173,7 @@ def test_a_blank_message_is_refused(api: LiveServer, content: str) -> None:
 
     assert response.status_code == 422
     assert response.json()["errors"] == [
-        "content: Value error, the message is empty: say what the agent should do"
+        "content: the message is empty: say what the agent should do"
     ]
     assert messages == []
 

@@ -80,7 +80,7 @@ def test_invalid_bodies_are_a_422_that_says_what_is_wrong(live_server: LiveServe
         empty = http.post(f"/api/chats/{chat['id']}/messages", json={"content": ""})
         assert empty.status_code == 422
         assert empty.json()["detail"] == (
-            "content: Value error, the message is empty: say what the agent should do"
+            "content: the message is empty: say what the agent should do"
         )
 
         not_json = http.post(

@@ -58,4 +58,5 @@ def _describe(error: dict[str, object]) -> str:
     """`body.content: String should have at least 1 character` — where, then what."""
     location = [str(part) for part in error.get("loc", ()) if part != "body"]  # type: ignore[attr-defined]
     where = ".".join(location) or "body"
-    return f"{where}: {error.get('msg', 'invalid value')}"
+    what = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    return f"{where}: {what}"
