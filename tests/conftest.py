@@ -7,8 +7,19 @@ from pathlib import Path
 
 import pytest
 
+from support.browser import BROWSER_FIXTURES, missing_chromium
 from support.fake_model import FakeModelServer
-from support.postgres import fresh_postgres_database
+from support.postgres import fresh_database
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Without Chromium, browser tests skip before their live servers are started for nothing."""
+    reason = missing_chromium()
+    if reason is None:
+        return
+    for item in items:
+        if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(scope="session")
@@ -27,7 +38,7 @@ def fake_model(fake_model_server: FakeModelServer) -> Iterator[FakeModelServer]:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session, dropped at the end."""
-    with fresh_postgres_database() as url:
+    with fresh_database() as url:
         yield url
 
 

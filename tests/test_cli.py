@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from support.fake_model import FakeModelServer, Reply
 from support.processes import boocode_env, query_sqlite, run_boocode
+
+HEAVY_LIBRARIES = {"dbos", "fastapi", "sqlalchemy", "openai", "uvicorn", "alembic"}
 
 
 def test_run_writes_a_file_runs_a_command_and_answers(
@@ -24,7 +30,7 @@ def test_run_writes_a_file_runs_a_command_and_answers(
     result = run_boocode("run", "write hello and compute", env=env)
 
     assert result.returncode == 0, result.stderr
-    assert "the command printed 42" in result.stdout
+    assert result.stdout.endswith("the command printed 42.\n")
     assert (workspace / "out" / "hello.txt").read_text() == "hi\n"
     tool_results = [m for m in fake_model.requests[-1]["messages"] if m["role"] == "tool"]
     assert "42" in tool_results[-1]["content"]
@@ -63,6 +69,8 @@ def test_run_with_no_key_completes_a_turn_on_the_demo_model(
     assert result.returncode == 0, result.stderr
     assert "offline demo model" in result.stdout
     assert '"# Sample project"' in result.stdout
+    assert "`boocode run` reads it on every run" in result.stdout
+    assert "restart the server" not in result.stdout
     for tool in ("list_files", "read_file", "run_command"):
         assert f"→ {tool}" in result.stderr
 
@@ -77,6 +85,8 @@ def test_run_reports_a_rejected_key_clearly(
     assert result.returncode == 1
     assert "401" in result.stderr and "BOOCODE_API_KEY" in result.stderr
     assert "Traceback" not in result.stderr
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert "BOOCODE_API_KEY" in error
 
 
 def test_run_reports_an_unreachable_endpoint_clearly(tmp_path: Path, workspace: Path) -> None:
@@ -108,6 +118,61 @@ def test_help_documents_every_command(tmp_path: Path, workspace: Path) -> None:
 
     for command in ("serve", "worker", "run", "db", "contracts"):
         assert command in result.stdout
+
+
+@pytest.mark.parametrize("args", [["--help"], ["run", " "], ["serve", "--workspace", "/nowhere"]])
+def test_help_and_refusals_load_none_of_the_heavy_libraries(
+    tmp_path: Path, workspace: Path, args: list[str]
+) -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "boocode"), *args],
+        env=boocode_env(tmp_path / "data", workspace, PYTHONPROFILEIMPORTTIME="1"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()}
+    assert "boocode.cli" in imported
+    assert not imported & HEAVY_LIBRARIES, sorted(imported & HEAVY_LIBRARIES)
+
+
+@pytest.mark.parametrize("prompt", ["", "   ", "\n\t"])
+def test_an_empty_prompt_is_refused_in_one_line(
+    tmp_path: Path, workspace: Path, prompt: str
+) -> None:
+    result = run_boocode("run", prompt, env=boocode_env(tmp_path / "data", workspace))
+
+    assert result.returncode == 2
+    assert result.stderr == "boocode run: the message is empty: say what the agent should do\n"
+    assert result.stdout == ""
+    assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize("command", ["run", "serve", "worker"])
+def test_a_missing_or_non_directory_workspace_is_refused_at_start(
+    tmp_path: Path, workspace: Path, command: str
+) -> None:
+    env = boocode_env(tmp_path / "data", workspace)
+    prompt = ["hello"] if command == "run" else []
+    missing, a_file = tmp_path / "nowhere", workspace / "README.md"
+
+    gone = run_boocode(command, *prompt, "--workspace", str(missing), env=env)
+    not_a_dir = run_boocode(command, *prompt, env={**env, "BOOCODE_WORKSPACE": str(a_file)})
+
+    assert (gone.returncode, not_a_dir.returncode) == (2, 2)
+    assert gone.stderr == f"boocode {command}: the workspace {missing} does not exist\n"
+    assert not_a_dir.stderr == f"boocode {command}: the workspace {a_file} is not a directory\n"
+
+
+def test_an_invalid_setting_is_named_in_one_line(tmp_path: Path, workspace: Path) -> None:
+    env = boocode_env(tmp_path / "data", workspace, BOOCODE_PORT="eighty")
+
+    result = run_boocode("serve", env=env)
+
+    assert result.returncode == 2
+    assert result.stderr.startswith("boocode serve: BOOCODE_PORT is invalid: ")
+    assert result.stderr.count("\n") == 1
 
 
 def test_db_upgrade_migrates(tmp_path: Path, workspace: Path) -> None:

@@ -1,18 +1,28 @@
-"""The `boocode` command: serve, worker, run, db upgrade, contracts export."""
+"""The `boocode` command: serve, worker, run, db upgrade, contracts export.
+
+Only argparse is imported up front: `boocode --help` and a refused command answer at once, and
+each command imports what it needs (DBOS, FastAPI, SQLAlchemy, the model SDK) when it runs.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import signal
+import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from boocode import __version__
-from boocode.config import Settings, redact_url
 from boocode.errors import StartupRefused
 
-EXIT_REFUSED = 2
+if TYPE_CHECKING:
+    from boocode.config import Settings
+
+EXIT_USAGE = 2
+
+
+class _Refused(Exception):
+    """A command refused before it starts; its message is the one line the user sees."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,13 +30,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()
-        return 2
-    settings = _settings(args)
+        return EXIT_USAGE
+    try:
+        settings = _checked_settings(args)
+    except _Refused as exc:
+        print(f"boocode {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         return int(args.handler(args, settings) or 0)
     except StartupRefused as exc:
         print(f"boocode: {exc}", file=sys.stderr)
-        return EXIT_REFUSED
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
 
@@ -48,17 +62,17 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the server and the web client")
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port to bind (default 8765)")
+    serve.add_argument("--port", type=_port, help="port to bind (default 8765; 0: any free port)")
     serve.add_argument("--workspace", type=Path, help="project directory (default: cwd)")
     serve.add_argument(
         "--no-worker", action="store_true", help="serve the API only; leave turns to workers"
     )
-    serve.set_defaults(handler=_serve)
+    serve.set_defaults(handler=_serve, needs_workspace=True)
 
     worker = sub.add_parser("worker", help="run turns from the shared queue (PostgreSQL)")
     worker.add_argument("--workspace", type=Path, help="project directory (default: cwd)")
     worker.add_argument("--executor-id", help="a name unique to this worker process")
-    worker.set_defaults(handler=_worker)
+    worker.set_defaults(handler=_worker, needs_workspace=True)
 
     run = sub.add_parser("run", help="run one turn in this process and print the answer")
     run.add_argument("prompt", help="what to ask the agent")
@@ -73,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="attach an image or a text file to the prompt (repeatable)",
     )
-    run.set_defaults(handler=_run)
+    run.set_defaults(handler=_run, needs_workspace=True)
 
     cancel = sub.add_parser(
         "cancel", help="stop a chat's running turn, even while no server or worker runs it"
@@ -94,7 +108,42 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0 to 65535)")
+    return port
+
+
+def _checked_settings(args: argparse.Namespace) -> Settings:
+    if args.command == "run":
+        _check_prompt(args.prompt)
+    settings = _settings(args)
+    if getattr(args, "needs_workspace", False):
+        _check_workspace(settings.workspace)
+    return settings
+
+
+def _check_prompt(prompt: str) -> None:
+    """The message contract decides; its reason becomes the one line printed."""
+    from pydantic import ValidationError
+
+    from boocode.contracts.chats import MessageCreate
+
+    try:
+        MessageCreate(content=prompt)
+    except ValidationError as exc:
+        raise _Refused(str(exc.errors()[0]["msg"]).removeprefix("Value error, ")) from None
+
+
 def _settings(args: argparse.Namespace) -> Settings:
+    from pydantic import ValidationError
+
+    from boocode.config import Settings
+
     overrides = {
         "data_dir": getattr(args, "data_dir", None),
         "database_url": getattr(args, "database_url", None),
@@ -103,7 +152,21 @@ def _settings(args: argparse.Namespace) -> Settings:
         "port": getattr(args, "port", None),
         "executor_id": getattr(args, "executor_id", None),
     }
-    return Settings(**{key: value for key, value in overrides.items() if value is not None})
+    try:
+        return Settings(**{key: value for key, value in overrides.items() if value is not None})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = "_".join(str(part) for part in error["loc"]).upper()
+        raise _Refused(f"BOOCODE_{name} is invalid: {error['msg']}") from None
+
+
+def _check_workspace(workspace: Path) -> None:
+    if not workspace.exists():
+        raise _Refused(f"the workspace {workspace} does not exist")
+    if not workspace.is_dir():
+        raise _Refused(f"the workspace {workspace} is not a directory")
+    if not os.access(workspace, os.R_OK | os.X_OK):
+        raise _Refused(f"the workspace {workspace} cannot be read")
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -113,11 +176,17 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
     return asyncio.run(_work(settings))
 
 
 async def _work(settings: Settings) -> int:
+    import asyncio
+    import signal
+
     from boocode import engine
+    from boocode.config import redact_url
     from boocode.sandbox import warn_if_unconfined
 
     rt = await engine.start(settings, role="worker")
@@ -137,6 +206,8 @@ async def _work(settings: Settings) -> int:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
     from boocode.runner import run_once
     from boocode.sandbox import warn_if_unconfined
 
@@ -148,6 +219,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from boocode.config import redact_url
     from boocode.db.preflight import open_database
 
     async def upgrade() -> None:
@@ -160,6 +234,8 @@ def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cancel(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
     from boocode.db.preflight import open_database
     from boocode.runs import store
 

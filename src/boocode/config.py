@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     )
     token: str | None = None
     host: str = "127.0.0.1"
-    port: int = 8765
+    port: int = Field(default=8765, ge=0, le=65535)
     max_tool_iterations: int = 25
     command_timeout_s: float = 30.0
     # A model stream with no text or tool call for this long is stalled, and retried.

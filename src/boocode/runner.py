@@ -92,11 +92,18 @@ class _JsonPrinter:
 
 
 class _TextPrinter:
-    """The answer on stdout; tool activity, errors and the outcome on stderr."""
+    """The answer on stdout, ending with a newline; tool activity, each error once, and the
+    outcome on stderr, each on a line of its own."""
+
+    def __init__(self) -> None:
+        self._answer_line_open = False
+        self._errors_shown: set[tuple[int | None, str]] = set()
 
     def show(self, frame: FrameBase) -> None:
         if isinstance(frame, MessageDeltaFrame):
-            print(frame.text, end="", flush=True)
+            if frame.text:
+                print(frame.text, end="", flush=True)
+                self._answer_line_open = not frame.text.endswith("\n")
         elif isinstance(frame, ReasoningDeltaFrame):
             return
         elif isinstance(frame, MessageFrame):
@@ -104,27 +111,32 @@ class _TextPrinter:
         elif isinstance(frame, AutofixFrame):
             run = frame.run
             done = "" if run.exit_code is None else f" (exit {run.exit_code})"
-            command = " ".join(run.command)
-            print(f"  auto-fix {run.status.value}: {command}{done}", file=sys.stderr, flush=True)
+            self._note(f"  auto-fix {run.status.value}: {' '.join(run.command)}{done}")
         elif isinstance(frame, ErrorFrame):
-            print(f"\nerror: {frame.message}", file=sys.stderr, flush=True)
+            # The turn may announce one failure more than once (as it happens, and as it ends).
+            if (frame.turn, frame.message) not in self._errors_shown:
+                self._errors_shown.add((frame.turn, frame.message))
+                self._note(f"error: {frame.message}")
         elif isinstance(frame, TurnEndFrame):
             usage = frame.usage
-            print(
-                f"\n[turn {frame.turn} {frame.status.value}: {usage.prompt_tokens} prompt "
-                f"({usage.cache_hit_tokens} cached), {usage.completion_tokens} completion tokens]",
-                file=sys.stderr,
-                flush=True,
+            self._note(
+                f"[turn {frame.turn} {frame.status.value}: {usage.prompt_tokens} prompt "
+                f"({usage.cache_hit_tokens} cached), {usage.completion_tokens} completion tokens]"
             )
 
     def _message(self, frame: MessageFrame) -> None:
         message = frame.message
         if message.role == "assistant" and message.tool_calls:
-            if message.content:
-                print(flush=True)
             for call in message.tool_calls:
-                print(f"→ {call.name} {call.arguments}", file=sys.stderr, flush=True)
+                self._note(f"→ {call.name} {call.arguments}")
         elif message.role == "tool":
             mark = "✗" if message.is_error else "✓"
             first = str(message.content).splitlines()[0] if message.content else ""
-            print(f"  {mark} {message.tool_name}: {first[:120]}", file=sys.stderr, flush=True)
+            self._note(f"  {mark} {message.tool_name}: {first[:120]}")
+
+    def _note(self, line: str) -> None:
+        """A line on stderr; the answer's line on stdout is ended first, so none run together."""
+        if self._answer_line_open:
+            print(flush=True)
+            self._answer_line_open = False
+        print(line, file=sys.stderr, flush=True)

@@ -9,7 +9,7 @@ import pytest
 
 from support.fake_model import FakeModelServer
 from support.live_server import LiveServer, fake_model_env
-from support.postgres import fresh_postgres_database
+from support.postgres import fresh_database
 
 # Short enough to keep the stalled-stream tests quick, long enough for a loaded machine.
 IDLE_TIMEOUT_S = "1.5"
@@ -29,7 +29,7 @@ def engine_server(
     }
     with contextlib.ExitStack() as stack:
         if request.param == "postgresql":
-            env["BOOCODE_DATABASE_URL"] = stack.enter_context(fresh_postgres_database())
+            env["BOOCODE_DATABASE_URL"] = stack.enter_context(fresh_database())
         server = LiveServer.start(tmp_path_factory.mktemp(f"runs-{request.param}"), env=env)
         stack.callback(server.stop)
         yield server

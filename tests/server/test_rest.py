@@ -80,7 +80,9 @@ def test_invalid_bodies_are_a_422_that_says_what_is_wrong(live_server: LiveServe
     with live_server.client() as http:
         empty = http.post(f"/api/chats/{chat['id']}/messages", json={"content": ""})
         assert empty.status_code == 422
-        assert empty.json()["detail"] == "content: String should have at least 1 character"
+        assert empty.json()["detail"] == (
+            "content: the message is empty: say what the agent should do"
+        )
 
         not_json = http.post(
             f"/api/chats/{chat['id']}/messages",

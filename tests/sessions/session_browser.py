@@ -8,15 +8,16 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
-from support.browser import CHROMIUM_ARGS
+from support.browser import CHROMIUM_ARGS, chromium_executable
 from support.live_server import LiveServer
 
 
 @pytest.fixture(scope="session")
 async def chromium() -> AsyncIterator[Browser]:
+    executable = chromium_executable()
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
         )
         yield browser
         await browser.close()

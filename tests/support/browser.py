@@ -3,8 +3,10 @@
     from support.browser import browser, page  # in a conftest.py
 
 `page` is a fresh browser context per test; `open_app(page, server)` signs in the way a user
-does, through the URL `boocode serve` prints. Without /usr/bin/chromium the browser tests are
-skipped, unless BOOCODE_REQUIRE_BROWSER is set (CI), when they fail.
+does, through the URL `boocode serve` prints. Chromium is `/usr/bin/chromium`, or the file
+BOOCODE_CHROMIUM names; without it the browser tests are skipped, unless
+BOOCODE_REQUIRE_BROWSER is set (CI), when they fail. Every browser fixture starts with
+`chromium_executable()`, so none errors at set-up on a machine without a browser.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from support.live_server import LiveServer
 
-CHROMIUM = Path("/usr/bin/chromium")
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -31,17 +33,45 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
 
+BROWSER_FIXTURES = frozenset({"browser", "chromium"})
+
+
+def chromium_path() -> Path:
+    return Path(os.environ.get("BOOCODE_CHROMIUM") or DEFAULT_CHROMIUM)
+
+
+def _missing(path: Path) -> str | None:
+    if path.is_file() and os.access(path, os.X_OK):
+        return None
+    return f"{path} is missing: install it with `apt-get install chromium`"
+
+
+def missing_chromium() -> str | None:
+    """Why the browser tests cannot run here; None when they can, or must (CI)."""
+    if os.environ.get("BOOCODE_REQUIRE_BROWSER"):
+        return None
+    return _missing(chromium_path())
+
+
+def chromium_executable() -> str:
+    """The Chromium to drive; skips the test (fails it under BOOCODE_REQUIRE_BROWSER) if absent."""
+    path = chromium_path()
+    reason = _missing(path)
+    if reason is not None:
+        if os.environ.get("BOOCODE_REQUIRE_BROWSER"):
+            pytest.fail(f"BOOCODE_REQUIRE_BROWSER is set but {path} is missing")
+        pytest.skip(reason)
+    return str(path)
+
+
 # Module-scoped: sync Playwright holds the thread's event loop while it runs, and the
 # asyncio tests of other modules need it back.
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        if os.environ.get("BOOCODE_REQUIRE_BROWSER"):
-            pytest.fail(f"BOOCODE_REQUIRE_BROWSER is set but {CHROMIUM} is missing")
-        pytest.skip(f"{CHROMIUM} is missing: install it with `apt-get install chromium`")
+    executable = chromium_executable()
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
         )
         yield chromium
         chromium.close()

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from boocode.contracts.base import FrameBase
+from boocode.contracts.base import FrameBase, RequestBody
 
 
 class AutofixSource(StrEnum):
@@ -62,7 +62,7 @@ class AutofixState(BaseModel):
     )
 
 
-class AutofixUpdate(BaseModel):
+class AutofixUpdate(RequestBody):
     """`PUT /api/chats/{id}/autofix`: switch auto-fix on or off for one chat."""
 
     model_config = ConfigDict(extra="forbid")

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from boocode.contracts.attachments import ATTACHMENT_ID_PATTERN, AttachmentOut
+from boocode.contracts.base import RequestBody
 from boocode.contracts.runs import RunStatus
 from boocode.contracts.usage import TokenUsage
+
+# A character that is not whitespace, spelled out so that JSON Schema and Python agree on it.
+NOT_BLANK = r"[^\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+_NOT_BLANK = re.compile(NOT_BLANK)
 
 
 class Health(BaseModel):
     status: Literal["ok"] = "ok"
 
 
-class ChatCreate(BaseModel):
+class ChatCreate(RequestBody):
     title: str | None = Field(default=None, max_length=200)
 
 
@@ -31,12 +37,16 @@ class ChatOut(BaseModel):
     autofix: bool | None = None
 
 
-class MessageCreate(BaseModel):
+class MessageCreate(RequestBody):
     """A user message; files go up first (`POST /api/chats/{id}/attachments`), then by id here."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid")
 
-    content: str = Field(min_length=1, max_length=200_000)
+    content: str = Field(
+        max_length=200_000,
+        description="what to ask the agent; it must hold more than whitespace",
+        json_schema_extra={"pattern": NOT_BLANK},
+    )
     attachments: list[Annotated[str, Field(pattern=ATTACHMENT_ID_PATTERN)]] = Field(
         default_factory=list, max_length=64
     )
@@ -54,6 +64,13 @@ class MessageCreate(BaseModel):
     @property
     def attachment_ids(self) -> list[str]:
         return list(dict.fromkeys(self.attachments))  # a file attached twice is sent once
+
+    @field_validator("content")
+    @classmethod
+    def _not_blank(cls, content: str) -> str:
+        if not _NOT_BLANK.search(content):
+            raise ValueError("the message is empty: say what the agent should do")
+        return content
 
 
 class ToolCallOut(BaseModel):
@@ -93,4 +110,9 @@ class CancelResult(BaseModel):
 
 
 class ErrorBody(BaseModel):
+    """Every 4xx answer: what went wrong in one line, and for a 422 each invalid input."""
+
     detail: str
+    errors: list[str] = Field(
+        default_factory=list, description="a 422's invalid inputs, one `where: what` line each"
+    )

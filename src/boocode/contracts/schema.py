@@ -21,7 +21,7 @@ from boocode.contracts.base import FrameBase
 
 FRAMES_FILE = "frames.json"
 REST_FILE = "rest.json"
-_SKIPPED_MODULES = {"boocode.contracts.schema"}
+_SKIPPED_MODULES = {"boocode.contracts.schema", "boocode.contracts.base"}
 
 
 def export_schemas(out_dir: Path) -> list[Path]:

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from boocode.contracts.base import INT32_MAX, RequestBody
 from boocode.contracts.chats import ToolCallOut, TurnStatus
 from boocode.contracts.usage import TokenUsage
 
@@ -87,12 +88,14 @@ class Timeline(BaseModel):
     branches: list[BranchOut]
 
 
-class RestoreRequest(BaseModel):
-    turn: int = Field(ge=0, description="continue from the state after this turn (0: the start)")
+class RestoreRequest(RequestBody):
+    turn: int = Field(
+        ge=0, le=INT32_MAX, description="continue from the state after this turn (0: the start)"
+    )
     restore_files: bool = False
 
 
-class CheckoutRequest(BaseModel):
+class CheckoutRequest(RequestBody):
     restore_files: bool = False
 
 

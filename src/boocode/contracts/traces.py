@@ -14,13 +14,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from boocode.contracts.base import FrameBase
+from boocode.contracts.base import INT32_MAX, FrameBase
 
 # Frames and listings carry at most this many characters of a call's input, output and error.
 PREVIEW_CHARS = 2048
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50
-_CURSOR = re.compile(r"[1-9][0-9]{0,17}")  # a trace id, below 2**63
+CURSOR_PATTERN = r"^[1-9][0-9]{0,17}$"  # a trace id, below 2**63
+_CURSOR = re.compile(CURSOR_PATTERN)
 
 
 class TraceKind(StrEnum):
@@ -79,8 +80,8 @@ class TraceQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
-    cursor: str | None = None
-    turn: int | None = Field(default=None, ge=0)
+    cursor: str | None = Field(default=None, json_schema_extra={"pattern": CURSOR_PATTERN})
+    turn: int | None = Field(default=None, ge=0, le=INT32_MAX)
     kind: TraceKind | None = None
     tool_name: str | None = Field(default=None, min_length=1, max_length=100)
     outcome: TraceOutcome | None = None

@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 
 from boocode.providers.base import ChatModel
 from boocode.providers.demo import DemoModel
-from boocode.providers.openai_compat import OpenAICompatModel
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 OPENAI_DEFAULT_MODEL = "gpt-4o-mini"
@@ -37,25 +36,22 @@ def create_model(
     base_url, api_key, model, deepseek_api_key = (
         _set_or_none(value) for value in (base_url, api_key, model, deepseek_api_key)
     )
+    endpoint: tuple[str, str, str]
     if api_key:
-        return OpenAICompatModel(
-            base_url or OPENAI_BASE_URL,
-            api_key,
-            model or OPENAI_DEFAULT_MODEL,
-            idle_timeout_s=idle_timeout_s,
-        )
-    if deepseek_api_key and (base_url is None or _is_deepseek(base_url)):
-        return OpenAICompatModel(
+        endpoint = (base_url or OPENAI_BASE_URL, api_key, model or OPENAI_DEFAULT_MODEL)
+    elif deepseek_api_key and (base_url is None or _is_deepseek(base_url)):
+        endpoint = (
             base_url or DEEPSEEK_BASE_URL,
             deepseek_api_key,
             model or DEEPSEEK_DEFAULT_MODEL,
-            idle_timeout_s=idle_timeout_s,
         )
-    if base_url:
-        return OpenAICompatModel(
-            base_url, KEYLESS_API_KEY, model or OPENAI_DEFAULT_MODEL, idle_timeout_s=idle_timeout_s
-        )
-    return DemoModel(workspace, delay_s=demo_delay_s)
+    elif base_url:
+        endpoint = (base_url, KEYLESS_API_KEY, model or OPENAI_DEFAULT_MODEL)
+    else:
+        return DemoModel(workspace, delay_s=demo_delay_s)
+    from boocode.providers.openai_compat import OpenAICompatModel  # the SDK, only when used
+
+    return OpenAICompatModel(*endpoint, idle_timeout_s=idle_timeout_s)
 
 
 def _set_or_none(value: str | None) -> str | None:

@@ -8,15 +8,19 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Match, Mount
+from starlette.types import Scope
 
 from boocode import __version__, engine
 from boocode.config import Settings
 from boocode.runs.executor import ExecutorLease
 from boocode.server.auth import AccessControl, load_token
 from boocode.server.errors import install_error_handlers
+from boocode.server.openapi import install_openapi
 from boocode.server.routes import ROUTERS
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+_API_PREFIXES = ("/api/", "/ws/")
 
 
 def create_app(
@@ -47,9 +51,20 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_openapi(app)
     for router in ROUTERS:
         app.include_router(router)
-    app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
+    app.router.routes.append(_WebMount("/", StaticFiles(directory=WEB_DIR, html=True), name="web"))
     app.add_middleware(AccessControl, token=load_token(settings))
     app.state.settings = settings
     return app
+
+
+class _WebMount(Mount):
+    """The web client's files, everywhere but the API: an API path with the wrong method
+    gets the API's 405, and an unknown one its 404, not the file server's answer."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if str(scope.get("path", "")).startswith(_API_PREFIXES):
+            return Match.NONE, {}
+        return super().matches(scope)

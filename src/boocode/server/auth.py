@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hmac
 import json
+import math
 import os
 import secrets
+from collections import Counter
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -20,6 +22,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from boocode.config import Settings
 
 TOKEN_FILE = "token"
+STRONG_TOKEN_CHARS = 32
+STRONG_TOKEN_BITS = 96
 WS_UNAUTHORIZED = 4401
 _PROTECTED_PREFIXES = ("/api/", "/ws/")
 
@@ -37,6 +41,27 @@ def load_token(settings: Settings) -> str:
     token = secrets.token_urlsafe(32)
     _write_private(path, token + "\n")
     return token
+
+
+def token_weakness(token: str | None) -> str | None:
+    """Why `token` is too weak to guard a server others can reach, or None when it is strong.
+
+    Strong: at least 32 characters and, estimated from how its characters are spread, at least
+    96 bits of entropy; `secrets.token_urlsafe(32)` scores about 200, `"a" * 40` scores 0.
+    """
+    if not token:
+        return "BOOCODE_TOKEN is not set"
+    if len(token) < STRONG_TOKEN_CHARS:
+        return f"BOOCODE_TOKEN has {len(token)} characters, fewer than {STRONG_TOKEN_CHARS}"
+    if _entropy_bits(token) < STRONG_TOKEN_BITS:
+        return "BOOCODE_TOKEN is too predictable (too few different characters)"
+    return None
+
+
+def _entropy_bits(text: str) -> float:
+    """Shannon entropy of the text's character frequencies, times its length."""
+    counts = Counter(text).values()
+    return -sum(n * math.log2(n / len(text)) for n in counts)
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -1,19 +1,25 @@
-"""Errors a user can cause, mapped to a 4xx with a clear `{"detail": …}` body."""
+"""Errors a user can cause, mapped to a 4xx in the one error shape, `ErrorBody`."""
 
 from __future__ import annotations
 
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match, Mount
+from starlette.types import Scope
 
 from boocode.agent import service
 from boocode.attachments import AttachmentError
 from boocode.runs.store import TurnInProgress
 
 log = logging.getLogger(__name__)
+
+_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -23,6 +29,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(SQLAlchemyError, _storage_failed)
     app.add_exception_handler(Exception, _internal)
     app.add_exception_handler(AttachmentError, _attachment_refused)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
 
 
 async def _not_found(_request: Request, exc: Exception) -> JSONResponse:
@@ -55,8 +62,27 @@ async def _invalid(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": "; ".join(problems), "errors": problems}, status_code=422)
 
 
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """A 405 names every method of the path in `Allow`, not only those of the first route."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 405 and (methods := allowed_methods(request.app.routes, request.scope)):
+        exc = StarletteHTTPException(405, str(exc.detail), headers={"Allow": ", ".join(methods)})
+    return await http_exception_handler(request, exc)
+
+
+def allowed_methods(routes: list[BaseRoute], scope: Scope) -> list[str]:
+    """The methods some API route answers at this path (the web client's files aside)."""
+    api_routes = [route for route in routes if not isinstance(route, Mount)]
+    return [
+        method
+        for method in _METHODS
+        if any(route.matches({**scope, "method": method})[0] is Match.FULL for route in api_routes)
+    ]
+
+
 def _describe(error: dict[str, object]) -> str:
     """`body.content: String should have at least 1 character` — where, then what."""
     location = [str(part) for part in error.get("loc", ()) if part != "body"]  # type: ignore[attr-defined]
     where = ".".join(location) or "body"
-    return f"{where}: {error.get('msg', 'invalid value')}"
+    what = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    return f"{where}: {what}"

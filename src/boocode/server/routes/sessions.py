@@ -6,9 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Response, status
+from fastapi import APIRouter, Body, HTTPException, Path, Query, Response, status
 
 from boocode.agent import runtime
+from boocode.contracts.base import INT32_MAX
 from boocode.contracts.chats import ErrorBody
 from boocode.contracts.sessions import (
     BranchSwitch,
@@ -67,7 +68,9 @@ async def delete_snapshot(chat_id: str) -> Response:
 
 
 @router.get("/api/chats/{chat_id}/timeline", responses=_ERRORS)
-async def get_timeline(chat_id: str, branch_id: int | None = None) -> Timeline:
+async def get_timeline(
+    chat_id: str, branch_id: Annotated[int | None, Query(ge=0, le=INT32_MAX)] = None
+) -> Timeline:
     """Every turn of the current branch (or `branch_id`), and the chat's branches."""
     async with _user_errors():
         return await timeline.timeline(runtime.current().db, chat_id, branch_id)
@@ -82,7 +85,9 @@ async def restore_to_turn(chat_id: str, body: RestoreRequest) -> BranchSwitch:
 
 @router.post("/api/chats/{chat_id}/branches/{branch_id}/checkout", responses=_SWITCH_ERRORS)
 async def checkout_branch(
-    chat_id: str, branch_id: int, body: Annotated[CheckoutRequest | None, Body()] = None
+    chat_id: str,
+    branch_id: Annotated[int, Path(ge=0, le=INT32_MAX)],
+    body: Annotated[CheckoutRequest | None, Body()] = None,
 ) -> BranchSwitch:
     """Return to a kept branch, optionally putting the agent's files back to its state."""
     async with _user_errors():

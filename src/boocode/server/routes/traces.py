@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from boocode.agent import runtime
+from boocode.contracts.base import INT64_MAX
 from boocode.contracts.chats import ErrorBody
 from boocode.contracts.traces import TraceOut, TracePage, TraceQuery
 from boocode.traces import query
@@ -14,7 +15,6 @@ from boocode.traces import query
 router = APIRouter(tags=["traces"])
 
 _ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}, 422: {"model": ErrorBody}}
-_MAX_ID = 2**63 - 1
 
 
 @router.get("/api/chats/{chat_id}/traces", responses=_ERRORS)
@@ -27,7 +27,7 @@ async def list_traces(chat_id: str, params: Annotated[TraceQuery, Query()]) -> T
 
 
 @router.get("/api/chats/{chat_id}/traces/{trace_id}", responses=_ERRORS)
-async def get_trace(chat_id: str, trace_id: Annotated[int, Path(ge=1, le=_MAX_ID)]) -> TraceOut:
+async def get_trace(chat_id: str, trace_id: Annotated[int, Path(ge=1, le=INT64_MAX)]) -> TraceOut:
     """One call with its input, output and error in full."""
     try:
         return await query.get_trace(runtime.current().db, chat_id, trace_id)
