@@ -49,7 +49,7 @@ async def get_chat(chat_id: str) -> ChatOut:
     "/api/chats/{chat_id}/messages",
     status_code=status.HTTP_202_ACCEPTED,
     tags=["chats"],
-    responses={**_NOT_FOUND, 409: {"model": ErrorBody}},
+    responses={**_NOT_FOUND, 409: {"model": ErrorBody}, 413: {"model": ErrorBody}},
 )
 async def post_message(chat_id: str, body: MessageCreate) -> TurnAccepted:
     """Store the message and start a durable turn; watch it on `/ws/chats/{chat_id}`."""
