@@ -35,7 +35,7 @@ from support.fake_model import FakeModelServer, Reply
 API_KEY = "bench-key"
 MODEL = "fake-model"
 _SCRIPT = re.compile(r"steps=(\d+) chars=(\d+) delay=([\d.]+)")
-_ANSWER = "the quick brown fox jumps over the lazy dog while the model streams its answer"
+_ANSWER = "the quick brown fox jumps over the lazy dog while the model streams its answer "
 
 
 def script(*, steps: int = 0, chars: int = 20, delay_s: float = 0.0) -> str:

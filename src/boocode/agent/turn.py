@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,15 +19,14 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from boocode import autofix
 from boocode.agent import runtime
+from boocode.agent.deltas import DeltaPublisher
 from boocode.agent.history import load_messages, to_message_out, to_provider_message
 from boocode.agent.prompt import system_prompt
 from boocode.agent.status import check_transition
 from boocode.contracts.chats import TurnStatus
 from boocode.contracts.frames import (
     ErrorFrame,
-    MessageDeltaFrame,
     MessageFrame,
-    ReasoningDeltaFrame,
     TurnEndFrame,
     TurnStartFrame,
 )
@@ -41,8 +39,6 @@ log = logging.getLogger(__name__)
 
 TURN_QUEUE = "boocode_turns"
 
-# Streamed text is published in batches at most this far apart, not one frame per token.
-_DELTA_INTERVAL_S = 0.04
 _CANCEL_POLL_S = 0.5
 
 
@@ -122,7 +118,7 @@ async def _llm_step(task_id: str, chat_id: str, turn: int, iteration: int) -> di
     messages = [{"role": "system", "content": system_prompt(chat.workspace)}]
     messages += [to_provider_message(row) for row in await load_messages(rt.db, chat_id)]
     tools = rt.tools(workspace).schemas()
-    deltas = _DeltaPublisher(chat_id, turn)
+    deltas = DeltaPublisher(rt.events, chat_id, turn)
     async with rt.tracer.span(
         chat_id=chat_id,
         turn=turn,
@@ -339,38 +335,6 @@ async def _await_unless_cancelled(call: asyncio.Future[Any], task_id: str) -> bo
             return True
     call.result()
     return False
-
-
-class _DeltaPublisher:
-    """Batches streamed text into `message_delta` / `reasoning_delta` frames."""
-
-    def __init__(self, chat_id: str, turn: int) -> None:
-        self.chat_id = chat_id
-        self.turn = turn
-        self.text = ""
-        self._pending = {"text": "", "reasoning": ""}
-        # A model call re-run after a crash streams from the start again: its first delta
-        # tells clients to drop what the lost attempt had streamed.
-        self._restart = {"text": True, "reasoning": True}
-        self._last_flush = time.monotonic()
-
-    async def __call__(self, kind: str, text: str) -> None:
-        self._pending[kind] += text
-        if kind == "text":
-            self.text += text
-        if time.monotonic() - self._last_flush >= _DELTA_INTERVAL_S:
-            await self.flush()
-
-    async def flush(self) -> None:
-        self._last_flush = time.monotonic()
-        events = runtime.current().events
-        for kind, frame_type in (("reasoning", ReasoningDeltaFrame), ("text", MessageDeltaFrame)):
-            if text := self._pending[kind]:
-                self._pending[kind] = ""
-                restart, self._restart[kind] = self._restart[kind], False
-                await events.publish(
-                    frame_type(chat_id=self.chat_id, turn=self.turn, text=text, restart=restart)
-                )
 
 
 def _llm_reply(row: Message) -> dict[str, Any]:
