@@ -1,0 +1,484 @@
+"""BooCode beside the floor and LangGraph: the same agent work, the same model, one run.
+
+Three orchestrators run the same turns against the same scripted model (bench/peer_model.py, in
+its own process on loopback), with the same system prompt, tool schemas and tool code:
+
+- BooCode: a real `boocode serve` process, driven the way a client drives it: a POST per
+  message, the answer read from the chat's WebSocket (the turn ends at its `turn_end` frame);
+- the floor: a bare `AsyncOpenAI` streaming loop with tools, the history in memory, nothing
+  stored;
+- LangGraph: `create_react_agent` with `ChatOpenAI` (streaming) and an `AsyncSqliteSaver`
+  checkpointer on a file, streamed with `stream_mode="messages"`.
+
+Runs are interleaved (each sample runs every orchestrator, in rotating order) and ratios are
+paired per sample. Where the model's own time is excluded, it is the time the model process
+spent answering (request received to last byte sent), read from it around each turn.
+
+    python bench/bench_peers.py                       # everything, a few minutes
+    python bench/bench_peers.py --sections steps,first --quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+import warnings
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+import openai
+import psutil
+import websockets
+from langchain_core.messages import AIMessageChunk
+from langchain_core.tools import StructuredTool
+from langchain_openai import ChatOpenAI
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from langgraph.prebuilt import create_react_agent
+from peer_model import MODEL, PeerModel, script
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from boocode.agent.prompt import system_prompt
+from boocode.tools.registry import ToolRegistry
+from support.live_server import LiveServer
+
+SECTIONS = ("idle", "steps", "first", "load", "growth")
+
+# The ReAct agent of LangGraph's docs; its successor lives in the `langchain` package.
+warnings.filterwarnings("ignore", message="create_react_agent has been moved")
+
+
+@dataclass
+class Turn:
+    wall: float  # the first byte sent to the end of the answer
+    first_text: float | None = None  # to the first text delta
+    accepted: float | None = None  # BooCode: to the 202
+
+
+class Orchestrator(Protocol):
+    name: str
+
+    async def new_chat(self) -> str: ...
+
+    async def turn(self, chat: str, prompt: str) -> Turn: ...
+
+
+class BooCode:
+    """A `boocode serve` process; each chat's WebSocket stays open for the chat's life."""
+
+    name = "BooCode"
+
+    def __init__(self, server: LiveServer) -> None:
+        self.server = server
+        self.http = httpx.AsyncClient(
+            base_url=server.url,
+            headers=server.headers(),
+            timeout=60,
+            limits=httpx.Limits(max_connections=500),
+        )
+        self._sockets: dict[str, Any] = {}
+
+    async def new_chat(self) -> str:
+        response = await self.http.post("/api/chats")
+        response.raise_for_status()
+        chat = str(response.json()["id"])
+        ws = await self.server.ws(chat)
+        await ws.recv()  # the snapshot
+        self._sockets[chat] = ws
+        return chat
+
+    async def turn(self, chat: str, prompt: str) -> Turn:
+        ws = self._sockets[chat]
+        started = time.perf_counter()
+        response = await self.http.post(f"/api/chats/{chat}/messages", json={"content": prompt})
+        accepted = time.perf_counter() - started
+        if response.status_code != 202:
+            raise RuntimeError(f"BooCode refused the message: {response.text}")
+        number = response.json()["turn"]
+        first = None
+        while True:
+            frame = json.loads(await ws.recv())
+            if frame["type"] == "message_delta" and first is None:
+                first = time.perf_counter() - started
+            elif frame["type"] == "turn_end" and frame["turn"] == number:
+                if frame["status"] != "succeeded":
+                    raise RuntimeError(f"BooCode turn ended {frame['status']}: {frame}")
+                return Turn(time.perf_counter() - started, first, accepted)
+
+    async def close(self) -> None:
+        for ws in self._sockets.values():
+            await ws.close()
+        await self.http.aclose()
+
+
+class Floor:
+    """The least any orchestrator can do: stream, run the tools, keep the history in memory."""
+
+    name = "floor"
+
+    def __init__(self, peer: PeerModel, workspace: Path) -> None:
+        self.client = openai.AsyncOpenAI(base_url=peer.base_url, api_key=peer.api_key)
+        self.registry = ToolRegistry(workspace)
+        self.tools = self.registry.schemas()
+        self.system = system_prompt(str(workspace))
+        self._chats: dict[str, list[dict[str, Any]]] = {}
+
+    async def new_chat(self) -> str:
+        chat = uuid.uuid4().hex
+        self._chats[chat] = [{"role": "system", "content": self.system}]
+        return chat
+
+    async def turn(self, chat: str, prompt: str) -> Turn:
+        messages = self._chats[chat]
+        started = time.perf_counter()
+        first = None
+        messages.append({"role": "user", "content": prompt})
+        while True:
+            stream = await self.client.chat.completions.create(
+                model=MODEL,
+                messages=messages,  # type: ignore[arg-type]
+                tools=self.tools,  # type: ignore[arg-type]
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+            text: list[str] = []
+            calls: dict[int, dict[str, str]] = {}
+            async for chunk in stream:
+                for choice in chunk.choices:
+                    if choice.delta.content:
+                        first = first or time.perf_counter() - started
+                        text.append(choice.delta.content)
+                    for piece in choice.delta.tool_calls or []:
+                        call = calls.setdefault(piece.index, {"id": "", "name": "", "args": ""})
+                        call["id"] = piece.id or call["id"]
+                        if piece.function is not None:
+                            call["name"] = piece.function.name or call["name"]
+                            call["args"] += piece.function.arguments or ""
+            message: dict[str, Any] = {"role": "assistant", "content": "".join(text)}
+            if calls:
+                message["tool_calls"] = [
+                    {
+                        "id": c["id"],
+                        "type": "function",
+                        "function": {"name": c["name"], "arguments": c["args"]},
+                    }
+                    for c in calls.values()
+                ]
+            messages.append(message)
+            if not calls:
+                return Turn(time.perf_counter() - started, first)
+            for c in calls.values():
+                result = await self.registry.execute(c["name"], c["args"])
+                messages.append(
+                    {"role": "tool", "tool_call_id": c["id"], "content": result.content}
+                )
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+class LangGraph:
+    """A ReAct agent checkpointed to SQLite after every step, as LangGraph's docs build one."""
+
+    name = "LangGraph"
+
+    def __init__(self, peer: PeerModel, workspace: Path, saver: AsyncSqliteSaver) -> None:
+        registry = ToolRegistry(workspace)
+        tools = [_langchain_tool(registry, schema["function"]) for schema in registry.schemas()]
+        model = ChatOpenAI(
+            model=MODEL, base_url=peer.base_url, api_key=peer.api_key, streaming=True
+        )
+        self.agent = create_react_agent(
+            model, tools, prompt=system_prompt(str(workspace)), checkpointer=saver
+        )
+
+    async def new_chat(self) -> str:
+        return uuid.uuid4().hex
+
+    async def turn(self, chat: str, prompt: str) -> Turn:
+        config = {"configurable": {"thread_id": chat}, "recursion_limit": 500}
+        started = time.perf_counter()
+        first = None
+        async for message, _meta in self.agent.astream(
+            {"messages": [("user", prompt)]}, config, stream_mode="messages"
+        ):
+            if first is None and isinstance(message, AIMessageChunk) and message.content:
+                first = time.perf_counter() - started
+        return Turn(time.perf_counter() - started, first)
+
+    async def close(self) -> None:
+        return None
+
+
+def _langchain_tool(registry: ToolRegistry, function: dict[str, Any]) -> StructuredTool:
+    name = function["name"]
+
+    async def run(**arguments: Any) -> str:
+        return (await registry.execute(name, json.dumps(arguments))).content
+
+    return StructuredTool.from_function(
+        coroutine=run,
+        name=name,
+        description=function["description"],
+        args_schema=function["parameters"],
+    )
+
+
+@dataclass
+class Figures:
+    """Per orchestrator, the samples of one measure (seconds or rates)."""
+
+    samples: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, name: str, value: float) -> None:
+        self.samples.setdefault(name, []).append(value)
+
+    def median(self, name: str) -> float:
+        return statistics.median(self.samples[name])
+
+    def paired_ratio(self, name: str, other: str) -> float:
+        pairs = zip(self.samples[name], self.samples[other], strict=False)
+        return statistics.median(a / b for a, b in pairs if b > 0)
+
+
+@dataclass
+class Table:
+    rows: list[tuple[str, str, str, str, str, str]] = field(default_factory=list)
+
+    def add(self, measure: str, cells: dict[str, str], boo_floor: str, boo_lg: str) -> None:
+        row = (
+            measure,
+            cells.get("BooCode", "—"),
+            cells.get("floor", "—"),
+            cells.get("LangGraph", "—"),
+            boo_floor,
+            boo_lg,
+        )
+        self.rows.append(row)
+        print("  " + " | ".join(row), flush=True)
+
+    def print(self) -> None:
+        head = (
+            "measure",
+            "BooCode",
+            "floor",
+            "LangGraph",
+            "BooCode / floor",
+            "BooCode / LangGraph",
+        )
+        print("\n| " + " | ".join(head) + " |")
+        print("| " + " | ".join("---" for _ in head) + " |")
+        for row in self.rows:
+            print("| " + " | ".join(row) + " |")
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def _ratio(figures: Figures, a: str, b: str) -> str:
+    if a not in figures.samples or b not in figures.samples:
+        return "—"
+    return f"{figures.paired_ratio(a, b):.2f}×"
+
+
+def _rotations(systems: list[Orchestrator], sample: int) -> list[Orchestrator]:
+    shift = sample % len(systems)
+    return systems[shift:] + systems[:shift]
+
+
+async def _excluding_model(
+    peer: PeerModel, call: Callable[[], Awaitable[Turn]]
+) -> tuple[Turn, float]:
+    before = peer.model_time()
+    turn = await call()
+    return turn, turn.wall - (peer.model_time() - before)
+
+
+async def section_steps(
+    systems: list[Orchestrator], peer: PeerModel, table: Table, sizes: dict[int, int]
+) -> None:
+    print("per-step overhead (model time excluded; a step = a model call and its tool call)")
+    for steps, samples in sizes.items():
+        figures = Figures()
+        prompt = script(steps=steps, chars=20)
+        for sample in range(samples):
+            for system in _rotations(systems, sample):
+                chat = await system.new_chat()
+                _turn, overhead = await _excluding_model(
+                    peer, lambda s=system, c=chat: s.turn(c, prompt)
+                )
+                figures.add(system.name, overhead / (steps + 1))
+        table.add(
+            f"per step, {steps} tool step{'s' if steps > 1 else ''} per turn",
+            {name: _ms(figures.median(name)) for name in figures.samples},
+            _ratio(figures, "BooCode", "floor"),
+            _ratio(figures, "BooCode", "LangGraph"),
+        )
+
+
+async def section_growth(
+    systems: list[Orchestrator], peer: PeerModel, table: Table, turns: int
+) -> None:
+    print(f"turn 1 → turn {turns} of one chat (a tool step and an answer per turn)")
+    chats = {system.name: await system.new_chat() for system in systems}
+    overhead: dict[str, list[float]] = {system.name: [] for system in systems}
+    prompt = script(steps=1, chars=200)
+    for number in range(turns):
+        for system in _rotations(systems, number):
+            _turn, spent = await _excluding_model(
+                peer, lambda s=system: s.turn(chats[s.name], prompt)
+            )
+            overhead[system.name].append(spent)
+    window = max(1, min(5, turns // 4))
+    first = Figures({name: values[:window] for name, values in overhead.items()})
+    last = Figures({name: values[-window:] for name, values in overhead.items()})
+    cells = {
+        name: f"×{last.median(name) / first.median(name):.1f} "
+        f"({first.median(name) * 1000:.0f} → {last.median(name) * 1000:.0f} ms)"
+        for name in overhead
+    }
+    table.add(
+        f"turn 1 → turn {turns} of one chat (median of {window} turns each end)",
+        cells,
+        _ratio(last, "BooCode", "floor") + f" at turn {turns}",
+        _ratio(last, "BooCode", "LangGraph") + f" at turn {turns}",
+    )
+
+
+async def section_first(
+    systems: list[Orchestrator], table: Table, samples: int, sizes: tuple[int, ...]
+) -> None:
+    print("send → first text delta (instant model)")
+    for chars in sizes:
+        figures = Figures()
+        for sample in range(samples):
+            for system in _rotations(systems, sample):
+                chat = await system.new_chat()
+                turn = await system.turn(chat, script(chars=chars))
+                assert turn.first_text is not None, f"{system.name} streamed no text"
+                figures.add(system.name, turn.first_text)
+        table.add(
+            f"POST → first text delta, {chars:,}-character answer",
+            {name: _ms(figures.median(name)) for name in figures.samples},
+            _ratio(figures, "BooCode", "floor"),
+            _ratio(figures, "BooCode", "LangGraph"),
+        )
+
+
+async def section_load(
+    systems: list[Orchestrator], table: Table, in_flight: tuple[int, ...], per_slot: int
+) -> None:
+    print(f"turns in flight, model 1 s per call, {per_slot} turns per slot")
+    prompt = script(chars=100, delay_s=1.0)
+    for slots in in_flight:
+        rates = Figures()
+        accepted: list[float] = []
+        for system in systems:
+            chats = [await system.new_chat() for _ in range(slots)]
+
+            async def slot(chat: str, system: Orchestrator = system) -> None:
+                for _ in range(per_slot):
+                    turn = await system.turn(chat, prompt)
+                    if turn.accepted is not None:
+                        accepted.append(turn.accepted)
+
+            started = time.perf_counter()
+            await asyncio.gather(*(slot(chat) for chat in chats))
+            rates.add(system.name, slots * per_slot / (time.perf_counter() - started))
+        cells = {name: f"{rates.median(name):.1f} turns/s" for name in rates.samples}
+        if accepted:
+            accepted.sort()
+            p50 = statistics.median(accepted)
+            p99 = accepted[max(0, int(len(accepted) * 0.99) - 1)]
+            cells["BooCode"] += f" (202: median {_ms(p50)}, p99 {_ms(p99)})"
+        table.add(
+            f"{slots} turns in flight, model 1 s per call",
+            cells,
+            _ratio(rates, "BooCode", "floor"),
+            _ratio(rates, "BooCode", "LangGraph"),
+        )
+
+
+def section_idle(server: LiveServer, table: Table, seconds: float) -> None:
+    print(f"idle server CPU over {seconds:.0f} s")
+    process = psutil.Process(server.process.pid)
+    time.sleep(2)  # let start-up work settle
+    before = process.cpu_times()
+    time.sleep(seconds)
+    after = process.cpu_times()
+    used = (after.user - before.user) + (after.system - before.system)
+    table.add("idle server, no client", {"BooCode": f"{used / seconds:.1%} of a core"}, "—", "—")
+
+
+async def main(args: argparse.Namespace) -> None:
+    sections = args.sections.split(",")
+    quick = args.quick
+    with tempfile.TemporaryDirectory() as tmp, PeerModel() as peer:
+        env = {
+            "BOOCODE_BASE_URL": peer.base_url,
+            "BOOCODE_API_KEY": peer.api_key,
+            "BOOCODE_MODEL": MODEL,
+            "BOOCODE_MAX_TOOL_ITERATIONS": "60",
+        }
+        if args.database_url:
+            env["BOOCODE_DATABASE_URL"] = args.database_url
+        server = LiveServer.start(Path(tmp) / "boocode", env=env)
+        print(f"boocode serve pid {server.process.pid}, model pid {peer.process.pid}", flush=True)
+        workspace = server.workspace.resolve()
+        table = Table()
+        async with AsyncSqliteSaver.from_conn_string(str(Path(tmp) / "langgraph.sqlite")) as saver:
+            every: list[Orchestrator] = [
+                BooCode(server),
+                Floor(peer, workspace),
+                LangGraph(peer, workspace, saver),
+            ]
+            systems = [s for s in every if s.name.lower() in args.systems.lower().split(",")]
+            try:
+                if "idle" in sections:
+                    section_idle(server, table, 5 if quick else args.idle_seconds)
+                for system in systems:  # warm up: connections, caches, the first workflow
+                    await system.turn(await system.new_chat(), script(steps=1))
+                if "steps" in sections:
+                    sizes = {1: 4, 10: 2, 50: 1} if quick else {1: 15, 10: 5, 50: 2}
+                    await section_steps(systems, peer, table, sizes)
+                if "first" in sections:
+                    await section_first(systems, table, 4 if quick else 15, (20, 2000))
+                if "load" in sections:
+                    in_flight = tuple(int(n) for n in args.in_flight.split(","))
+                    await section_load(systems, table, in_flight, 1 if quick else 3)
+                if "growth" in sections:
+                    await section_growth(systems, peer, table, 20 if quick else args.turns)
+            finally:
+                for system in systems:
+                    await system.close()  # type: ignore[attr-defined]
+                server.stop()
+        table.print()
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sections", default=",".join(SECTIONS), help=", ".join(SECTIONS))
+    parser.add_argument("--systems", default="boocode,floor,langgraph")
+    parser.add_argument("--quick", action="store_true", help="few samples: a smoke run")
+    parser.add_argument("--turns", type=int, default=200, help="turns of the growth chat")
+    parser.add_argument("--in-flight", default="20,100", help="turns in flight under load")
+    parser.add_argument("--idle-seconds", type=float, default=10)
+    parser.add_argument("--database-url", help="BooCode's database (default: SQLite)")
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    try:
+        asyncio.run(main(_arguments()))
+    except websockets.exceptions.ConnectionClosed as exc:
+        sys.exit(f"the BooCode server closed a WebSocket: {exc}")
