@@ -288,7 +288,7 @@ def _ms(seconds: float) -> str:
 def _ratio(figures: Figures, a: str, b: str) -> str:
     if a not in figures.samples or b not in figures.samples:
         return "—"
-    return f"{figures.paired_ratio(a, b):.2f}×"
+    return f"{figures.paired_ratio(a, b):.2f}x"
 
 
 def _rotations(systems: list[Orchestrator], sample: int) -> list[Orchestrator]:
@@ -315,7 +315,7 @@ async def section_steps(
             for system in _rotations(systems, sample):
                 chat = await system.new_chat()
                 _turn, overhead = await _excluding_model(
-                    peer, lambda s=system, c=chat: s.turn(c, prompt)
+                    peer, lambda s=system, c=chat, p=prompt: s.turn(c, p)
                 )
                 figures.add(system.name, overhead / (steps + 1))
         table.add(
@@ -343,7 +343,7 @@ async def section_growth(
     first = Figures({name: values[:window] for name, values in overhead.items()})
     last = Figures({name: values[-window:] for name, values in overhead.items()})
     cells = {
-        name: f"×{last.median(name) / first.median(name):.1f} "
+        name: f"x{last.median(name) / first.median(name):.1f} "
         f"({first.median(name) * 1000:.0f} → {last.median(name) * 1000:.0f} ms)"
         for name in overhead
     }
@@ -386,7 +386,9 @@ async def section_load(
         for system in systems:
             chats = [await system.new_chat() for _ in range(slots)]
 
-            async def slot(chat: str, system: Orchestrator = system) -> None:
+            async def slot(
+                chat: str, system: Orchestrator = system, accepted: list[float] = accepted
+            ) -> None:
                 for _ in range(per_slot):
                     turn = await system.turn(chat, prompt)
                     if turn.accepted is not None:
