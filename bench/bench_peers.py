@@ -434,6 +434,8 @@ async def main(args: argparse.Namespace) -> None:
         }
         if args.database_url:
             env["BOOCODE_DATABASE_URL"] = args.database_url
+        if args.boocode_src:
+            env["PYTHONPATH"] = str(Path(args.boocode_src).resolve())
         server = LiveServer.start(Path(tmp) / "boocode", env=env)
         print(f"boocode serve pid {server.process.pid}, model pid {peer.process.pid}", flush=True)
         workspace = server.workspace.resolve()
@@ -476,6 +478,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--in-flight", default="20,100", help="turns in flight under load")
     parser.add_argument("--idle-seconds", type=float, default=10)
     parser.add_argument("--database-url", help="BooCode's database (default: SQLite)")
+    parser.add_argument(
+        "--boocode-src", help="serve BooCode from this src/ (another checkout, for before/after)"
+    )
     return parser.parse_args()
 
 

@@ -13,6 +13,7 @@ from boocode.agent import runtime
 from boocode.agent.runtime import Runtime
 from boocode.agent.turn import TURN_QUEUE
 from boocode.config import Settings
+from boocode.db import dbos_sqlite
 from boocode.db.engine import Database
 from boocode.events.bus import EventBus, LocalBus
 from boocode.events.log import EventLog
@@ -70,6 +71,8 @@ def _launch_dbos(settings: Settings, *, process_turns: bool) -> None:
         # Without LISTEN/NOTIFY (SQLite) DBOS polls for results; 1 s would dominate short turns.
         "notification_listener_polling_interval_sec": 0.05,
     }
+    if not settings.is_postgres:  # commits without an fsync: docs/decisions/0070
+        config["db_engine_kwargs"] = dbos_sqlite.engine_kwargs()
     if settings.executor_id:
         config["executor_id"] = settings.executor_id
     DBOS(config=config)
