@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -75,9 +76,8 @@ class Orchestrator(Protocol):
 class BooCode:
     """A `boocode serve` process; each chat's WebSocket stays open for the chat's life."""
 
-    name = "BooCode"
-
-    def __init__(self, server: LiveServer) -> None:
+    def __init__(self, server: LiveServer, name: str = "BooCode") -> None:
+        self.name = name
         self.server = server
         self.http = httpx.AsyncClient(
             base_url=server.url,
@@ -113,6 +113,11 @@ class BooCode:
                 if frame["status"] != "succeeded":
                     raise RuntimeError(f"BooCode turn ended {frame['status']}: {frame}")
                 return Turn(time.perf_counter() - started, first, accepted)
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far, all its threads."""
+        times = psutil.Process(self.server.process.pid).cpu_times()
+        return float(times.user + times.system)
 
     async def close(self) -> None:
         for ws in self._sockets.values():
@@ -252,29 +257,25 @@ class Figures:
 
 @dataclass
 class Table:
-    rows: list[tuple[str, str, str, str, str, str]] = field(default_factory=list)
+    """One column per orchestrator, then BooCode's paired ratio to each of the others."""
 
-    def add(self, measure: str, cells: dict[str, str], boo_floor: str, boo_lg: str) -> None:
-        row = (
-            measure,
-            cells.get("BooCode", "—"),
-            cells.get("floor", "—"),
-            cells.get("LangGraph", "—"),
-            boo_floor,
-            boo_lg,
-        )
+    names: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+
+    @property
+    def others(self) -> list[str]:
+        return [name for name in self.names if name != "BooCode"]
+
+    def add(
+        self, measure: str, cells: dict[str, str], figures: Figures | None = None, note: str = ""
+    ) -> None:
+        row = [measure, *(cells.get(name, "—") for name in self.names)]
+        row += [_ratio(figures, "BooCode", other, note) for other in self.others]
         self.rows.append(row)
         print("  " + " | ".join(row), flush=True)
 
     def print(self) -> None:
-        head = (
-            "measure",
-            "BooCode",
-            "floor",
-            "LangGraph",
-            "BooCode / floor",
-            "BooCode / LangGraph",
-        )
+        head = ["measure", *self.names, *(f"BooCode / {other}" for other in self.others)]
         print("\n| " + " | ".join(head) + " |")
         print("| " + " | ".join("---" for _ in head) + " |")
         for row in self.rows:
@@ -285,10 +286,10 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
 
-def _ratio(figures: Figures, a: str, b: str) -> str:
-    if a not in figures.samples or b not in figures.samples:
+def _ratio(figures: Figures | None, a: str, b: str, note: str = "") -> str:
+    if figures is None or a not in figures.samples or b not in figures.samples:
         return "—"
-    return f"{figures.paired_ratio(a, b):.2f}x"
+    return f"{figures.paired_ratio(a, b):.2f}x{note}"
 
 
 def _rotations(systems: list[Orchestrator], sample: int) -> list[Orchestrator]:
@@ -321,8 +322,7 @@ async def section_steps(
         table.add(
             f"per step, {steps} tool step{'s' if steps > 1 else ''} per turn",
             {name: _ms(figures.median(name)) for name in figures.samples},
-            _ratio(figures, "BooCode", "floor"),
-            _ratio(figures, "BooCode", "LangGraph"),
+            figures,
         )
 
 
@@ -350,8 +350,8 @@ async def section_growth(
     table.add(
         f"turn 1 → turn {turns} of one chat (median of {window} turns each end)",
         cells,
-        _ratio(last, "BooCode", "floor") + f" at turn {turns}",
-        _ratio(last, "BooCode", "LangGraph") + f" at turn {turns}",
+        last,
+        f" at turn {turns}",
     )
 
 
@@ -370,8 +370,7 @@ async def section_first(
         table.add(
             f"POST → first text delta, {chars:,}-character answer",
             {name: _ms(figures.median(name)) for name in figures.samples},
-            _ratio(figures, "BooCode", "floor"),
-            _ratio(figures, "BooCode", "LangGraph"),
+            figures,
         )
 
 
@@ -382,9 +381,10 @@ async def section_load(
     prompt = script(chars=100, delay_s=1.0)
     for slots in in_flight:
         rates = Figures()
-        accepted: list[float] = []
+        cells: dict[str, str] = {}
         for system in systems:
             chats = [await system.new_chat() for _ in range(slots)]
+            accepted: list[float] = []
 
             async def slot(
                 chat: str, system: Orchestrator = system, accepted: list[float] = accepted
@@ -394,32 +394,36 @@ async def section_load(
                     if turn.accepted is not None:
                         accepted.append(turn.accepted)
 
+            cpu_before = system.cpu_seconds() if isinstance(system, BooCode) else 0.0
             started = time.perf_counter()
             await asyncio.gather(*(slot(chat) for chat in chats))
-            rates.add(system.name, slots * per_slot / (time.perf_counter() - started))
-        cells = {name: f"{rates.median(name):.1f} turns/s" for name in rates.samples}
-        if accepted:
-            accepted.sort()
-            p50 = statistics.median(accepted)
-            p99 = accepted[max(0, int(len(accepted) * 0.99) - 1)]
-            cells["BooCode"] += f" (202: median {_ms(p50)}, p99 {_ms(p99)})"
+            rate = slots * per_slot / (time.perf_counter() - started)
+            rates.add(system.name, rate)
+            cells[system.name] = f"{rate:.1f} turns/s"
+            if isinstance(system, BooCode):
+                cpu = (system.cpu_seconds() - cpu_before) / (slots * per_slot)
+                accepted.sort()
+                p50 = statistics.median(accepted)
+                p99 = accepted[max(0, int(len(accepted) * 0.99) - 1)]
+                cells[system.name] += (
+                    f" (202: median {_ms(p50)}, p99 {_ms(p99)}; server CPU {_ms(cpu)}/turn)"
+                )
         table.add(
             f"{slots} turns in flight, model 1 s per call",
             cells,
-            _ratio(rates, "BooCode", "floor"),
-            _ratio(rates, "BooCode", "LangGraph"),
+            rates,
         )
 
 
-def section_idle(server: LiveServer, table: Table, seconds: float) -> None:
+def section_idle(servers: list[BooCode], table: Table, seconds: float) -> None:
     print(f"idle server CPU over {seconds:.0f} s")
-    process = psutil.Process(server.process.pid)
     time.sleep(2)  # let start-up work settle
-    before = process.cpu_times()
-    time.sleep(seconds)
-    after = process.cpu_times()
-    used = (after.user - before.user) + (after.system - before.system)
-    table.add("idle server, no client", {"BooCode": f"{used / seconds:.1%} of a core"}, "—", "—")
+    cells = {}
+    for server in servers:
+        before = server.cpu_seconds()
+        time.sleep(seconds)
+        cells[server.name] = f"{(server.cpu_seconds() - before) / seconds:.1%} of a core"
+    table.add("idle server, no client", cells)
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -434,22 +438,29 @@ async def main(args: argparse.Namespace) -> None:
         }
         if args.database_url:
             env["BOOCODE_DATABASE_URL"] = args.database_url
-        if args.boocode_src:
-            env["PYTHONPATH"] = str(Path(args.boocode_src).resolve())
-        server = LiveServer.start(Path(tmp) / "boocode", env=env)
-        print(f"boocode serve pid {server.process.pid}, model pid {peer.process.pid}", flush=True)
-        workspace = server.workspace.resolve()
-        table = Table()
+        servers = [LiveServer.start(Path(tmp) / "boocode", env=env)]
+        if args.baseline_src:
+            baseline_env = {**env, "PYTHONPATH": str(Path(args.baseline_src).resolve())}
+            servers.append(LiveServer.start(Path(tmp) / "baseline", env=baseline_env))
+        pids = ", ".join(str(server.process.pid) for server in servers)
+        print(f"boocode serve pid {pids}, model pid {peer.process.pid}", flush=True)
+        print(_load_average(), flush=True)
+        workspace = servers[0].workspace.resolve()
         async with AsyncSqliteSaver.from_conn_string(str(Path(tmp) / "langgraph.sqlite")) as saver:
+            boocodes = [BooCode(servers[0])]
+            if args.baseline_src:
+                boocodes.append(BooCode(servers[1], name="baseline"))
             every: list[Orchestrator] = [
-                BooCode(server),
+                *boocodes,
                 Floor(peer, workspace),
                 LangGraph(peer, workspace, saver),
             ]
-            systems = [s for s in every if s.name.lower() in args.systems.lower().split(",")]
+            chosen = [*args.systems.lower().split(","), "baseline"]
+            systems = [s for s in every if s.name.lower() in chosen]
+            table = Table([system.name for system in systems])
             try:
                 if "idle" in sections:
-                    section_idle(server, table, 5 if quick else args.idle_seconds)
+                    section_idle(boocodes, table, 5 if quick else args.idle_seconds)
                 for system in systems:  # warm up: connections, caches, the first workflow
                     await system.turn(await system.new_chat(), script(steps=1))
                 if "steps" in sections:
@@ -462,11 +473,24 @@ async def main(args: argparse.Namespace) -> None:
                     await section_load(systems, table, in_flight, 1 if quick else 3)
                 if "growth" in sections:
                     await section_growth(systems, peer, table, 20 if quick else args.turns)
+            except Exception:
+                for server in servers:
+                    print(
+                        f"boocode serve's log, last lines:\n{server.log[-3000:]}", file=sys.stderr
+                    )
+                raise
             finally:
                 for system in systems:
                     await system.close()  # type: ignore[attr-defined]
-                server.stop()
+                for server in servers:
+                    server.stop()
+        print(_load_average())
         table.print()
+
+
+def _load_average() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"
 
 
 def _arguments() -> argparse.Namespace:
@@ -479,7 +503,8 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--idle-seconds", type=float, default=10)
     parser.add_argument("--database-url", help="BooCode's database (default: SQLite)")
     parser.add_argument(
-        "--boocode-src", help="serve BooCode from this src/ (another checkout, for before/after)"
+        "--baseline-src",
+        help="also run a BooCode served from this src/ (another checkout) as `baseline`",
     )
     return parser.parse_args()
 
