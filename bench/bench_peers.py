@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -71,6 +72,10 @@ class Orchestrator(Protocol):
     async def new_chat(self) -> str: ...
 
     async def turn(self, chat: str, prompt: str) -> Turn: ...
+
+    def cpu_seconds(self) -> float: ...
+
+    async def close(self) -> None: ...
 
 
 class BooCode:
@@ -187,6 +192,9 @@ class Floor:
                     {"role": "tool", "tool_call_id": c["id"], "content": result.content}
                 )
 
+    def cpu_seconds(self) -> float:
+        return time.process_time()  # this process; the model runs in its own
+
     async def close(self) -> None:
         await self.client.close()
 
@@ -219,6 +227,9 @@ class LangGraph:
             if first is None and isinstance(message, AIMessageChunk) and message.content:
                 first = time.perf_counter() - started
         return Turn(time.perf_counter() - started, first)
+
+    def cpu_seconds(self) -> float:
+        return time.process_time()  # this process; the model runs in its own
 
     async def close(self) -> None:
         return None
@@ -286,6 +297,10 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
 
+def _medians(figures: Figures) -> dict[str, str]:
+    return {name: _ms(figures.median(name)) for name in figures.samples}
+
+
 def _ratio(figures: Figures | None, a: str, b: str, note: str = "") -> str:
     if figures is None or a not in figures.samples or b not in figures.samples:
         return "—"
@@ -297,12 +312,14 @@ def _rotations(systems: list[Orchestrator], sample: int) -> list[Orchestrator]:
     return systems[shift:] + systems[:shift]
 
 
-async def _excluding_model(
-    peer: PeerModel, call: Callable[[], Awaitable[Turn]]
-) -> tuple[Turn, float]:
-    before = peer.model_time()
+async def _measured(
+    peer: PeerModel, system: Orchestrator, call: Callable[[], Awaitable[Turn]]
+) -> tuple[float, float]:
+    """The turn's wall time less the model's time, and the CPU the orchestrator used for it."""
+    model_before, cpu_before = peer.model_time(), system.cpu_seconds()
     turn = await call()
-    return turn, turn.wall - (peer.model_time() - before)
+    cpu = system.cpu_seconds() - cpu_before
+    return turn.wall - (peer.model_time() - model_before), cpu
 
 
 async def section_steps(
@@ -310,20 +327,19 @@ async def section_steps(
 ) -> None:
     print("per-step overhead (model time excluded; a step = a model call and its tool call)")
     for steps, samples in sizes.items():
-        figures = Figures()
+        wall, cpu = Figures(), Figures()
         prompt = script(steps=steps, chars=20)
         for sample in range(samples):
             for system in _rotations(systems, sample):
                 chat = await system.new_chat()
-                _turn, overhead = await _excluding_model(
-                    peer, lambda s=system, c=chat, p=prompt: s.turn(c, p)
+                spent, used = await _measured(
+                    peer, system, lambda s=system, c=chat, p=prompt: s.turn(c, p)
                 )
-                figures.add(system.name, overhead / (steps + 1))
-        table.add(
-            f"per step, {steps} tool step{'s' if steps > 1 else ''} per turn",
-            {name: _ms(figures.median(name)) for name in figures.samples},
-            figures,
-        )
+                wall.add(system.name, spent / (steps + 1))
+                cpu.add(system.name, used / (steps + 1))
+        label = f"{steps} tool step{'s' if steps > 1 else ''} per turn"
+        table.add(f"per step, {label}", _medians(wall), wall)
+        table.add(f"CPU per step, {label}", _medians(cpu), cpu)
 
 
 async def section_growth(
@@ -331,28 +347,31 @@ async def section_growth(
 ) -> None:
     print(f"turn 1 → turn {turns} of one chat (a tool step and an answer per turn)")
     chats = {system.name: await system.new_chat() for system in systems}
-    overhead: dict[str, list[float]] = {system.name: [] for system in systems}
+    wall: dict[str, list[float]] = {system.name: [] for system in systems}
+    cpu: dict[str, list[float]] = {system.name: [] for system in systems}
     prompt = script(steps=1, chars=200)
     for number in range(turns):
         for system in _rotations(systems, number):
-            _turn, spent = await _excluding_model(
-                peer, lambda s=system: s.turn(chats[s.name], prompt)
+            spent, used = await _measured(
+                peer, system, lambda s=system: s.turn(chats[s.name], prompt)
             )
-            overhead[system.name].append(spent)
+            wall[system.name].append(spent)
+            cpu[system.name].append(used)
     window = max(1, min(5, turns // 4))
-    first = Figures({name: values[:window] for name, values in overhead.items()})
-    last = Figures({name: values[-window:] for name, values in overhead.items()})
-    cells = {
-        name: f"x{last.median(name) / first.median(name):.1f} "
-        f"({first.median(name) * 1000:.0f} → {last.median(name) * 1000:.0f} ms)"
-        for name in overhead
-    }
-    table.add(
-        f"turn 1 → turn {turns} of one chat (median of {window} turns each end)",
-        cells,
-        last,
-        f" at turn {turns}",
-    )
+    for what, samples in (("", wall), ("CPU, ", cpu)):
+        first = Figures({name: values[:window] for name, values in samples.items()})
+        last = Figures({name: values[-window:] for name, values in samples.items()})
+        cells = {
+            name: f"x{last.median(name) / first.median(name):.1f} "
+            f"({first.median(name) * 1000:.0f} → {last.median(name) * 1000:.0f} ms)"
+            for name in samples
+        }
+        table.add(
+            f"turn 1 → turn {turns} of one chat ({what}median of {window} turns each end)",
+            cells,
+            last,
+            f" at turn {turns}",
+        )
 
 
 async def section_first(
@@ -369,7 +388,7 @@ async def section_first(
                 figures.add(system.name, turn.first_text)
         table.add(
             f"POST → first text delta, {chars:,}-character answer",
-            {name: _ms(figures.median(name)) for name in figures.samples},
+            _medians(figures),
             figures,
         )
 
@@ -394,7 +413,7 @@ async def section_load(
                     if turn.accepted is not None:
                         accepted.append(turn.accepted)
 
-            cpu_before = system.cpu_seconds() if isinstance(system, BooCode) else 0.0
+            cpu_before = system.cpu_seconds()
             started = time.perf_counter()
             await asyncio.gather(*(slot(chat) for chat in chats))
             rate = slots * per_slot / (time.perf_counter() - started)
@@ -427,8 +446,10 @@ def section_idle(servers: list[BooCode], table: Table, seconds: float) -> None:
 
 
 async def main(args: argparse.Namespace) -> None:
-    sections = args.sections.split(",")
-    quick = args.quick
+    # Stopped with SIGTERM, it still stops the servers it started.
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
     with tempfile.TemporaryDirectory() as tmp, PeerModel() as peer:
         env = {
             "BOOCODE_BASE_URL": peer.base_url,
@@ -438,54 +459,62 @@ async def main(args: argparse.Namespace) -> None:
         }
         if args.database_url:
             env["BOOCODE_DATABASE_URL"] = args.database_url
-        servers = [LiveServer.start(Path(tmp) / "boocode", env=env)]
-        if args.baseline_src:
-            baseline_env = {**env, "PYTHONPATH": str(Path(args.baseline_src).resolve())}
-            servers.append(LiveServer.start(Path(tmp) / "baseline", env=baseline_env))
-        pids = ", ".join(str(server.process.pid) for server in servers)
-        print(f"boocode serve pid {pids}, model pid {peer.process.pid}", flush=True)
-        print(_load_average(), flush=True)
-        workspace = servers[0].workspace.resolve()
-        async with AsyncSqliteSaver.from_conn_string(str(Path(tmp) / "langgraph.sqlite")) as saver:
-            boocodes = [BooCode(servers[0])]
+        servers: list[LiveServer] = []
+        try:
+            servers.append(LiveServer.start(Path(tmp) / "boocode", env=env))
             if args.baseline_src:
-                boocodes.append(BooCode(servers[1], name="baseline"))
-            every: list[Orchestrator] = [
-                *boocodes,
-                Floor(peer, workspace),
-                LangGraph(peer, workspace, saver),
-            ]
-            chosen = [*args.systems.lower().split(","), "baseline"]
-            systems = [s for s in every if s.name.lower() in chosen]
-            table = Table([system.name for system in systems])
-            try:
-                if "idle" in sections:
-                    section_idle(boocodes, table, 5 if quick else args.idle_seconds)
-                for system in systems:  # warm up: connections, caches, the first workflow
-                    await system.turn(await system.new_chat(), script(steps=1))
-                if "steps" in sections:
-                    sizes = {1: 4, 10: 2, 50: 1} if quick else {1: 15, 10: 5, 50: 2}
-                    await section_steps(systems, peer, table, sizes)
-                if "first" in sections:
-                    await section_first(systems, table, 4 if quick else 15, (20, 2000))
-                if "load" in sections:
-                    in_flight = tuple(int(n) for n in args.in_flight.split(","))
-                    await section_load(systems, table, in_flight, 1 if quick else 3)
-                if "growth" in sections:
-                    await section_growth(systems, peer, table, 20 if quick else args.turns)
-            except Exception:
-                for server in servers:
-                    print(
-                        f"boocode serve's log, last lines:\n{server.log[-3000:]}", file=sys.stderr
-                    )
-                raise
-            finally:
-                for system in systems:
-                    await system.close()  # type: ignore[attr-defined]
-                for server in servers:
-                    server.stop()
-        print(_load_average())
-        table.print()
+                baseline = {**env, "PYTHONPATH": str(Path(args.baseline_src).resolve())}
+                servers.append(LiveServer.start(Path(tmp) / "baseline", env=baseline))
+            pids = ", ".join(str(server.process.pid) for server in servers)
+            print(f"boocode serve pid {pids}, model pid {peer.pid}", flush=True)
+            print(_load_average(), flush=True)
+            async with AsyncSqliteSaver.from_conn_string(f"{tmp}/langgraph.sqlite") as saver:
+                await _run(args, servers, peer, saver)
+        except Exception:
+            for server in servers:
+                print(f"{server.url} log:\n{server.log[-3000:]}", file=sys.stderr)
+            raise
+        finally:
+            for server in servers:
+                server.stop()
+
+
+async def _run(
+    args: argparse.Namespace, servers: list[LiveServer], peer: PeerModel, saver: AsyncSqliteSaver
+) -> None:
+    sections, quick = args.sections.split(","), args.quick
+    boocodes = [BooCode(servers[0])]
+    if len(servers) > 1:
+        boocodes.append(BooCode(servers[1], name="baseline"))
+    workspace = servers[0].workspace.resolve()
+    every: list[Orchestrator] = [
+        *boocodes,
+        Floor(peer, workspace),
+        LangGraph(peer, workspace, saver),
+    ]
+    chosen = [*args.systems.lower().split(","), "baseline"]
+    systems = [s for s in every if s.name.lower() in chosen]
+    table = Table([system.name for system in systems])
+    try:
+        if "idle" in sections:
+            section_idle(boocodes, table, 5 if quick else args.idle_seconds)
+        for system in systems:  # warm up: connections, caches, the first workflow
+            await system.turn(await system.new_chat(), script(steps=1))
+        if "steps" in sections:
+            sizes = {1: 4, 10: 2, 50: 1} if quick else {1: 15, 10: 5, 50: 2}
+            await section_steps(systems, peer, table, sizes)
+        if "first" in sections:
+            await section_first(systems, table, 4 if quick else 15, (20, 2000))
+        if "load" in sections:
+            in_flight = tuple(int(n) for n in args.in_flight.split(","))
+            await section_load(systems, table, in_flight, 1 if quick else 3)
+        if "growth" in sections:
+            await section_growth(systems, peer, table, 20 if quick else args.turns)
+    finally:
+        for system in systems:
+            await system.close()
+    print(_load_average())
+    table.print()
 
 
 def _load_average() -> str:
@@ -514,3 +543,5 @@ if __name__ == "__main__":
         asyncio.run(main(_arguments()))
     except websockets.exceptions.ConnectionClosed as exc:
         sys.exit(f"the BooCode server closed a WebSocket: {exc}")
+    except asyncio.CancelledError:
+        sys.exit("stopped")

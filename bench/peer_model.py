@@ -99,6 +99,11 @@ class PeerModel:
         self._http = httpx.Client(timeout=10)
 
     @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
