@@ -14,6 +14,7 @@ from boocode.agent import runtime, turn
 from boocode.agent.runtime import Runtime
 from boocode.agent.turn import TURN_QUEUE
 from boocode.config import Settings
+from boocode.db import dbos_sqlite
 from boocode.db.preflight import open_database
 from boocode.events.bus import EventBus, LocalBus
 from boocode.events.log import EventLog
@@ -109,6 +110,8 @@ def _launch_dbos(settings: Settings, executor_id: str, *, process_turns: bool) -
         "notification_listener_polling_interval_sec": 0.05,
         "executor_id": executor_id,
     }
+    if not settings.is_postgres:  # commits without an fsync: docs/decisions/0070
+        config["db_engine_kwargs"] = dbos_sqlite.engine_kwargs()
     DBOS(config=config)
     if not process_turns:
         DBOS.listen_queues([])  # an API-only process leaves turns to workers

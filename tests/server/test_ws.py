@@ -130,3 +130,22 @@ async def test_unknown_chat_closes_with_4404(live_server: LiveServer) -> None:
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 4404
     assert "does not exist" in closed.value.rcvd.reason
+
+
+async def test_the_first_streamed_word_is_published_alone_then_the_rest_in_batches(
+    fake_live_server: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    """The first text does not wait for a batch window; a fast stream still costs few frames."""
+    words = [f"w{i} " for i in range(200)]
+    fake_model_server.script([Reply.text("".join(words))])
+    chat = fake_live_server.new_chat()
+    async with fake_live_server.ws(chat["id"]) as ws, fake_live_server.async_client() as http:
+        await next_frame(ws)
+        await http.post(f"/api/chats/{chat['id']}/messages", json={"content": "stream"})
+        frames = await frames_until(ws, turn_ended)
+
+    deltas = [f for f in frames if f["type"] == "message_delta"]
+    assert deltas[0]["text"] == words[0] and deltas[0]["restart"] is True
+    assert not any(f["restart"] for f in deltas[1:])
+    assert "".join(f["text"] for f in deltas) == "".join(words)
+    assert len(deltas) < len(words)

@@ -144,8 +144,11 @@ class Reply:
 class FakeModelServer:
     """Serves `/v1/chat/completions` from a uvicorn thread; thread-safe; a context manager."""
 
-    def __init__(self, *, api_key: str = "test-key") -> None:
+    def __init__(self, *, api_key: str = "test-key", record: bool = True) -> None:
         self.api_key = api_key
+        # A long benchmark turns this off: every body kept would grow without bound.
+        self.record = record
+        self._received = 0
         self.responder: Callable[[dict[str, Any]], Reply] | None = None
         self.port = 0
         self._lock = threading.Lock()
@@ -196,6 +199,7 @@ class FakeModelServer:
             self._requests.clear()
             self._raw_requests.clear()
             self._prompts.clear()
+            self._received = 0
             self.responder = None
 
     def start(self) -> FakeModelServer:
@@ -251,9 +255,11 @@ class FakeModelServer:
         except ValueError:
             body = None
         with self._lock:
-            self._raw_requests.append(raw)
-            self._requests.append(body)
-            number = len(self._requests)
+            if self.record:
+                self._raw_requests.append(raw)
+                self._requests.append(body)
+            self._received += 1
+            number = self._received
         if request.headers.get("authorization") != f"Bearer {self.api_key}":
             return _error_response(
                 Reply.error(401, "Incorrect API key provided.", retry_after_s=None),

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,13 +24,12 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from boocode import autofix, cache
 from boocode.agent import runtime
+from boocode.agent.deltas import DeltaPublisher
 from boocode.agent.history import to_message_out
 from boocode.contracts.chats import TurnStatus
 from boocode.contracts.frames import (
     ErrorFrame,
-    MessageDeltaFrame,
     MessageFrame,
-    ReasoningDeltaFrame,
     TurnEndFrame,
     TurnStartFrame,
 )
@@ -47,8 +45,6 @@ log = logging.getLogger(__name__)
 
 TURN_QUEUE = "boocode_turns"
 
-# Streamed text is published in batches at most this far apart, not one frame per token.
-_DELTA_INTERVAL_S = 0.04
 _CANCEL_POLL_S = 0.5
 _RETRY_BACKOFF_S = 0.5
 
@@ -181,7 +177,7 @@ async def _llm_step(plan: TurnPlan, iteration: int) -> ModelReply:
         attempts = rt.settings.model_stream_attempts
         for attempt in range(1, attempts + 1):
             # A fresh publisher: its first delta tells clients to drop a failed attempt's text.
-            deltas = _DeltaPublisher(chat_id, turn)
+            deltas = DeltaPublisher(rt.events, chat_id, turn)
             call = asyncio.ensure_future(model.complete(messages, tools, deltas))
             try:
                 cancelled = await _await_unless_cancelled(call, plan.run_id)
@@ -458,38 +454,6 @@ async def _await_unless_cancelled(call: asyncio.Future[Any], run_id: str) -> boo
             return True
     call.result()
     return False
-
-
-class _DeltaPublisher:
-    """Batches streamed text into `message_delta` / `reasoning_delta` frames."""
-
-    def __init__(self, chat_id: str, turn: int) -> None:
-        self.chat_id = chat_id
-        self.turn = turn
-        self.text = ""
-        self._pending = {"text": "", "reasoning": ""}
-        # A model call re-run after a crash streams from the start again: its first delta
-        # tells clients to drop what the lost attempt had streamed.
-        self._restart = {"text": True, "reasoning": True}
-        self._last_flush = time.monotonic()
-
-    async def __call__(self, kind: str, text: str) -> None:
-        self._pending[kind] += text
-        if kind == "text":
-            self.text += text
-        if time.monotonic() - self._last_flush >= _DELTA_INTERVAL_S:
-            await self.flush()
-
-    async def flush(self) -> None:
-        self._last_flush = time.monotonic()
-        events = runtime.current().events
-        for kind, frame_type in (("reasoning", ReasoningDeltaFrame), ("text", MessageDeltaFrame)):
-            if text := self._pending[kind]:
-                self._pending[kind] = ""
-                restart, self._restart[kind] = self._restart[kind], False
-                await events.publish(
-                    frame_type(chat_id=self.chat_id, turn=self.turn, text=text, restart=restart)
-                )
 
 
 def _model_reply(row: Message) -> ModelReply:
