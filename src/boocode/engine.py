@@ -66,7 +66,11 @@ async def start(
     me = lease
     # Before DBOS resumes runs: see traces/recovery.py.
     await install_tracing(rt, not_live_elsewhere(settings, live_elsewhere))
-    _launch_dbos(settings, lease.executor_id, process_turns=process_turns)
+    await rt.cancels.load_requested()
+    rt.services["cancel_poll"] = asyncio.create_task(rt.cancels.poll_forever())
+    # A process that starts its own turns dequeues only where others may enqueue for it.
+    listens = role == "worker" or (role == "serve" and process_turns and settings.is_postgres)
+    _launch_dbos(settings, lease.executor_id, listen_to_turns=listens)
     await DBOS.register_queue_async(TURN_QUEUE, polling_interval_sec=0.05)
     await recovery.reconcile(db, turn.start_turn)
     if process_turns:
@@ -78,11 +82,11 @@ async def start(
 
 
 async def stop(rt: Runtime) -> None:
-    sweep = rt.services.pop("executor_sweep", None)
-    if sweep is not None:
-        sweep.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sweep
+    for name in ("executor_sweep", "cancel_poll"):
+        if (task := rt.services.pop(name, None)) is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     DBOS.destroy(destroy_registry=False)
     await rt.close()
     await rt.bus.stop()
@@ -99,7 +103,7 @@ def _bus(settings: Settings) -> EventBus:
     return LocalBus()
 
 
-def _launch_dbos(settings: Settings, executor_id: str, *, process_turns: bool) -> None:
+def _launch_dbos(settings: Settings, executor_id: str, *, listen_to_turns: bool) -> None:
     if not settings.is_postgres:
         _use_wal(settings.data_dir / "dbos.sqlite")
     config: DBOSConfig = {
@@ -113,8 +117,8 @@ def _launch_dbos(settings: Settings, executor_id: str, *, process_turns: bool) -
     if not settings.is_postgres:  # commits without an fsync: docs/decisions/0070
         config["db_engine_kwargs"] = dbos_sqlite.engine_kwargs()
     DBOS(config=config)
-    if not process_turns:
-        DBOS.listen_queues([])  # an API-only process leaves turns to workers
+    if not listen_to_turns:
+        DBOS.listen_queues([])  # DBOS's own internal queues (recovery) are still served
     DBOS.launch()
 
 

@@ -6,7 +6,6 @@ process-wide services they use are installed here once at start-up rather than p
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from boocode.db.engine import Database
 from boocode.events.bus import EventBus
 from boocode.events.log import EventLog
 from boocode.providers import ChatModel, create_model
+from boocode.runs.cancels import CancelWatch
 from boocode.sandbox import sandbox_for
 from boocode.tools import ToolRegistry
 from boocode.tools.run_command import ProcessObserver
@@ -36,14 +36,18 @@ class Runtime:
     process_turns: bool = True
     # This process's DBOS executor id (see boocode.runs.executor).
     executor_id: str | None = None
+    # Cancel requests of the runs this process runs, in memory.
+    cancels: CancelWatch = field(init=False)
     # Called after every turn ends (snapshots, telemetry); each gets (chat_id, turn).
     turn_end_hooks: list[TurnHook] = field(default_factory=list)
     # Called after each tool phase of a turn, with the same arguments.
     tool_phase_hooks: list[TurnHook] = field(default_factory=list)
     # Extra services keyed by name (the OTLP exporter).
     services: dict[str, Any] = field(default_factory=dict)
-    _cancels: dict[str, asyncio.Event] = field(default_factory=dict)
     _models: dict[Path, ChatModel] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.cancels = CancelWatch(self.db)
 
     def model(self, workspace: Path) -> ChatModel:
         """One model client per workspace for the life of the process (it pools connections)."""
@@ -66,12 +70,6 @@ class Runtime:
             if (aclose := getattr(model, "aclose", None)) is not None:
                 await aclose()
         self._models.clear()
-
-    def cancel_event(self, task_id: str) -> asyncio.Event:
-        return self._cancels.setdefault(task_id, asyncio.Event())
-
-    def forget_cancel(self, task_id: str) -> None:
-        self._cancels.pop(task_id, None)
 
 
 def model_for(settings: Settings, workspace: Path) -> ChatModel:

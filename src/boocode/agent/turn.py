@@ -45,7 +45,6 @@ log = logging.getLogger(__name__)
 
 TURN_QUEUE = "boocode_turns"
 
-_CANCEL_POLL_S = 0.5
 _RETRY_BACKOFF_S = 0.5
 
 
@@ -367,7 +366,7 @@ async def _end_turn(plan: TurnPlan, outcome: TurnOutcome) -> None:
         )
     )
     await rt.events.prune(chat_id)
-    rt.forget_cancel(plan.run_id)
+    rt.cancels.forget(plan.run_id)
 
 
 async def _answer_unanswered(plan: TurnPlan, outcome: TurnOutcome) -> None:
@@ -427,28 +426,22 @@ async def request_cancel(run_id: str) -> bool:
     rt = runtime.current()
     if not await runs.request_cancel(rt.db, run_id):
         return False
-    rt.cancel_event(run_id).set()
+    rt.cancels.event(run_id).set()
     return True
 
 
 async def _cancel_requested(run_id: str) -> bool:
-    rt = runtime.current()
-    if rt.cancel_event(run_id).is_set():
-        return True
-    if await runs.cancel_requested(rt.db, run_id):
-        rt.cancel_event(run_id).set()
-        return True
-    return False
+    return runtime.current().cancels.event(run_id).is_set()
 
 
 async def _await_unless_cancelled(call: asyncio.Future[Any], run_id: str) -> bool:
     """Wait for a model call or a tool; True (and the call stopped) if the turn was cancelled."""
-    event = runtime.current().cancel_event(run_id)
-    while not call.done():
+    event = runtime.current().cancels.event(run_id)
+    if not call.done():
         waiter = asyncio.ensure_future(event.wait())
-        await asyncio.wait({call, waiter}, timeout=_CANCEL_POLL_S, return_when="FIRST_COMPLETED")
+        await asyncio.wait({call, waiter}, return_when="FIRST_COMPLETED")
         waiter.cancel()
-        if not call.done() and await _cancel_requested(run_id):
+        if not call.done():
             call.cancel()
             await asyncio.gather(call, return_exceptions=True)
             return True

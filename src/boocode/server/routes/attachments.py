@@ -35,6 +35,7 @@ _MULTIPART_OVERHEAD = 64 * 1024
                         "type": "object",
                         "required": ["file"],
                         "properties": {"file": {"type": "string", "format": "binary"}},
+                        "additionalProperties": False,
                     }
                 }
             }
@@ -58,6 +59,11 @@ async def upload_attachment(chat_id: str, request: Request) -> AttachmentOut:
             "send the file as multipart/form-data in a field named `file`",
         )
     async with request.form(max_files=1, max_fields=8) as form:
+        if extra := sorted(set(form.keys()) - {"file"}):
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_ENTITY,
+                f"the form has fields other than `file`: {', '.join(extra)[:200]}",
+            )
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise HTTPException(
