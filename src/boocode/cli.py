@@ -8,8 +8,10 @@ import signal
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from boocode import __version__
-from boocode.config import Settings
+from boocode.config import Settings, describe_invalid
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,7 +20,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
-    settings = _settings(args)
+    try:
+        settings = _settings(args)
+    except ValidationError as exc:
+        print(f"boocode: invalid setting: {describe_invalid(exc)}", file=sys.stderr)
+        return 2
     try:
         return int(args.handler(args, settings) or 0)
     except KeyboardInterrupt:

@@ -134,3 +134,17 @@ def test_boocode_run_says_unsandboxed_and_required_refuses_the_command(
     assert tool_message["role"] == "tool"
     assert tool_message["content"].startswith("commands are refused: ")
     assert NO_USERNS in tool_message["content"]
+
+
+def test_a_mistyped_mode_stops_the_command_with_a_clear_message(
+    tmp_path: Path, workspace: Path
+) -> None:
+    env = boocode_env(tmp_path / "data", workspace, BOOCODE_SANDBOX_MODE="requried")
+
+    result = run_boocode("run", "hi", env=env)
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        "boocode: invalid setting: BOOCODE_SANDBOX_MODE: Input should be 'auto', 'required' "
+        "or 'off' (got 'requried')\n"
+    )
