@@ -171,7 +171,7 @@ def test_an_invalid_setting_is_named_in_one_line(tmp_path: Path, workspace: Path
     result = run_boocode("serve", env=env)
 
     assert result.returncode == 2
-    assert result.stderr.startswith("boocode serve: BOOCODE_PORT is invalid: ")
+    assert result.stderr.startswith("boocode serve: invalid setting: BOOCODE_PORT: ")
     assert result.stderr.count("\n") == 1
 
 

@@ -142,7 +142,7 @@ def _check_prompt(prompt: str) -> None:
 def _settings(args: argparse.Namespace) -> Settings:
     from pydantic import ValidationError
 
-    from boocode.config import Settings
+    from boocode.config import Settings, describe_invalid
 
     overrides = {
         "data_dir": getattr(args, "data_dir", None),
@@ -155,9 +155,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     try:
         return Settings(**{key: value for key, value in overrides.items() if value is not None})
     except ValidationError as exc:
-        error = exc.errors()[0]
-        name = "_".join(str(part) for part in error["loc"]).upper()
-        raise _Refused(f"BOOCODE_{name} is invalid: {error['msg']}") from None
+        raise _Refused(f"invalid setting: {describe_invalid(exc)}") from None
 
 
 def _check_workspace(workspace: Path) -> None:

@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from boocode.contracts.sandbox import SandboxMode
@@ -99,6 +99,14 @@ class Settings(BaseSettings):
             return {}
         with path.open("rb") as fh:
             return tomllib.load(fh)
+
+
+def describe_invalid(error: ValidationError) -> str:
+    """`BOOCODE_SANDBOX_MODE: Input should be 'auto', 'required' or 'off' (got 'x')`."""
+    return "; ".join(
+        f"BOOCODE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']} (got {e['input']!r})"
+        for e in error.errors(include_url=False)
+    )
 
 
 def _async_url(url: str) -> str:

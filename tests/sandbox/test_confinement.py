@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import sys
 from collections.abc import Iterator
@@ -72,8 +73,7 @@ async def test_the_data_dir_and_the_project_config_are_out_of_reach(workspace: P
     (data / "token").write_text("secret-token")
     (workspace / ".boocode").mkdir()
     (workspace / ".boocode" / "config.toml").write_text('[sandbox]\nmode = "required"\n')
-    sandbox = confined(workspace)
-    sandbox = type(sandbox)(sandbox.policy, sandbox.workspace, sandbox.bwrap, hidden=(data,))
+    sandbox = dataclasses.replace(confined(workspace), hidden=(data,))
 
     result = await run_argv(
         ["sh", "-c", "ls -A .data; echo 'mode = \"off\"' >> .boocode/config.toml"],

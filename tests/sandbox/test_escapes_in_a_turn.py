@@ -203,7 +203,8 @@ async def test_every_descendant_dies_at_the_timeout(
     confined_server: LiveServer, fake_model_server: FakeModelServer
 ) -> None:
     tag = f"{secrets.randbelow(10**8):08d}"  # sleep takes "911.<tag>" as seconds
-    chat_id = await _start_escaping_turn(confined_server, fake_model_server, tag, timeout_s=3)
+    # Long enough for all four to start on a loaded machine before the timeout fires.
+    chat_id = await _start_escaping_turn(confined_server, fake_model_server, tag, timeout_s=8)
 
     await _until(lambda: not any(_escapees(tag)))
     async with confined_server.async_client() as http:

@@ -134,3 +134,34 @@ def test_boocode_run_says_unsandboxed_and_required_refuses_the_command(
     assert tool_message["role"] == "tool"
     assert tool_message["content"].startswith("commands are refused: ")
     assert NO_USERNS in tool_message["content"]
+
+
+def test_a_mistyped_mode_stops_the_command_with_a_clear_message(
+    tmp_path: Path, workspace: Path
+) -> None:
+    env = boocode_env(tmp_path / "data", workspace, BOOCODE_SANDBOX_MODE="requried")
+
+    result = run_boocode("run", "hi", env=env)
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        "boocode run: invalid setting: BOOCODE_SANDBOX_MODE: Input should be 'auto', 'required' "
+        "or 'off' (got 'requried')\n"
+    )
+
+
+def test_the_api_and_the_start_up_line_of_a_confined_server(confined_server: LiveServer) -> None:
+    with confined_server.client() as http:
+        status = http.get("/api/sandbox").json()
+
+    assert status == {
+        "mode": "required",
+        "confined": True,
+        "refuses_commands": False,
+        "network": False,
+        "reason": "commands run in bubblewrap: workspace read-write, system read-only, no network",
+        "env_names": ["HOME", "PATH"],
+        "read_only": [],
+        "allow_hard_links": False,
+    }
+    assert f"Sandbox: {status['reason']}" in confined_server.log

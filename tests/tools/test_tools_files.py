@@ -13,6 +13,7 @@ from boocode.tools.files import (
     write_file,
 )
 from boocode.tools.grep import grep
+from boocode.tools.walk import walk
 
 
 def _assert_sentinel_untouched(outside: Path) -> None:
@@ -416,4 +417,21 @@ async def test_a_file_swapped_for_a_symlink_after_the_check_is_not_followed(
 
     with pytest.raises(OSError, match="Too many levels of symbolic links"):
         guard.open_beneath(target, os.O_RDWR)
+    _assert_sentinel_untouched(outside)
+
+
+async def test_a_directory_swapped_for_a_symlink_mid_walk_is_not_entered(
+    guard: PathGuard, workspace: Path, outside: Path
+) -> None:
+    (workspace / "sub").mkdir()
+    (workspace / "sub" / "inside.txt").write_text("x")
+    walker = walk(guard, guard.workspace, recursive=True)
+
+    first = next(walker)
+    assert (first.rel, first.is_dir) == ("sub", True)
+    # Listed as a directory; before the walk descends into it, it becomes a link out.
+    (workspace / "sub").rename(workspace / "was-sub")
+    (workspace / "sub").symlink_to(outside, target_is_directory=True)
+
+    assert [entry.rel for entry in walker] == []
     _assert_sentinel_untouched(outside)

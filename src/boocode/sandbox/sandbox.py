@@ -35,6 +35,8 @@ class PreparedCommand:
 
 @dataclass(frozen=True)
 class Sandbox:
+    """How one workspace's commands run: inside bubblewrap, unsandboxed, or not at all."""
+
     policy: SandboxPolicy
     workspace: Path
     """Resolved."""

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from boocode.tools.errors import ToolError
 from boocode.tools.path_guard import PathGuard
+from boocode.tools.textfile import open_regular
 
 
 class Unreadable(Exception):
@@ -18,30 +19,51 @@ class Unreadable(Exception):
 
 
 class WorkspaceFiles:
+    """Opens through `PathGuard.open_beneath`, like the file tools: no symlink is followed on
+    the way, and a file with several hard links is refused."""
+
     def __init__(self, workspace: str | Path) -> None:
         self.guard = PathGuard(Path(workspace))
 
     def read(self, path: str) -> str | None:
         """The file's text exactly as stored (no newline translation); None if it is absent."""
         target = self._resolve(path)
-        if not target.exists():
+        if not os.path.lexists(target):
             return None
-        if not target.is_file():
-            raise Unreadable(f"{path} is not a regular file")
         try:
-            return target.read_bytes().decode("utf-8")
-        except UnicodeDecodeError:
-            raise Unreadable(f"{path} is not UTF-8 text") from None
+            with open_regular(self.guard, target, path) as file:
+                data = file.read()
+        except ToolError as exc:
+            raise Unreadable(str(exc)) from None
         except OSError as exc:
             raise Unreadable(f"{path} cannot be read: {exc.strerror or exc}") from None
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise Unreadable(f"{path} is not UTF-8 text") from None
 
     def write(self, path: str, content: str) -> None:
         target = self._resolve(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(content.encode("utf-8"))
+        exists = os.path.lexists(target)
+        try:
+            file = open_regular(self.guard, target, path, writable=True, create=not exists)
+        except ToolError as exc:
+            raise Unreadable(str(exc)) from None
+        with file:
+            file.truncate()
+            file.write(content.encode("utf-8"))
 
     def remove(self, path: str) -> None:
-        os.unlink(self._resolve(path))
+        target = self._resolve(path)
+        flags = os.O_PATH | os.O_DIRECTORY
+        try:
+            parent = self.guard.open_beneath(target.parent, flags)
+        except ToolError as exc:
+            raise Unreadable(str(exc)) from None
+        try:
+            os.unlink(target.name, dir_fd=parent)
+        finally:
+            os.close(parent)
 
     def _resolve(self, path: str) -> Path:
         try:

@@ -56,7 +56,7 @@ def _list_files(guard: PathGuard, path: str, recursive: bool) -> ToolResult:
         raise ToolError(f"{rel} is a file, not a directory; use read_file to read it")
     lines: list[str] = []
     total = 0
-    for entry in walk(guard.workspace, directory, recursive=recursive):
+    for entry in walk(guard, directory, recursive=recursive):
         total += 1
         if total <= LIST_CAP:
             lines.append(entry.rel + "/" if entry.is_dir else entry.rel)

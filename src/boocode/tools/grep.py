@@ -58,7 +58,7 @@ def _candidate_files(guard: PathGuard, start: Path, glob: str | None) -> Iterato
     if start.is_dir():
         paths = (
             (entry.rel, entry.path)
-            for entry in walk(guard.workspace, start, recursive=True)
+            for entry in walk(guard, start, recursive=True)
             if not entry.is_dir
         )
     else:
