@@ -50,6 +50,7 @@ from peer_model import MODEL, PeerModel, script
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from boocode.agent.prompt import system_prompt
+from boocode.sandbox import Sandbox
 from boocode.tools.registry import ToolRegistry
 from support.live_server import LiveServer
 
@@ -137,7 +138,7 @@ class Floor:
 
     def __init__(self, peer: PeerModel, workspace: Path) -> None:
         self.client = openai.AsyncOpenAI(base_url=peer.base_url, api_key=peer.api_key)
-        self.registry = ToolRegistry(workspace)
+        self.registry = ToolRegistry(workspace, sandbox=Sandbox.unsandboxed(workspace))
         self.tools = self.registry.schemas()
         self.system = system_prompt(str(workspace))
         self._chats: dict[str, list[dict[str, Any]]] = {}
@@ -205,7 +206,7 @@ class LangGraph:
     name = "LangGraph"
 
     def __init__(self, peer: PeerModel, workspace: Path, saver: AsyncSqliteSaver) -> None:
-        registry = ToolRegistry(workspace)
+        registry = ToolRegistry(workspace, sandbox=Sandbox.unsandboxed(workspace))
         tools = [_langchain_tool(registry, schema["function"]) for schema in registry.schemas()]
         model = ChatOpenAI(
             model=MODEL, base_url=peer.base_url, api_key=peer.api_key, streaming=True

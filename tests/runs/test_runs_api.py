@@ -119,3 +119,36 @@ async def test_nul_bytes_from_a_command_and_the_model_are_stored_and_the_chat_go
     # The next request was valid: every tool call answered, the stored text sent back.
     sent = fake_model.requests[-1]["messages"]
     assert any(m["role"] == "tool" and "a\u2400b" in m["content"] for m in sent)
+
+
+def test_a_storage_fault_while_serving_is_a_json_503(engine_server: LiveServer) -> None:
+    """The last test of the module: it takes the chats table away, then gives it back."""
+    url = engine_server.env.get("BOOCODE_DATABASE_URL")
+    rename = "ALTER TABLE chats RENAME TO chats_away"
+    restore = "ALTER TABLE chats_away RENAME TO chats"
+    if url:
+        import psycopg
+
+        def execute(sql: str) -> None:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(sql)
+    else:
+        import sqlite3
+
+        def execute(sql: str) -> None:
+            with sqlite3.connect(engine_server.data_dir / "boocode.sqlite") as conn:
+                conn.execute(sql)
+
+    execute(rename)
+    try:
+        with engine_server.client() as http:
+            response = http.get("/api/chats")
+    finally:
+        execute(restore)
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {
+        "detail": "storage is unavailable; try again shortly (the server log has the cause)"
+    }
+    with engine_server.client() as http:
+        assert http.get("/api/chats").status_code == 200
