@@ -34,6 +34,13 @@ def test_a_pasted_image_reaches_the_model_and_stays_in_the_bubble(
     expect(tray.locator("img")).to_have_attribute("alt", "pasted.png")
     page.get_by_role("button", name="remove junk.txt").click()
     expect(tray.locator(".thumb")).to_have_count(2)
+    # A refused file shows why, and holds the message until it is removed.
+    paste_files(page, [("core", "application/octet-stream", b"\x7fELF\x00\x00")])
+    refused = tray.locator(".thumb[data-status=failed]")
+    expect(refused.get_by_role("alert")).to_contain_text("core is a binary file")
+    page.get_by_label("message").fill("what is this?")
+    expect(page.get_by_role("button", name="Send")).to_be_disabled()
+    page.get_by_role("button", name="remove core").click()
     page.get_by_label("message").fill("what is this?")
     page.get_by_label("message").press("Enter")
     expect(page.locator(".msg.assistant:not(.streaming)")).to_contain_text("A red square")

@@ -32,7 +32,8 @@ export function useAttachments(chatId) {
     add,
     remove: (key) => setItems((list) => list.filter((item) => item.key !== key)),
     clear: () => setItems([]),
-    busy: items.some((item) => item.status === "uploading"),
+    // Sending waits for the uploads, and for the user to remove a file that was refused.
+    busy: items.some((item) => item.status !== "ready"),
     ids: () => items.filter((item) => item.status === "ready").map((item) => item.attachment.id),
   };
 }
