@@ -2,23 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from support.fake_model import FakeModelServer, Reply
 from support.images import png
-from support.live_server import LiveServer, fake_model_env, frames_until, turn_ended
-
-
-@pytest.fixture(scope="module")
-def described_server(
-    tmp_path_factory: pytest.TempPathFactory, fake_model_server: FakeModelServer
-) -> Iterator[LiveServer]:
-    env = {**fake_model_env(fake_model_server), "BOOCODE_IMAGE_DESCRIBER_MODEL": "fake-vision"}
-    server = LiveServer.start(tmp_path_factory.mktemp("live-described"), env=env)
-    yield server
-    server.stop()
+from support.live_server import LiveServer, frames_until, turn_ended
 
 
 async def test_an_image_is_described_once_and_sent_as_its_description(
