@@ -3,12 +3,14 @@
 A `boocode serve` runs 50 scripted turns (tool calls, auto-fix notes, attachments); the fake
 model reports as cached the longest byte-identical prefix each prompt shares with an earlier one.
 Prints the share of prompt tokens served from cache, whether every request extended the one
-before it byte for byte, and the money saved at DeepSeek's default prices.
+before it byte for byte, and the money saved at DeepSeek's default prices. Then, in process on
+SQLite, the time `record_model_call` takes for a conversation of 100 and of 1,000 messages.
 """
 
 from __future__ import annotations
 
 import asyncio
+import statistics
 import sys
 import tempfile
 import time
@@ -16,6 +18,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from boocode.cache import ModelRequest, record_model_call
+from boocode.cache.segments import Segment
+from boocode.config import Settings
+from boocode.contracts.cache import SegmentKind
+from boocode.contracts.usage import TokenUsage
+from boocode.db.chats import insert_chat
+from boocode.db.engine import Database
 from support.cache_session import (
     cache_server_env,
     prepare_workspace,
@@ -26,6 +35,7 @@ from support.fake_model import FakeModelServer
 from support.live_server import LiveServer
 
 TURNS = 50
+RECORD_SAMPLES = 30
 
 
 async def main() -> None:
@@ -48,6 +58,35 @@ async def main() -> None:
         f"  prompt tokens {total['prompt_tokens']}, from cache {total['cache_hit_tokens']}, "
         f"saved ${total['saved_usd']:.5f} at the default prices"
     )
+
+    for messages in (100, 1000):
+        median = await _record_time(messages)
+        print(f"  record_model_call, {messages} messages in the request: {median * 1000:.2f} ms")
+
+
+async def _record_time(messages: int) -> float:
+    """Median time to record a call whose request grows by one message each time."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Database(Settings(data_dir=Path(tmp)).resolved_database_url)
+        await db.upgrade()
+        chat = await insert_chat(db, workspace=tmp, model="fake-model", title="bench")
+        head = [
+            Segment(SegmentKind.SYSTEM, "system prompt", b"x" * 800),
+            Segment(SegmentKind.TOOLS, "tool schemas (6)", b"y" * 3000),
+        ]
+        times = []
+        for call in range(RECORD_SAMPLES):
+            body = [
+                Segment(SegmentKind.HISTORY, f"user · turn {i}", f"message {i} ".encode() * 20)
+                for i in range(messages + call)
+            ]
+            request = ModelRequest(chat.id, call, "fake-model", [], [], head + body)
+            usage = TokenUsage(prompt_tokens=request.size // 4, cache_hit_tokens=request.size // 5)
+            started = time.perf_counter()
+            await record_model_call(db, request, usage, step_key=f"t{call}", trace_id=None)
+            times.append(time.perf_counter() - started)
+        await db.dispose()
+    return statistics.median(times[1:])
 
 
 if __name__ == "__main__":

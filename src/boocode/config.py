@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     # Glob patterns (comma-separated) of the model names that accept `image_url` parts;
     # empty: the defaults in boocode.attachments.vision.
     vision_models: str | None = None
+    # A vision model that describes images for a text-only chat model, instead of refusing them;
+    # its endpoint and key default to BOOCODE_BASE_URL and BOOCODE_API_KEY.
+    image_describer_model: str | None = None
+    image_describer_base_url: str | None = None
+    image_describer_api_key: str | None = None
     # Prices in USD per million prompt tokens, for the money the prompt cache saved.
     cache_hit_price: float = Field(default=0.0028, ge=0)
     cache_miss_price: float = Field(default=0.14, ge=0)

@@ -34,6 +34,13 @@ def test_a_pasted_image_reaches_the_model_and_stays_in_the_bubble(
     expect(tray.locator("img")).to_have_attribute("alt", "pasted.png")
     page.get_by_role("button", name="remove junk.txt").click()
     expect(tray.locator(".thumb")).to_have_count(2)
+    # A refused file shows why, and holds the message until it is removed.
+    paste_files(page, [("core", "application/octet-stream", b"\x7fELF\x00\x00")])
+    refused = tray.locator(".thumb[data-status=failed]")
+    expect(refused.get_by_role("alert")).to_contain_text("core is a binary file")
+    page.get_by_label("message").fill("what is this?")
+    expect(page.get_by_role("button", name="Send")).to_be_disabled()
+    page.get_by_role("button", name="remove core").click()
     page.get_by_label("message").fill("what is this?")
     page.get_by_label("message").press("Enter")
     expect(page.locator(".msg.assistant:not(.streaming)")).to_contain_text("A red square")
@@ -76,3 +83,23 @@ def test_a_text_only_model_refuses_a_pasted_image_clearly(
     assert fake_model_server.requests == []
     expect(page.get_by_label("message")).to_have_value("what is on my screen?")
     expect(page.locator(".thumb")).to_have_count(1)
+
+
+def test_a_described_image_says_which_model_described_it(
+    page: Page, described_server: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    fake_model_server.reset()
+    fake_model_server.script([Reply.text("A blue square."), Reply.text("It is blue.")])
+    chat = described_server.new_chat()
+    open_app(page, described_server, f"#/chats/{chat['id']}")
+    paste_files(page, [("blue.png", "image/png", png(6, 6, (20, 20, 220)))])
+    expect(page.locator(".thumb[data-status=ready]")).to_have_count(1)
+    page.get_by_label("message").fill("what colour?")
+    page.get_by_label("message").press("Enter")
+    expect(page.locator(".msg.assistant:not(.streaming)")).to_contain_text("It is blue.")
+    described = page.locator(".msg.user .described")
+    expect(described.locator("summary")).to_have_text(
+        "blue.png: described by fake-vision, as this chat's model cannot see images"
+    )
+    described.locator("summary").click()
+    expect(described).to_contain_text("A blue square.")

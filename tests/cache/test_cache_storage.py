@@ -88,8 +88,29 @@ async def test_each_call_is_recorded_once_and_compared_with_the_one_before(
                 select(func.count()).select_from(CacheSegment).where(CacheSegment.hash.in_(hashes))
             )
         ).scalar()
+        kept = (
+            await session.execute(
+                select(CacheShape.segments)
+                .where(CacheShape.chat_id == chat.id)
+                .order_by(CacheShape.id)
+            )
+        ).scalars()
+        first_kept, _, last_kept = list(kept)
     # Three calls recorded; bodies kept once by hash: two system prompts, the tools, 3 messages.
     assert (shapes, bodies) == (3, 6)
+    # Only the latest call keeps its segment hashes (the next call is compared with it); older
+    # rows keep the merged segments that are shown.
+    assert first_kept == [
+        {"kind": "system", "label": "system prompt", "bytes": 7, "count": 1},
+        {"kind": "tools", "label": "tool schemas (0)", "bytes": 2, "count": 1},
+        {"kind": "turn", "label": "user · turn 1", "bytes": 2, "count": 1},
+    ]
+    assert [record["hash"] for record in last_kept] == [s.hash for s in changed.segments]
+    assert [(s.kind.value, s.bytes, s.count) for s in stats.calls[1].segments] == [
+        ("system", 7, 1),
+        ("tools", 2, 1),
+        ("turn", 6, 2),
+    ]
 
 
 async def test_uploads_count_against_the_chat_limit(

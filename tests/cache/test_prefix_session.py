@@ -3,6 +3,8 @@ the one before byte for byte, and the fake model's prefix cache serves ≥ 98% o
 
 from __future__ import annotations
 
+import pytest
+
 from support.cache_session import run_session, served_from_cache
 from support.fake_model import FakeModelServer
 from support.live_server import LiveServer
@@ -10,6 +12,8 @@ from support.live_server import LiveServer
 TURNS = 50
 
 
+# 50 real turns: generous on a loaded machine; about 45 s on an idle one.
+@pytest.mark.timeout(600)
 async def test_fifty_turns_keep_every_request_a_prefix_of_the_next(
     cache_server: LiveServer, fake_model: FakeModelServer
 ) -> None:

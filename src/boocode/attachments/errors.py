@@ -19,3 +19,9 @@ class AttachmentRejected(AttachmentError):
 
 class AttachmentNotFound(AttachmentError):
     status_code = 404
+
+
+class DescriberFailed(AttachmentError):
+    """The vision model that describes images for a text-only model did not answer."""
+
+    status_code = 502

@@ -6,12 +6,10 @@ every time the conversation is sent again and the provider's cached prefix survi
 
 from __future__ import annotations
 
-import base64
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from boocode.agent.history import to_provider_message
+from boocode.attachments.data_url import image_data_url
 from boocode.attachments.sniff import text_of
 from boocode.attachments.store import BlobStore
 from boocode.contracts.attachments import AttachmentKind
@@ -48,16 +46,11 @@ def attachment_part(record: dict[str, Any], store: BlobStore, *, images: bool) -
         end = "" if text.endswith("\n") else "\n"
         return {"type": "text", "text": f'<file name="{_quoted(name)}">\n{text}{end}</file>'}
     if not images:
+        if record.get("description"):
+            header = f"[image {name}, described by {record['described_by']}]"
+            return {"type": "text", "text": f"{header}\n{record['description']}"}
         return {"type": "text", "text": f"[image {name} left out: this model cannot see images]"}
-    digest = record.get("model_sha256") or record["sha256"]
-    media_type = record.get("model_media_type") or record["media_type"]
-    return {"type": "image_url", "image_url": {"url": _data_url(store.root, digest, media_type)}}
-
-
-@lru_cache(maxsize=32)
-def _data_url(root: Path, digest: str, media_type: str) -> str:
-    encoded = base64.b64encode(BlobStore(root).read(digest)).decode("ascii")
-    return f"data:{media_type};base64,{encoded}"
+    return {"type": "image_url", "image_url": {"url": image_data_url(record, store)}}
 
 
 def _quoted(name: str) -> str:

@@ -27,6 +27,8 @@ def message_record(row: Attachment) -> dict[str, Any]:
         "width": row.width,
         "height": row.height,
         "created_at": row.created_at.isoformat(),
+        "description": row.description,
+        "described_by": row.described_by,
     }
 
 
@@ -43,4 +45,6 @@ def attachment_out(chat_id: str, record: dict[str, Any]) -> AttachmentOut:
         downscaled=record.get("model_sha256") is not None,
         url=content_url(chat_id, record["id"]),
         created_at=datetime.fromisoformat(record["created_at"]),
+        description=record.get("description"),
+        described_by=record.get("described_by"),
     )

@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from boocode.attachments.data_url import image_data_url
+from boocode.attachments.describe import ImageDescriber
 from boocode.attachments.errors import (
     AttachmentNotFound,
     AttachmentRejected,
@@ -148,15 +150,37 @@ class Attachments:
                 f"the attachments add up to {_size(total)}; at most "
                 f"{_size(self.settings.attachment_message_max_bytes)} per message"
             )
-        images = [row.name for row in ordered if row.kind == AttachmentKind.IMAGE]
+        images = [row for row in ordered if row.kind == AttachmentKind.IMAGE]
         if images and not accepts_images(
             model_name, is_demo=is_demo, configured=self.settings.vision_models
         ):
-            raise AttachmentRejected(
-                f"the model {model_name} cannot see images ({', '.join(images)}); nothing was "
-                "sent. Use a vision model (BOOCODE_MODEL, BOOCODE_VISION_MODELS) or remove them"
-            )
+            describer = ImageDescriber.from_settings(self.settings)
+            if describer is None:
+                raise AttachmentRejected(
+                    f"the model {model_name} cannot see images "
+                    f"({', '.join(row.name for row in images)}); nothing was sent. Use a vision "
+                    "model (BOOCODE_MODEL, BOOCODE_VISION_MODELS) or remove them"
+                )
+            try:
+                await self._describe(images, describer)
+            finally:
+                await describer.aclose()
         return [message_record(row) for row in ordered]
+
+    async def _describe(self, rows: list[Attachment], describer: ImageDescriber) -> None:
+        """Describe each image once; the description is kept, so re-sends are identical."""
+        for row in rows:
+            if row.description is not None:
+                continue
+            url = await asyncio.to_thread(image_data_url, message_record(row), self.store)
+            description = await describer.describe(row.name, url)
+            async with self.db.session() as session, session.begin():
+                stored = await session.get(Attachment, row.id)
+                if stored is not None and stored.description is None:
+                    stored.description, stored.described_by = description, describer.name
+                    row.description, row.described_by = description, describer.name
+                elif stored is not None:
+                    row.description, row.described_by = stored.description, stored.described_by
 
     async def _chat(self, chat_id: str) -> Chat:
         async with self.db.session() as session:

@@ -50,7 +50,10 @@ def diagnose(
     broke = hit_tokens < BREAK_SHARE * min(previous.prompt_tokens, prompt_tokens)
     before = previous.segments
     index = 0
-    while index < min(len(before), len(segments)) and before[index]["hash"] == segments[index].hash:
+    while (
+        index < min(len(before), len(segments))
+        and before[index].get("hash") == segments[index].hash
+    ):
         index += 1
     if index == len(before):
         if broke:

@@ -6,12 +6,13 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from boocode.cache.diagnosis import PreviousCall, diagnose
 from boocode.cache.request import ModelRequest
+from boocode.cache.stats import merged_segments
 from boocode.contracts.usage import TokenUsage
 from boocode.db.engine import Database
 from boocode.db.tables import CacheSegment, CacheShape
@@ -44,7 +45,7 @@ async def record_model_call(
         ).first():
             return
         row = conn.execute(
-            select(CacheShape.segments, CacheShape.prompt_tokens)
+            select(CacheShape.id, CacheShape.segments, CacheShape.prompt_tokens)
             .where(
                 CacheShape.chat_id == request.chat_id,
                 CacheShape.conversation == request.conversation,
@@ -55,6 +56,8 @@ async def record_model_call(
         previous = PreviousCall(row.segments, row.prompt_tokens) if row else None
 
         def previous_body(record: dict[str, Any]) -> bytes | None:
+            if "hash" not in record:
+                return None
             body = conn.execute(
                 select(CacheSegment.body).where(CacheSegment.hash == record["hash"])
             ).scalar()
@@ -67,8 +70,12 @@ async def record_model_call(
             hit_tokens=usage.cache_hit_tokens,
             previous_body=previous_body,
         )
-        known = {record["hash"] for record in previous.segments} if previous else set()
+        known = {str(record.get("hash")) for record in previous.segments} if previous else set()
         _keep_bodies(conn, dialect, request, known)
+        if row is not None:
+            # Only the latest call's segments are compared with; older rows keep what is shown.
+            shown = [segment.model_dump(mode="json") for segment in merged_segments(row.segments)]
+            conn.execute(update(CacheShape).where(CacheShape.id == row.id).values(segments=shown))
         conn.execute(
             insert(CacheShape).values(
                 chat_id=request.chat_id,

@@ -119,17 +119,25 @@ def _call(row: CacheShape) -> CacheCallOut:
 
 
 def merged_segments(records: list[dict[str, Any]]) -> list[CacheSegmentOut]:
-    """Runs of one kind merged (all earlier turns become one bar segment); attachments apart."""
+    """Runs of one kind merged (all earlier turns become one bar segment); attachments apart.
+
+    Takes a call's recorded segments, or segments merged before (which carry a `count`).
+    """
     merged: list[CacheSegmentOut] = []
     for record in records:
         kind = SegmentKind(record["kind"])
+        count = record.get("count", 1)
         last = merged[-1] if merged else None
         if last is not None and last.kind is kind and kind is not SegmentKind.ATTACHMENT:
             last.bytes += record["bytes"]
-            last.count += 1
+            last.count += count
             last.label = _run_label(kind, last.count)
         else:
-            merged.append(CacheSegmentOut(kind=kind, label=record["label"], bytes=record["bytes"]))
+            merged.append(
+                CacheSegmentOut(
+                    kind=kind, label=record["label"], bytes=record["bytes"], count=count
+                )
+            )
     return merged
 
 

@@ -32,3 +32,9 @@ class AttachmentOut(BaseModel):
     )
     url: str
     created_at: datetime
+    description: str | None = Field(
+        default=None, description="what `described_by` saw, sent in place of the image"
+    )
+    described_by: str | None = Field(
+        default=None, description="the vision model that described it for a text-only model"
+    )

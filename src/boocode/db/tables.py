@@ -282,6 +282,9 @@ class Attachment(Base):
     width: Mapped[int | None] = mapped_column(Integer, nullable=True)
     height: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # What a vision model said the image shows, for chat models that cannot see it.
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    described_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class CacheShape(Base):

@@ -32,7 +32,8 @@ export function useAttachments(chatId) {
     add,
     remove: (key) => setItems((list) => list.filter((item) => item.key !== key)),
     clear: () => setItems([]),
-    busy: items.some((item) => item.status === "uploading"),
+    // Sending waits for the uploads, and for the user to remove a file that was refused.
+    busy: items.some((item) => item.status !== "ready"),
     ids: () => items.filter((item) => item.status === "ready").map((item) => item.attachment.id),
   };
 }
@@ -96,6 +97,7 @@ export function MessageAttachments({ message }) {
   const files = message.attachments || [];
   const images = [...imagesOf(message.content).map((src) => ({ src, name: "attached image" })),
     ...files.filter((a) => a.kind === "image").map((a) => ({ src: a.url, name: a.name }))];
+  const described = files.filter((a) => a.described_by);
   const texts = files.filter((a) => a.kind === "text");
   if (images.length === 0 && texts.length === 0) return null;
   return html`
@@ -109,6 +111,11 @@ export function MessageAttachments({ message }) {
           ${texts.map((a) => html`
             <a class="file-chip" href=${a.url} target="_blank" rel="noopener" title=${`${a.name} · ${a.size} bytes`}>${a.name}</a>`)}
         </div>`}
+      ${described.map((a) => html`
+        <details class="described" key=${a.id}>
+          <summary>${a.name}: described by ${a.described_by}, as this chat's model cannot see images</summary>
+          <p class="plain">${a.description}</p>
+        </details>`)}
       ${open && html`<${Lightbox} image=${open} onClose=${() => setOpen(null)} />`}
     </div>`;
 }

@@ -35,6 +35,8 @@ def upgrade() -> None:
         sa.Column("width", sa.Integer(), nullable=True),
         sa.Column("height", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("described_by", sa.String(200), nullable=True),
     )
     op.create_index("ix_attachments_chat", "attachments", ["chat_id", "created_at"])
     op.create_table(
