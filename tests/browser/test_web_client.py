@@ -35,11 +35,11 @@ def test_chat_with_the_demo_model_and_watch_the_answer_stream(
 ) -> None:
     open_app(page, live_server)
     page.get_by_role("button", name="+ New chat").click()
-    expect(page.locator(".conn")).to_have_text("live")
     expect(page.locator(".badge.demo")).to_have_text("demo model")
     page.evaluate(RECORD_STREAM)
 
     send(page, "What is in this project?")
+    expect(page.locator(".conn")).to_have_text("live")
 
     expect(page.locator(".msg.user")).to_have_text("What is in this project?")
     for tool in ("list_files", "read_file", "run_command"):
@@ -117,7 +117,7 @@ def test_a_page_on_another_origin_cannot_drive_the_agent(
     open_app(page, live_server)  # the browser holds the access cookie
     chat = live_server.new_chat()
     with live_server.client() as http:
-        chats_before = len(http.get("/api/chats").json())
+        chats_before = len(http.get("/api/chats", params={"limit": 200}).json()["items"])
     page.route(
         "http://evil.example/**",
         lambda route: route.fulfill(content_type="text/html", body="<h1>a page elsewhere</h1>"),
@@ -142,4 +142,4 @@ def test_a_page_on_another_origin_cannot_drive_the_agent(
     )
     assert outcome["socket"] == "closed 1006"
     with live_server.client() as http:
-        assert len(http.get("/api/chats").json()) == chats_before
+        assert len(http.get("/api/chats", params={"limit": 200}).json()["items"]) == chats_before

@@ -39,7 +39,7 @@ def test_create_list_and_get_a_chat(live_server: LiveServer) -> None:
         assert chat["is_demo"] is True and chat["model"] == "demo"
         assert {"id", "title", "created_at"} <= chat.keys()
 
-        assert chat["id"] in [c["id"] for c in http.get("/api/chats").json()]
+        assert chat["id"] in [c["id"] for c in http.get("/api/chats").json()["items"]]
         fetched = http.get(f"/api/chats/{chat['id']}").json()
         assert {k: fetched[k] for k in ("id", "title", "model", "is_demo")} == {
             k: chat[k] for k in ("id", "title", "model", "is_demo")

@@ -45,6 +45,7 @@ class TraceOut(BaseModel):
     chat_id: str
     session_id: str
     turn: int
+    branch_id: int = Field(default=0, description="the chat's branch when the call began")
     kind: TraceKind
     parent_id: int | None = None
     tool_name: str
@@ -81,6 +82,9 @@ class TraceQuery(BaseModel):
     limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
     cursor: str | None = None
     turn: int | None = Field(default=None, ge=0)
+    branch: int | None = Field(
+        default=None, ge=0, le=2_147_483_647, description="only calls of this branch"
+    )
     kind: TraceKind | None = None
     tool_name: str | None = Field(default=None, min_length=1, max_length=100)
     outcome: TraceOutcome | None = None

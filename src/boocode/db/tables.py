@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -50,6 +51,8 @@ class Base(DeclarativeBase):
 
 class Chat(Base):
     __tablename__ = "chats"
+    # The chat list pages by keyset on (updated_at, id), archived or not.
+    __table_args__ = (Index("ix_chats_listing", "archived", "updated_at", "id"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -60,6 +63,7 @@ class Chat(Base):
     branch_id: Mapped[int] = mapped_column(Integer, default=0)
     autofix: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Message(Base):
@@ -131,6 +135,7 @@ class ToolTrace(Base):
         Index("ix_traces_chat_tool", "chat_id", "tool_name", "id"),
         Index("ix_traces_chat_outcome", "chat_id", "outcome", "id"),
         Index("ix_traces_session", "session_id", "id"),
+        Index("ix_traces_chat_branch", "chat_id", "branch_id", "id"),
         # Partial: only the calls still running, which start-up recovery looks for.
         Index(
             "ix_traces_unfinished",
@@ -144,6 +149,8 @@ class ToolTrace(Base):
     session_id: Mapped[str] = mapped_column(String(64))
     chat_id: Mapped[str] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
     turn_number: Mapped[int] = mapped_column(Integer)
+    # The chat's branch when the call began: a restored chat's turn numbers repeat per branch.
+    branch_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     kind: Mapped[str] = mapped_column(String(16))
     parent_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     step_key: Mapped[str | None] = mapped_column(String(200), nullable=True)

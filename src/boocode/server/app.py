@@ -43,6 +43,10 @@ def create_app(settings: Settings, *, process_turns: bool = True) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
-    app.add_middleware(AccessControl, token=load_token(settings))
+    app.add_middleware(
+        AccessControl,
+        token=load_token(settings),
+        wrong_token_page=(WEB_DIR / "index.html").read_bytes(),
+    )
     app.state.settings = settings
     return app

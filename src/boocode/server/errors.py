@@ -7,11 +7,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from boocode.agent import service
+from boocode.chats.manage import TurnDidNotStop
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(service.ChatNotFound, _not_found)
     app.add_exception_handler(service.TurnInProgress, _conflict)
+    app.add_exception_handler(TurnDidNotStop, _conflict)
     app.add_exception_handler(RequestValidationError, _invalid)
 
 

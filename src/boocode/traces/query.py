@@ -28,6 +28,8 @@ async def list_traces(db: Database, chat_id: str, query: TraceQuery) -> TracePag
         stmt = stmt.where(ToolTrace.id < int(query.cursor))
     if query.turn is not None:
         stmt = stmt.where(ToolTrace.turn_number == query.turn)
+    if query.branch is not None:
+        stmt = stmt.where(ToolTrace.branch_id == query.branch)
     if query.kind is not None:
         stmt = stmt.where(ToolTrace.kind == query.kind.value)
     if query.tool_name is not None:

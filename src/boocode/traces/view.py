@@ -26,6 +26,7 @@ def trace_out(row: ToolTrace, *, full: bool = False) -> TraceOut:
         chat_id=row.chat_id,
         session_id=row.session_id,
         turn=row.turn_number,
+        branch_id=row.branch_id or 0,
         kind=TraceKind(row.kind),
         parent_id=row.parent_id,
         tool_name=row.tool_name,

@@ -1,5 +1,5 @@
 // The chat pane: header (title, model, connection), the conversation, and the composer.
-import { cancelTurn, sendMessage } from "./api.js";
+import { cancelTurn, createChat, sendMessage } from "./api.js";
 import { html, useEffect, useReducer, useRef, useState } from "./html.js";
 import { AttachIcon } from "./icons.js";
 import { inline, Markdown } from "./markdown.js";
@@ -30,6 +30,11 @@ export function ChatPane({ chatId, connection, listed, onActivity }) {
   const chat = { ...(state.chat || {}), ...(listed || {}) };
   const busy = state.turn !== null;
 
+  useEffect(() => {
+    document.title = `${busy ? "● " : ""}${chat.title || "Chat"} · BooCode`;
+  }, [busy, chat.title]);
+  useEffect(() => () => { document.title = "BooCode"; }, []);
+
   async function send(content, images) {
     setProblem(null);
     try {
@@ -52,18 +57,13 @@ export function ChatPane({ chatId, connection, listed, onActivity }) {
 
   return html`
     <section class="chat" aria-label="chat">
-      <header class="chat-header">
-        <h1 class="chat-title" title=${chat.title}>${chat.title || "…"}</h1>
-        <div class="chat-meta">
-          ${chat.model_label && html`<span class="model" title="model">${chat.model_label}</span>`}
-          ${chat.is_demo && html`<span class="badge demo" title="no language model is called">demo model</span>`}
-          <span class=${`conn conn-${status}`} role="status" aria-live="polite">
-            <span class="dot"></span>${STATUS_TEXT[status] || status}
-          </span>
-        </div>
-      </header>
+      <${ChatHeader} chat=${chat}>
+        <span class=${`conn conn-${status}`} role="status" aria-live="polite">
+          <span class="dot"></span>${STATUS_TEXT[status] || status}
+        </span>
+      <//>
       ${status === "reconnecting" && html`
-        <div class="banner warn" role="status">Connection lost; reconnecting… Nothing is lost: the turn keeps running on the server.</div>`}
+        <div class="banner warn" role="status">The server cannot be reached; reconnecting… What is stored is safe, and the chat catches up when the server is back.</div>`}
       <${Conversation} state=${state} />
       ${problem && html`
         <div class="banner error" role="alert">
@@ -75,32 +75,105 @@ export function ChatPane({ chatId, connection, listed, onActivity }) {
   `;
 }
 
+function ChatHeader({ chat, children }) {
+  return html`
+    <header class="chat-header">
+      <h1 class="chat-title" title=${chat.title}>${chat.title || "…"}</h1>
+      <div class="chat-meta">
+        ${chat.workspace && html`<code class="chat-workspace" title=${`The agent works in ${chat.workspace}`}>${baseName(chat.workspace)}</code>`}
+        ${chat.model_label && html`<span class="model" title="model">${chat.model_label}</span>`}
+        ${chat.is_demo && html`<span class="badge demo" title="no language model is called">demo model</span>`}
+        ${children}
+      </div>
+    </header>`;
+}
+
+// A chat not stored yet: it is created when its first message is sent, so an unused
+// "+ New chat" leaves nothing behind.
+export function DraftChat({ info, onCreated }) {
+  const [problem, setProblem] = useState(null);
+  useEffect(() => { document.title = "New chat · BooCode"; }, []);
+
+  async function send(content, images) {
+    setProblem(null);
+    try {
+      const chat = await createChat();
+      await sendMessage(chat.id, content, images);
+      onCreated();
+      location.hash = `#/chats/${chat.id}`;
+      return true;
+    } catch (error) {
+      setProblem(error.message);
+      return false;
+    }
+  }
+
+  return html`
+    <div class="chat-view">
+      <section class="chat" aria-label="chat">
+        <${ChatHeader} chat=${{ title: "New chat", ...(info || {}) }} />
+        <div class="conversation"><div class="conversation-inner">
+          <p class="hint">Ask about the code in this workspace. The agent can list, read and edit files and run commands.</p>
+        </div></div>
+        ${problem && html`<div class="banner error" role="alert">${problem}</div>`}
+        <${Composer} busy=${false} onSend=${send} />
+      </section>
+    </div>`;
+}
+
+// Follows the end of the conversation while the reader is there; scrolling up stops following,
+// and "Jump to latest" (or scrolling back down) starts it again.
 function Conversation({ state }) {
   const scroller = useRef(null);
-  const pinned = useRef(true);
+  const inner = useRef(null);
+  const [following, setFollowing] = useState(true);
+  const follow = useRef(true);
+  const lastTop = useRef(0);
   const results = toolResults(state.messages);
   const live = state.turn !== null;
 
-  useEffect(() => {
+  function toBottom() {
     const el = scroller.current;
-    if (el && pinned.current) el.scrollTop = el.scrollHeight;
+    if (el) el.scrollTop = el.scrollHeight;
+  }
+  function setFollow(value) {
+    follow.current = value;
+    setFollowing(value);
+  }
+
+  useEffect(() => {
+    if (follow.current) toBottom();
   });
+  useEffect(() => {
+    // Content also grows without a render (images load, code is highlighted).
+    const observer = new ResizeObserver(() => { if (follow.current) toBottom(); });
+    observer.observe(inner.current);
+    return () => observer.disconnect();
+  }, []);
 
   function onScroll() {
     const el = scroller.current;
-    pinned.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+    const atEnd = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+    if (atEnd) setFollow(true);
+    else if (el.scrollTop < lastTop.current) setFollow(false); // the reader scrolled up
+    lastTop.current = el.scrollTop;
   }
 
   const empty = state.chat && state.messages.length === 0 && !live;
   return html`
+    <div class="conversation-box">
+    ${!following && html`
+      <button class="jump-latest" onClick=${() => { setFollow(true); toBottom(); }}>
+        ${live ? "↓ Jump to latest (answer in progress)" : "↓ Jump to latest"}</button>`}
     <div class="conversation" ref=${scroller} onScroll=${onScroll}>
-      <div class="conversation-inner">
+      <div class="conversation-inner" ref=${inner}>
         ${empty && html`<p class="hint">Ask about the code in this workspace. The agent can list, read and edit files and run commands.</p>`}
         ${state.messages.map((m) => html`<${MessageView} key=${m.id} message=${m} results=${results} live=${live} />`)}
         ${live && html`<${StreamingTurn} turn=${state.turn} />`}
         ${state.ended && state.ended.status === "cancelled" && html`<p class="note">Stopped.</p>`}
         ${state.errors.map((e, i) => html`<div key=${i} class="banner error turn-error" role="alert">${e.message}</div>`)}
       </div>
+    </div>
     </div>
   `;
 }
@@ -186,6 +259,8 @@ function Composer({ busy, onSend, onStop }) {
   const [images, setImages] = useState([]);
   const [sending, setSending] = useState(false);
   const fileInput = useRef(null);
+  const textarea = useRef(null);
+  useEffect(() => { textarea.current.focus(); }, []);
 
   async function submit(event) {
     event.preventDefault();
@@ -231,6 +306,7 @@ function Composer({ busy, onSend, onStop }) {
         <input ref=${fileInput} type="file" accept="image/png,image/jpeg,image/gif,image/webp"
           multiple hidden onChange=${(e) => { addFiles(e.target.files); e.target.value = ""; }} />
         <textarea
+          ref=${textarea}
           rows="1"
           placeholder=${busy ? "The agent is working…" : "Ask BooCode…"}
           title="Enter sends, Shift+Enter starts a new line"
@@ -245,6 +321,10 @@ function Composer({ busy, onSend, onStop }) {
           : html`<button type="submit" class="send" disabled=${sending || !text.trim()}>Send</button>`}
       </div>
     </form>`;
+}
+
+function baseName(path) {
+  return path.replace(/[\\/]+$/, "").split(/[\\/]/).pop() || path;
 }
 
 function readAsDataUrl(file) {
