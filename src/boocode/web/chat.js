@@ -1,12 +1,18 @@
 // The chat pane: header (title, model, connection), the conversation, and the composer.
 import { cancelTurn, createChat, sendMessage } from "./api.js";
 import { html, useEffect, useReducer, useRef, useState } from "./html.js";
+import { DiffStats, DiffView, editPatch } from "./diff_view.js";
+import { Folded } from "./fold.js";
+import { plural } from "./format.js";
 import { AttachIcon } from "./icons.js";
-import { inline, Markdown } from "./markdown.js";
+import { copyCode, highlight, inline, languageOfPath, Markdown } from "./markdown.js";
 import { applyFrame, EMPTY_CHAT, imagesOf, textOf, toolResults } from "./state.js";
 
 const AUTOFIX = "autofix"; // tool_name of the user-role messages auto-fix adds for the model
 const AUTOFIX_OPEN_LINES = 8; // a longer check output starts folded
+// A streaming answer longer than this is redrawn at most every STREAM_RENDER_MS.
+const THROTTLE_FROM_CHARS = 8000;
+const STREAM_RENDER_MS = 200;
 
 const STATUS_TEXT = {
   connecting: "connecting…",
@@ -185,7 +191,7 @@ function MessageView({ message, results, live }) {
       <div class="msg user" id=${`turn-${message.turn}`}>
         <div class="bubble">
           ${imagesOf(message.content).map((src) => html`<img class="attached" src=${src} alt="attached image" />`)}
-          <div class="plain">${textOf(message.content)}</div>
+          <${Folded} text=${textOf(message.content)}><div class="plain">${textOf(message.content)}</div><//>
         </div>
       </div>`;
   }
@@ -194,7 +200,7 @@ function MessageView({ message, results, live }) {
   return html`
     <div class="msg assistant">
       ${message.reasoning && html`<${Reasoning} text=${message.reasoning} />`}
-      ${text && html`<${Markdown} text=${text} />`}
+      ${text && html`<${Folded} text=${text}><${Markdown} text=${text} /><//>`}
       ${message.tool_calls.map((call) => html`
         <${ToolCall} key=${call.id} call=${call} result=${results.get(call.id)} live=${live} />`)}
     </div>`;
@@ -219,12 +225,30 @@ function AutofixNote({ message }) {
 
 function StreamingTurn({ turn }) {
   const waiting = !turn.text && !turn.reasoning;
+  const text = useThrottled(turn.text, STREAM_RENDER_MS);
   return html`
     <div class="msg assistant streaming" aria-busy="true">
       ${turn.reasoning && html`<${Reasoning} text=${turn.reasoning} open=${!turn.text} />`}
-      ${turn.text && html`<${Markdown} text=${turn.text} />`}
+      ${text && html`<${Markdown} text=${text} />`}
       ${waiting ? html`<p class="thinking"><span class="spinner"></span>Working…</p>` : html`<span class="caret"></span>`}
     </div>`;
+}
+
+// `value`, but changed at most once per `ms`: a long answer is re-parsed as it streams.
+function useThrottled(value, ms) {
+  const [shown, setShown] = useState(value);
+  const last = useRef(0);
+  useEffect(() => {
+    const wait = last.current + ms - Date.now();
+    if (wait <= 0 || value.length < THROTTLE_FROM_CHARS) {
+      last.current = Date.now();
+      setShown(value);
+      return undefined;
+    }
+    const timer = setTimeout(() => { last.current = Date.now(); setShown(value); }, wait);
+    return () => clearTimeout(timer);
+  }, [value]);
+  return value.length < THROTTLE_FROM_CHARS ? value : shown;
 }
 
 function Reasoning({ text, open = false }) {
@@ -238,20 +262,43 @@ function Reasoning({ text, open = false }) {
 function ToolCall({ call, result, live }) {
   const state = result ? (result.is_error ? "failed" : "done") : live ? "running" : "not run";
   const mark = { done: "✓", failed: "✗", running: "", "not run": "–" }[state];
+  const args = parseArguments(call.arguments);
+  const change = args && FILE_CHANGES[call.name] ? FILE_CHANGES[call.name](args) : null;
+  const output = result ? textOf(result.content) : "";
   return html`
-    <details class=${`tool tool-${state.replace(" ", "-")}`}>
+    <details class=${`tool tool-${state.replace(" ", "-")}`} open=${change !== null && state !== "failed"}>
       <summary>
         ${state === "running" ? html`<span class="spinner"></span>` : html`<span class="mark">${mark}</span>`}
         <span class="tool-name">${call.name}</span>
-        <code class="tool-args">${shortArguments(call.arguments)}</code>
+        <code class="tool-args">${change ? change.path : shortArguments(call.arguments)}</code>
+        ${change && change.patch && html`<${DiffStats} patch=${change.patch} />`}
         <span class="tool-state">${state}</span>
       </summary>
       <div class="tool-body">
-        <div class="label">arguments</div>
-        <pre class="code">${prettyJson(call.arguments)}</pre>
-        ${result && html`<div class="label">result</div><pre class="code">${textOf(result.content)}</pre>`}
+        ${change ? html`<${FileChange} change=${change} />` : html`
+          <div class="label">arguments</div>
+          <pre class="code">${prettyJson(call.arguments)}</pre>`}
+        ${result && html`<div class="label">result</div>
+          <${Folded} text=${output}><pre class="code tool-output">${output}</pre><//>`}
       </div>
     </details>`;
+}
+
+// What a file tool call changes, drawn as a diff (edit_file) or as the new contents (write_file).
+const FILE_CHANGES = {
+  edit_file: ({ path, old_string: before, new_string: after }) =>
+    typeof before === "string" && typeof after === "string" ? { path, patch: editPatch(path, before, after) } : null,
+  write_file: ({ path, content }) => (typeof content === "string" ? { path, content } : null),
+};
+
+function FileChange({ change }) {
+  if (change.patch) return html`<${Folded} text=${change.patch}><${DiffView} patch=${change.patch} /><//>`;
+  const language = languageOfPath(change.path);
+  return html`
+    <div class="label">new contents · ${plural(change.content.split("\n").length, "line")}</div>
+    <${Folded} text=${change.content}>
+      <pre class="code" onClick=${copyCode}><code class="hljs" dangerouslySetInnerHTML=${{ __html: highlight(change.content, language) }}></code></pre>
+    <//>`;
 }
 
 function Composer({ busy, onSend, onStop }) {
@@ -358,6 +405,15 @@ function shortArguments(raw) {
     return text.length > 80 ? `${text.slice(0, 79)}…` : text;
   } catch {
     return raw.slice(0, 80);
+  }
+}
+
+function parseArguments(raw) {
+  try {
+    const value = JSON.parse(raw);
+    return value && typeof value === "object" && typeof value.path === "string" ? value : null;
+  } catch {
+    return null;
   }
 }
 
