@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,25 +11,12 @@ import httpx
 import pytest
 
 from support.fake_model import FakeModelServer, Reply
-from support.live_server import LiveServer, fake_model_env
+from support.live_server import LiveServer
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
-    """`boocode serve` with the scripted fake model, on each engine."""
-    if request.param == "sqlite":
-        yield request.getfixturevalue("fake_live_server")
-        return
-    postgres_url = request.getfixturevalue("postgres_url")
-    fake: FakeModelServer = request.getfixturevalue("fake_model_server")
-    live = LiveServer.start(
-        tmp_path_factory.mktemp("chats-pg"),
-        env={**fake_model_env(fake), "BOOCODE_DATABASE_URL": postgres_url},
-    )
-    yield live
-    live.stop()
+@pytest.fixture
+def server(fake_server_each_engine: LiveServer) -> LiveServer:
+    return fake_server_each_engine
 
 
 def _titled(http: httpx.Client, titles: list[str]) -> list[dict[str, Any]]:

@@ -13,6 +13,9 @@ them into its conftest.py (`from support.live_server import live_server, fake_li
 
 - `live_server`: the offline demo model (a turn takes about a second);
 - `fake_live_server`: the scripted fake model (`fake_model_server.script([...])` before a turn).
+
+`fake_server_each_engine` (module-scoped) is `fake_live_server` on SQLite, then a server with the
+fake model on PostgreSQL, for API tests that must pass on both engines.
 """
 
 from __future__ import annotations
@@ -238,6 +241,24 @@ def fake_live_server(
     """`boocode serve` on SQLite, its model the scripted fake model server."""
     server = LiveServer.start(
         tmp_path_factory.mktemp("live-fake"), env=fake_model_env(fake_model_server)
+    )
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def fake_server_each_engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """`boocode serve` with the scripted fake model, on SQLite and then on PostgreSQL."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("fake_live_server")
+        return
+    postgres_url = request.getfixturevalue("postgres_url")
+    fake: FakeModelServer = request.getfixturevalue("fake_model_server")
+    server = LiveServer.start(
+        tmp_path_factory.mktemp("live-fake-pg"),
+        env={**fake_model_env(fake), "BOOCODE_DATABASE_URL": postgres_url},
     )
     yield server
     server.stop()

@@ -51,6 +51,7 @@ def chat_out(chat: Chat) -> ChatOut:
         autofix=chat.autofix,
         workspace=chat.workspace,
         archived=chat.archived,
+        branch_id=chat.branch_id,
     )
 
 

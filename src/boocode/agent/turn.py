@@ -36,6 +36,8 @@ from boocode.contracts.usage import TokenUsage
 from boocode.db.tables import Chat, FileWrite, Message, Task
 from boocode.providers import ProviderError
 from boocode.tools import WRITE_TOOLS, FileChange, ToolResult
+from boocode.tools.result import CANCELLED_BEFORE_RUNNING, CANCELLED_WHILE_RUNNING
+from boocode.traces.model_call import model_call_input, model_call_output
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +130,7 @@ async def _llm_step(task_id: str, chat_id: str, turn: int, iteration: int) -> di
         turn=turn,
         kind="llm",
         name=model.name,
-        input={"messages": len(messages), "iteration": iteration},
+        input=model_call_input(messages, tools, iteration),
         session_id=task_id,
         step_key=step_key,
     ) as span:
@@ -152,7 +154,7 @@ async def _llm_step(task_id: str, chat_id: str, turn: int, iteration: int) -> di
         response = call.result()
         span.usage = response.usage
         span.output = response.content
-        span.extra = {"reasoning": response.reasoning, "tool_calls": len(response.tool_calls)}
+        span.extra = model_call_output(response)
     row = await _save_message(
         chat_id,
         turn,
@@ -183,7 +185,7 @@ async def _tool_step(
     chat = await _chat(chat_id)
     refusal = "not run: the turn reached its tool-iteration limit" if refuse else None
     if await _cancel_requested(task_id):
-        refusal = "cancelled by the user before it ran"
+        refusal = CANCELLED_BEFORE_RUNNING
     if refusal:
         await _save_message(
             chat_id,
@@ -209,7 +211,7 @@ async def _tool_step(
         execution = asyncio.ensure_future(registry.execute(call["name"], call["arguments"]))
         if await _await_unless_cancelled(execution, task_id):
             # Cancelling the execution killed the command's whole process group.
-            result = ToolResult(content="cancelled by the user while it ran", is_error=True)
+            result = ToolResult(content=CANCELLED_WHILE_RUNNING, is_error=True)
             span.outcome = "cancelled"
         else:
             result = execution.result()

@@ -40,6 +40,7 @@ class ChatOut(BaseModel):
     autofix: bool | None = None
     workspace: str = Field(default="", description="the directory the agent works in")
     archived: bool = False
+    branch_id: int = Field(default=0, description="the branch the chat continues on")
 
 
 class ChatUpdate(BaseModel):
@@ -116,6 +117,9 @@ class MessageOut(BaseModel):
     tool_call_id: str | None = None
     tool_name: str | None = None
     is_error: bool = False
+    cancelled: bool = Field(
+        default=False, description="a tool result: the call was stopped by a cancel"
+    )
     usage: TokenUsage | None = None
     model: str | None = None
     created_at: datetime

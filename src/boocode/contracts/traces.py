@@ -52,6 +52,11 @@ class TraceOut(BaseModel):
     input: Any = None
     output: str | None = None
     error: str | None = None
+    extra: Any = Field(
+        default=None,
+        description="what the call returned besides `output`: a model call's reasoning and "
+        "tool calls, a tool's metadata",
+    )
     outcome: TraceOutcome
     started_at: datetime
     finished_at: datetime | None = None

@@ -157,6 +157,9 @@ class ToolTrace(Base):
     tool_name: Mapped[str] = mapped_column(String(100))
     input: Mapped[Any] = mapped_column(JSON, nullable=True)
     output: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # What a call returned besides `output`: a model call's reasoning and tool calls, a tool's
+    # metadata (exit code, timeout).
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     latency_ms: Mapped[float | None] = mapped_column(Float, nullable=True)

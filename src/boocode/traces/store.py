@@ -49,6 +49,7 @@ class CallEnd:
     output: str | None = None
     error: str | None = None
     usage: TokenUsage | None = None
+    extra: dict[str, Any] | None = None
 
 
 _USAGE_COLUMNS = (
@@ -114,6 +115,7 @@ class TraceStore:
             "latency_ms": end.latency_ms,
             "output": end.output,
             "error": end.error,
+            "extra": end.extra or None,
             "outcome": end.outcome.value,
             **_usage_columns(end.usage),
         }

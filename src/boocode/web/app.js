@@ -123,15 +123,45 @@ function ChatNotFound({ chatId }) {
     </div>`;
 }
 
+const PANEL_WIDTH_KEY = "boocode.panelWidth";
+const PANEL_WIDTH = { min: 300, initial: 420, step: 40 };
+
+// The side panels' width: dragged (or moved with the arrow keys) on their left edge, remembered.
+function usePanelWidth() {
+  const [width, setWidth] = useState(() => Number(localStorage.getItem(PANEL_WIDTH_KEY)) || PANEL_WIDTH.initial);
+  const fit = (value) => Math.round(Math.min(Math.max(value, PANEL_WIDTH.min), innerWidth * 0.75));
+  const keep = (value) => {
+    setWidth(fit(value));
+    localStorage.setItem(PANEL_WIDTH_KEY, String(fit(value)));
+  };
+  function onPointerDown(event) {
+    event.preventDefault();
+    const startX = event.clientX;
+    const startWidth = width;
+    const move = (e) => keep(startWidth + (startX - e.clientX));
+    const up = () => { removeEventListener("pointermove", move); removeEventListener("pointerup", up); };
+    addEventListener("pointermove", move);
+    addEventListener("pointerup", up);
+  }
+  function onKeyDown(event) {
+    if (event.key === "ArrowLeft") keep(width + PANEL_WIDTH.step);
+    else if (event.key === "ArrowRight") keep(width - PANEL_WIDTH.step);
+  }
+  return { width: fit(width), onPointerDown, onKeyDown };
+}
+
 function SidePanels({ chatId, chat, connection, onClose }) {
   const [list, setList] = useState(panels());
   const [active, setActive] = useState(null);
+  const size = usePanelWidth();
   useEffect(() => onPanelsChanged(() => setList(panels())), []);
   if (list.length === 0) return null;
   const current = list.find((p) => p.id === active) || list[0];
   const Panel = current.component;
   return html`
-    <aside class="panels" aria-label="panels">
+    <aside class="panels" aria-label="panels" style=${`--panel-width: ${size.width}px`}>
+      <div class="panels-resize" role="separator" aria-orientation="vertical" aria-label="resize panels"
+        aria-valuenow=${size.width} tabindex="0" onPointerDown=${size.onPointerDown} onKeyDown=${size.onKeyDown}></div>
       <div class="tabs" role="tablist">
         ${list.map((p) => html`
           <button key=${p.id} role="tab" aria-selected=${p.id === current.id}

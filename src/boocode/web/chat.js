@@ -260,8 +260,10 @@ function Reasoning({ text, open = false }) {
 }
 
 function ToolCall({ call, result, live }) {
-  const state = result ? (result.is_error ? "failed" : "done") : live ? "running" : "not run";
-  const mark = { done: "✓", failed: "✗", running: "", "not run": "–" }[state];
+  const state = result
+    ? result.cancelled ? "cancelled" : result.is_error ? "failed" : "done"
+    : live ? "running" : "not run";
+  const mark = { done: "✓", failed: "✗", cancelled: "⊘", running: "", "not run": "–" }[state];
   const args = parseArguments(call.arguments);
   const change = args && FILE_CHANGES[call.name] ? FILE_CHANGES[call.name](args) : null;
   const output = result ? textOf(result.content) : "";
