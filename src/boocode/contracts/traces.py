@@ -45,7 +45,7 @@ class TraceOut(BaseModel):
     chat_id: str
     session_id: str
     turn: int
-    branch_id: int = Field(default=0, description="the chat's branch when the call began")
+    branch_id: int = Field(default=0, description="the branch the chat was on when the call began")
     kind: TraceKind
     parent_id: int | None = None
     tool_name: str
@@ -88,7 +88,10 @@ class TraceQuery(BaseModel):
     cursor: str | None = None
     turn: int | None = Field(default=None, ge=0)
     branch: int | None = Field(
-        default=None, ge=0, le=2_147_483_647, description="only calls of this branch"
+        default=None,
+        ge=0,
+        le=2_147_483_647,
+        description="only the calls of the turns on this branch (copied ones too)",
     )
     kind: TraceKind | None = None
     tool_name: str | None = Field(default=None, min_length=1, max_length=100)
