@@ -227,7 +227,7 @@ function StreamingTurn({ turn }) {
   const waiting = !turn.text && !turn.reasoning;
   const text = useThrottled(turn.text, STREAM_RENDER_MS);
   return html`
-    <div class="msg assistant streaming" aria-busy="true">
+    <div class="msg assistant streaming" aria-busy="true" data-streamed=${text.length}>
       ${turn.reasoning && html`<${Reasoning} text=${turn.reasoning} open=${!turn.text} />`}
       ${text && html`<${Markdown} text=${text} />`}
       ${waiting ? html`<p class="thinking"><span class="spinner"></span>Working…</p>` : html`<span class="caret"></span>`}
