@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, and_, exists, select
+from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boocode.contracts.traces import TraceOut, TracePage, TraceQuery
@@ -29,7 +29,12 @@ async def list_traces(db: Database, chat_id: str, query: TraceQuery) -> TracePag
     if query.turn is not None:
         stmt = stmt.where(ToolTrace.turn_number == query.turn)
     if query.branch is not None:
-        stmt = stmt.where(ToolTrace.session_id.in_(_runs_of_branch(chat_id, query.branch)))
+        stmt = stmt.where(
+            or_(
+                ToolTrace.branch_id == query.branch,
+                ToolTrace.session_id.in_(_runs_of_branch(chat_id, query.branch)),
+            )
+        )
     if query.kind is not None:
         stmt = stmt.where(ToolTrace.kind == query.kind.value)
     if query.tool_name is not None:

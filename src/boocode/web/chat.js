@@ -1,6 +1,6 @@
 // The chat pane: header (title, model, connection), the conversation, and the composer.
 import { cancelTurn, createChat, sendMessage } from "./api.js";
-import { html, useEffect, useReducer, useRef, useState } from "./html.js";
+import { html, useEffect, useLayoutEffect, useReducer, useRef, useState } from "./html.js";
 import { DiffStats, DiffView, editPatch } from "./diff_view.js";
 import { Folded } from "./fold.js";
 import { plural } from "./format.js";
@@ -147,7 +147,8 @@ function Conversation({ state }) {
     setFollowing(value);
   }
 
-  useEffect(() => {
+  // Before the browser paints: the reader never sees the view fall behind.
+  useLayoutEffect(() => {
     if (follow.current) toBottom();
   });
   useEffect(() => {
