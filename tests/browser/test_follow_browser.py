@@ -98,3 +98,36 @@ def test_a_call_rerun_after_a_restart_is_not_a_failure(page: Page, live_server: 
     header = page.locator(".trace-turn-header")
     expect(header.locator(".outcome-rerun")).to_have_text("1 re-run")
     expect(header).not_to_contain_text("failed")
+
+
+def test_a_stopped_tool_reads_cancelled_everywhere(
+    page: Page, fake_live_server: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    marker = fake_live_server.workspace / "stopped.pid"
+    sleeper = f"open({str(marker)!r}, 'w').write('1'); import time; time.sleep(60)"
+    fake_model_server.reset()
+    fake_model_server.script(
+        [
+            Reply.tool_calls(
+                [("run_command", {"argv": ["python3", "-c", sleeper]}), ("list_files", {})]
+            )
+        ]
+    )
+    chat = fake_live_server.new_chat()
+    open_app(page, fake_live_server, f"#/chats/{chat['id']}")
+    send(page, "sleep a while")
+    expect(page.locator(".tool-running")).to_have_count(2)
+    while not marker.exists():  # the command has started
+        page.wait_for_timeout(50)
+    page.get_by_role("button", name="Stop").click()
+    expect(page.locator(".note")).to_have_text("Stopped.")
+
+    cards = page.locator(".tool")
+    expect(cards.locator(".tool-state")).to_have_text(["cancelled", "cancelled"])
+    expect(page.locator(".tool-failed")).to_have_count(0)
+    page.get_by_role("tab", name="Timeline").click()
+    expect(page.locator(".timeline-turn .timeline-meta")).to_contain_text("2 tool calls")
+    expect(page.locator(".timeline-turn .timeline-meta")).not_to_contain_text("failed")
+    page.get_by_role("tab", name="Traces").click()
+    expect(page.locator(".trace-call[data-kind=tool] .trace-outcome")).to_have_text("cancelled")
+    expect(page.locator(".trace-turn-header")).not_to_contain_text("failed")

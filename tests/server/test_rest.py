@@ -169,10 +169,10 @@ def test_cancel_kills_a_running_command_and_answers_every_tool_call(
     assert (
         not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
     )
-    tool_results = [m["content"] for m in messages if m["role"] == "tool"]
+    tool_results = [(m["content"], m["cancelled"]) for m in messages if m["role"] == "tool"]
     assert tool_results == [
-        "cancelled by the user while it ran",
-        "cancelled by the user before it ran",
+        ("cancelled by the user while it ran", True),
+        ("cancelled by the user before it ran", True),
     ]
 
 
