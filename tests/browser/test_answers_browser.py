@@ -107,10 +107,14 @@ def test_file_edits_show_as_diffs_and_the_files_panel_shows_the_turns_net_change
 
     page.get_by_role("tab", name="Files").click()
     entry = page.locator(".touched-file[data-path='notes.py']")
+    expect(page.get_by_label("changes of")).to_have_value("")  # the whole chat
     expect(entry.locator(".touched-meta")).to_have_text("turn 1 · 2 writes")
     expect(entry.locator(".diff-add")).to_have_text("+x = 2")  # open, and net: never "x = 1"
     expect(entry.locator(".diff-del")).to_have_count(0)
-    page.get_by_label("changes of").select_option("1")
+    page.get_by_role("tab", name="Traces").click()
+    edit.get_by_role("button", name="net change of turn 1 in Files").click()
+    expect(page.get_by_role("tab", name="Files")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_label("changes of")).to_have_value("1")
     expect(entry.locator(".diff-add")).to_have_text("+x = 2")
 
 

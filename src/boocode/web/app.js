@@ -5,7 +5,7 @@ import { ChatPane, DraftChat } from "./chat.js";
 import { ChatConnection } from "./connection.js";
 import { html, render, useEffect, useMemo, useState } from "./html.js";
 import { MenuIcon, PanelIcon } from "./icons.js";
-import { onPanelsChanged, panels } from "./panels.js";
+import { onPanelsChanged, onShowPanel, panels } from "./panels.js";
 import "./panels/index.js";
 import { currentTheme, setTheme } from "./theme.js";
 
@@ -155,6 +155,7 @@ function SidePanels({ chatId, chat, connection, onClose }) {
   const [active, setActive] = useState(null);
   const size = usePanelWidth();
   useEffect(() => onPanelsChanged(() => setList(panels())), []);
+  useEffect(() => onShowPanel(setActive), []);
   if (list.length === 0) return null;
   const current = list.find((p) => p.id === active) || list[0];
   const Panel = current.component;

@@ -1,11 +1,12 @@
 // The chat pane: header (title, model, connection), the conversation, and the composer.
-import { cancelTurn, createChat, sendMessage } from "./api.js";
+import { cancelTurn, createChat, deleteChat, sendMessage } from "./api.js";
 import { html, useEffect, useLayoutEffect, useReducer, useRef, useState } from "./html.js";
 import { DiffStats, DiffView, editPatch } from "./diff_view.js";
 import { Folded } from "./fold.js";
 import { plural } from "./format.js";
 import { AttachIcon } from "./icons.js";
-import { copyCode, highlight, inline, languageOfPath, Markdown } from "./markdown.js";
+import { showTurnFiles } from "./files.js";
+import { highlight, inline, languageOfPath, Markdown } from "./markdown.js";
 import { applyFrame, EMPTY_CHAT, imagesOf, textOf, toolResults } from "./state.js";
 
 const AUTOFIX = "autofix"; // tool_name of the user-role messages auto-fix adds for the model
@@ -102,13 +103,15 @@ export function DraftChat({ info, onCreated }) {
 
   async function send(content, images) {
     setProblem(null);
+    let chat = null;
     try {
-      const chat = await createChat();
+      chat = await createChat();
       await sendMessage(chat.id, content, images);
       onCreated();
       location.hash = `#/chats/${chat.id}`;
       return true;
     } catch (error) {
+      if (chat) deleteChat(chat.id).catch(() => {}); // refused message: keep no empty chat
       setProblem(error.message);
       return false;
     }
@@ -203,7 +206,7 @@ function MessageView({ message, results, live }) {
       ${message.reasoning && html`<${Reasoning} text=${message.reasoning} />`}
       ${text && html`<${Folded} text=${text}><${Markdown} text=${text} /><//>`}
       ${message.tool_calls.map((call) => html`
-        <${ToolCall} key=${call.id} call=${call} result=${results.get(call.id)} live=${live} />`)}
+        <${ToolCall} key=${call.id} call=${call} result=${results.get(call.id)} live=${live} turn=${message.turn} />`)}
     </div>`;
 }
 
@@ -260,7 +263,7 @@ function Reasoning({ text, open = false }) {
     </details>`;
 }
 
-function ToolCall({ call, result, live }) {
+function ToolCall({ call, result, live, turn }) {
   const state = result
     ? result.cancelled ? "cancelled" : result.is_error ? "failed" : "done"
     : live ? "running" : "not run";
@@ -278,7 +281,7 @@ function ToolCall({ call, result, live }) {
         <span class="tool-state">${state}</span>
       </summary>
       <div class="tool-body">
-        ${change ? html`<${FileChange} change=${change} />` : html`
+        ${change ? html`<${FileChange} change=${change} turn=${turn} />` : html`
           <div class="label">arguments</div>
           <pre class="code">${prettyJson(call.arguments)}</pre>`}
         ${result && html`<div class="label">result</div>
@@ -294,14 +297,15 @@ const FILE_CHANGES = {
   write_file: ({ path, content }) => (typeof content === "string" ? { path, content } : null),
 };
 
-function FileChange({ change }) {
-  if (change.patch) return html`<${Folded} text=${change.patch}><${DiffView} patch=${change.patch} /><//>`;
+function FileChange({ change, turn }) {
+  const files = html`<button class="link open-files" onClick=${() => showTurnFiles(turn)}>net change of turn ${turn} in Files →</button>`;
+  if (change.patch) return html`<${Folded} text=${change.patch}><${DiffView} patch=${change.patch} /><//>${files}`;
   const language = languageOfPath(change.path);
   return html`
     <div class="label">new contents · ${plural(change.content.split("\n").length, "line")}</div>
     <${Folded} text=${change.content}>
-      <pre class="code" onClick=${copyCode}><code class="hljs" dangerouslySetInnerHTML=${{ __html: highlight(change.content, language) }}></code></pre>
-    <//>`;
+      <pre class="code"><code class="hljs" dangerouslySetInnerHTML=${{ __html: highlight(change.content, language) }}></code></pre>
+    <//>${files}`;
 }
 
 function Composer({ busy, onSend, onStop }) {

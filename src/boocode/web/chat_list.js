@@ -3,6 +3,8 @@ import { deleteChat, listChats, updateChat } from "./api.js";
 import { html, useEffect, useRef, useState } from "./html.js";
 
 const SEARCH_DELAY_MS = 200;
+const PAGE = 50;
+const MAX_PAGE = 200; // the API's largest page
 
 // The list as the sidebar shows it; `reload()` after anything that may reorder it.
 export function useChatList(onProblem) {
@@ -15,7 +17,8 @@ export function useChatList(onProblem) {
     let live = true;
     const timer = setTimeout(async () => {
       try {
-        const page = await listChats({ ...query, limit: Math.max(50, items.length) });
+        // As many as are shown, so a reload does not shorten a list paged further.
+        const page = await listChats({ ...query, limit: Math.min(MAX_PAGE, Math.max(PAGE, items.length)) });
         if (!live) return;
         setItems(page.items);
         setCursor(page.next_cursor);
@@ -29,7 +32,7 @@ export function useChatList(onProblem) {
 
   async function more() {
     try {
-      const page = await listChats({ ...query, cursor });
+      const page = await listChats({ ...query, cursor, limit: PAGE });
       setItems((old) => [...old, ...page.items.filter((c) => !old.some((o) => o.id === c.id))]);
       setCursor(page.next_cursor);
     } catch (error) {

@@ -5,12 +5,27 @@ import { api } from "./api.js";
 import { DiffStats, DiffView } from "./diff_view.js";
 import { Folded } from "./fold.js";
 import { plural } from "./format.js";
-import { html, useState } from "./html.js";
+import { html, useEffect, useState } from "./html.js";
 import { useLiveFetch } from "./live_fetch.js";
-import { registerPanel } from "./panels.js";
+import { registerPanel, showPanel } from "./panels.js";
+
+const TURN_EVENT = "boocode:files-turn";
+let pendingTurn = null; // asked for while the panel was not on screen
+
+// Open the Files panel on the net change of one turn (from a file edit in the chat).
+export function showTurnFiles(turn) {
+  pendingTurn = turn;
+  window.dispatchEvent(new CustomEvent(TURN_EVENT, { detail: { turn } }));
+  showPanel("files");
+}
 
 function FilesPanel({ chatId, connection }) {
-  const [turn, setTurn] = useState(null); // null: the whole chat
+  const [turn, setTurn] = useState(() => { const asked = pendingTurn; pendingTurn = null; return asked; }); // null: the whole chat
+  useEffect(() => {
+    const onTurn = (event) => { pendingTurn = null; setTurn(event.detail.turn); };
+    addEventListener(TURN_EVENT, onTurn);
+    return () => removeEventListener(TURN_EVENT, onTurn);
+  }, []);
   const { data, problem } = useLiveFetch(
     connection, () => api(`/api/chats/${chatId}/files${turn === null ? "" : `?turn=${turn}`}`), [chatId, turn],
   );
