@@ -27,7 +27,7 @@ from sqlalchemy import insert
 from boocode.config import Settings
 from boocode.db.chats import insert_chat
 from boocode.db.engine import Database
-from boocode.db.tables import AgentSnapshot, FileWrite, Message, Task
+from boocode.db.tables import AgentRun, AgentSnapshot, FileWrite, Message
 from boocode.sessions import snapshot_store
 from support.live_server import LiveServer
 
@@ -84,7 +84,7 @@ async def add_turn(db: Database, chat_id: str, turn: int) -> list[dict[str, Any]
         await session.execute(insert(Message), messages)
         await session.execute(insert(FileWrite), [write])
         await session.execute(
-            insert(Task),
+            insert(AgentRun),
             [
                 {
                     "id": f"turn-{chat_id}-{turn}",

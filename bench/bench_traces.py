@@ -65,7 +65,7 @@ async def turn_per_call(fake: FakeModelServer, *, tracing: bool) -> float:
     )
     calls = [("list_files", {"path": "."})] * TOOL_CALLS
     fake.script([Reply.tool_calls(calls), Reply.text("done")])
-    rt = await engine.start(settings)
+    rt = await engine.start(settings, role="run")
     try:
         chat = await service.create_chat()
         accepted = await service.post_message(chat.id, MessageCreate(content="go"))

@@ -66,7 +66,7 @@ async def main() -> None:
             api_key=fake.api_key,
             max_tool_iterations=TOOL_CALLS + 5,
         )
-        rt = await engine.start(settings)
+        rt = await engine.start(settings, role="run")
         timed = _TimedCalls(rt.tracer)
         rt.tracer = timed
         chat = await service.create_chat(workspace=workspace)

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from support.fake_model import FakeModelServer
-
-PG_ADMIN_URL = os.environ.get("BOOCODE_TEST_DATABASE_URL")
+from support.postgres import fresh_postgres_database
 
 
 @pytest.fixture(scope="session")
@@ -30,20 +27,8 @@ def fake_model(fake_model_server: FakeModelServer) -> Iterator[FakeModelServer]:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session, dropped at the end."""
-    if not PG_ADMIN_URL:
-        if os.environ.get("BOOCODE_REQUIRE_POSTGRES"):
-            pytest.fail("BOOCODE_REQUIRE_POSTGRES is set but BOOCODE_TEST_DATABASE_URL is not")
-        pytest.skip("set BOOCODE_TEST_DATABASE_URL to run the PostgreSQL tests")
-    import psycopg
-
-    name = f"boocode_test_{uuid.uuid4().hex[:10]}"
-    admin = PG_ADMIN_URL.replace("postgresql+asyncpg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = admin.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

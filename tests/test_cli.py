@@ -51,7 +51,7 @@ def test_run_json_prints_one_event_per_line_and_continues_a_chat(
     assert {e["chat_id"] for e in later} == {chat_id}
     sent = fake_model.requests[-1]["messages"]
     assert [m["content"] for m in sent if m["role"] == "user"] == ["one", "two"]
-    turns = query_sqlite(tmp_path / "data", "SELECT turn_number, status FROM tasks ORDER BY 1")
+    turns = query_sqlite(tmp_path / "data", "SELECT turn_number, status FROM agent_runs ORDER BY 1")
     assert turns == [(1, "succeeded"), (2, "succeeded")]
 
 

@@ -31,12 +31,13 @@ def test_sigkill_mid_turn_resumes_without_repeating_completed_steps(
     wait_for(lambda: len(fake_model.requests) >= 2, timeout=30)
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
-    assert query_sqlite(data, "SELECT status FROM tasks") == [("running",)]
+    assert query_sqlite(data, "SELECT status FROM agent_runs") == [("running",)]
 
     worker = spawn_boocode("worker", env=env)
     try:
         wait_for(
-            lambda: query_sqlite(data, "SELECT status FROM tasks") == [("succeeded",)], timeout=60
+            lambda: query_sqlite(data, "SELECT status FROM agent_runs") == [("succeeded",)],
+            timeout=60,
         )
     finally:
         worker.send_signal(signal.SIGTERM)

@@ -17,7 +17,16 @@ from boocode.db.tables import Base, Chat, Message
 from boocode.events.bus import LocalBus
 from boocode.events.log import EventLog
 
-TABLES = {"chats", "messages", "tasks", "events", "tool_traces", "agent_snapshots", "file_writes"}
+TABLES = {
+    "chats",
+    "messages",
+    "agent_runs",
+    "running_commands",
+    "events",
+    "tool_traces",
+    "agent_snapshots",
+    "file_writes",
+}
 
 
 async def _database(url: str) -> Database:

@@ -9,7 +9,10 @@ import sys
 from pathlib import Path
 
 from boocode import __version__
-from boocode.config import Settings
+from boocode.config import Settings, redact_url
+from boocode.errors import StartupRefused
+
+EXIT_REFUSED = 2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = _settings(args)
     try:
         return int(args.handler(args, settings) or 0)
+    except StartupRefused as exc:
+        print(f"boocode: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
     except KeyboardInterrupt:
         return 130
 
@@ -61,6 +67,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print one JSON object per event")
     run.set_defaults(handler=_run)
 
+    cancel = sub.add_parser(
+        "cancel", help="stop a chat's running turn, even while no server or worker runs it"
+    )
+    cancel.add_argument("chat", help="the chat id")
+    cancel.set_defaults(handler=_cancel)
+
     db = sub.add_parser("db", help="storage commands")
     db_sub = db.add_subparsers(dest="db_command", metavar="SUBCOMMAND", required=True)
     upgrade = db_sub.add_parser("upgrade", help="migrate the database to the newest schema")
@@ -98,9 +110,15 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _work(settings: Settings) -> int:
     from boocode import engine
+    from boocode.sandbox import warn_if_unconfined
 
-    rt = await engine.start(settings, process_turns=True)
-    print(f"boocode worker running turns from {settings.resolved_database_url}", file=sys.stderr)
+    rt = await engine.start(settings, role="worker")
+    print(
+        f"boocode worker {rt.executor_id} running turns from "
+        f"{redact_url(settings.resolved_database_url)}",
+        file=sys.stderr,
+    )
+    warn_if_unconfined(settings, sys.stderr)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -112,29 +130,42 @@ async def _work(settings: Settings) -> int:
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     from boocode.runner import run_once
+    from boocode.sandbox import warn_if_unconfined
+
+    warn_if_unconfined(settings, sys.stderr)
 
     return asyncio.run(run_once(settings, args.prompt, chat_id=args.chat, as_json=args.json))
 
 
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from boocode.db.engine import Database
+    from boocode.db.preflight import open_database
 
     async def upgrade() -> None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        db = Database(settings.resolved_database_url)
-        try:
-            await db.upgrade()
-        except (OSError, SQLAlchemyError) as exc:
-            url = _redact(settings.resolved_database_url)
-            raise SystemExit(f"boocode: cannot migrate {url}: {exc}") from None
-        finally:
-            await db.dispose()
-        print(f"database at {_redact(settings.resolved_database_url)} is up to date")
+        db = await open_database(settings)
+        await db.dispose()
+        print(f"database at {redact_url(settings.resolved_database_url)} is up to date")
 
     asyncio.run(upgrade())
     return 0
+
+
+def _cancel(args: argparse.Namespace, settings: Settings) -> int:
+    from boocode.db.preflight import open_database
+    from boocode.runs import store
+
+    async def cancel() -> int:
+        db = await open_database(settings)
+        try:
+            run = await store.active_turn(db, args.chat)
+            if run is None or not await store.request_cancel(db, run.id):
+                print(f"chat {args.chat} has no running turn", file=sys.stderr)
+                return 1
+        finally:
+            await db.dispose()
+        print(f"turn {run.turn_number} of chat {args.chat} will stop at its next step")
+        return 0
+
+    return asyncio.run(cancel())
 
 
 def _contracts_export(args: argparse.Namespace, settings: Settings) -> int:
@@ -143,13 +174,6 @@ def _contracts_export(args: argparse.Namespace, settings: Settings) -> int:
     for path in export_schemas(args.out):
         print(path)
     return 0
-
-
-def _redact(url: str) -> str:
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://…@{rest.split('@', 1)[1]}"
-    return url
 
 
 if __name__ == "__main__":

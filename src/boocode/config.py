@@ -10,6 +10,8 @@ from typing import Any
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from boocode.contracts.sandbox import SandboxMode
+
 
 class Settings(BaseSettings):
     """Everything BooCode reads from its environment (`BOOCODE_*`)."""
@@ -30,10 +32,23 @@ class Settings(BaseSettings):
     port: int = 8765
     max_tool_iterations: int = 25
     command_timeout_s: float = 30.0
+    # A model stream with no text or tool call for this long is stalled, and retried.
+    model_idle_timeout_s: float = Field(default=120.0, gt=0)
+    # How often a stalled or cut stream is tried in all before the turn fails.
+    model_stream_attempts: int = Field(default=3, ge=1, le=10)
     demo_delay_s: float = 0.03
     executor_id: str | None = None
+    # How often a process looks for runs that a stopped process left pending.
+    executor_sweep_s: float = Field(default=10.0, gt=0)
     otlp_endpoint: str | None = None
     tracing: bool = True  # BOOCODE_TRACING=0 stops recording model and tool calls
+    # The command sandbox's defaults; a project's [sandbox] table overrides them (docs/tools.md).
+    sandbox_mode: SandboxMode = SandboxMode.AUTO
+    sandbox_network: bool = False
+    sandbox_env: str = ""  # comma-separated names passed to commands
+    sandbox_read_only: str = ""  # os.pathsep-separated directories shown read-only
+    sandbox_allow_hard_links: bool = False
+    sandbox_bwrap: str = "bwrap"
 
     def model_post_init(self, __context: Any) -> None:
         self.data_dir = self.data_dir.expanduser().resolve()
@@ -72,4 +87,12 @@ def _async_url(url: str) -> str:
             return "postgresql+asyncpg://" + url[len(prefix) :]
     if url.startswith("sqlite:///"):
         return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    return url
+
+
+def redact_url(url: str) -> str:
+    """A database URL fit to print: the credentials before `@` replaced by `…`."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://…@{rest.split('@', 1)[1]}"
     return url

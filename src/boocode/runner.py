@@ -21,6 +21,7 @@ from boocode.contracts.frames import (
     ReasoningDeltaFrame,
     TurnEndFrame,
 )
+from boocode.runs.store import TurnInProgress
 
 EXIT_FAILED = 1
 EXIT_CANCELLED = 130
@@ -28,7 +29,7 @@ EXIT_CANCELLED = 130
 
 async def run_once(settings: Settings, prompt: str, *, chat_id: str | None, as_json: bool) -> int:
     """Send `prompt` to a new or existing chat and print the turn as it happens."""
-    rt = await engine.start(settings, process_turns=True)
+    rt = await engine.start(settings, role="run")
     try:
         if chat_id is None:
             chat_id = (await service.create_chat(workspace=settings.workspace)).id
@@ -51,7 +52,7 @@ async def run_once(settings: Settings, prompt: str, *, chat_id: str | None, as_j
                     return _exit_code(frame.status)
         finally:
             subscription.close()
-    except (service.ChatNotFound, service.TurnInProgress) as exc:
+    except (service.ChatNotFound, TurnInProgress) as exc:
         print(f"boocode: {exc}", file=sys.stderr)
         return EXIT_FAILED
     finally:

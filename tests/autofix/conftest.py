@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from autofix.projects import path_with_tools, python_project
+from autofix.projects import python_project, tools_env
 from support.browser import browser, page  # noqa: F401
 from support.fake_model import FakeModelServer
 from support.live_server import LiveServer, fake_model_env
@@ -25,7 +25,7 @@ def autofix_server(
     """`boocode serve` on the fake model, with ruff on its PATH; tests shape its workspace."""
     server = LiveServer.start(
         tmp_path_factory.mktemp("autofix-live"),
-        env={**fake_model_env(fake_model_server), "PATH": path_with_tools()},
+        env={**fake_model_env(fake_model_server), **tools_env()},
     )
     yield server
     server.stop()

@@ -16,6 +16,12 @@ def path_with_tools() -> str:
     return f"{TOOLS_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
+def tools_env() -> dict[str, str]:
+    """The environment of a `boocode` whose checks use this venv's ruff: on PATH, and shown
+    read-only inside the command sandbox (the venv is outside the workspace)."""
+    return {"PATH": path_with_tools(), "BOOCODE_SANDBOX_READ_ONLY": TOOLS_BIN}
+
+
 def python_project(root: Path, *, autofix: str | None = None) -> Path:
     """A small Python package whose pyproject.toml configures ruff."""
     (root / "pkg").mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from autofix.projects import path_with_tools, python_project, query
+from autofix.projects import python_project, query, tools_env
 from support.fake_model import FakeModelServer, Reply
 from support.processes import boocode_env, query_sqlite, run_boocode
 
@@ -18,7 +18,7 @@ FIXED = "def double(x):\n    return 2 * x\n"
 def _run(
     tmp_path: Path, workspace: Path, fake_model: FakeModelServer, database_url: str | None = None
 ) -> tuple[Any, list[dict]]:
-    env = boocode_env(tmp_path / "data", workspace, fake_model, PATH=path_with_tools())
+    env = boocode_env(tmp_path / "data", workspace, fake_model, **tools_env())
     if database_url is not None:
         env["BOOCODE_DATABASE_URL"] = database_url
     result = run_boocode("run", "make double() robust", "--json", env=env)
@@ -138,7 +138,7 @@ def test_attempts_are_bounded_and_the_turn_ends_with_the_failure_visible(
     assert "Attempt 1 of 2" in texts[0] and "Attempt 2 of 2" in texts[1]
     assert texts[2].startswith("Auto-fix: `ruff check .` still fails (exit 1) after 2 attempts")
     assert "turn ends" in texts[2]
-    status = query_sqlite(tmp_path / "data", "SELECT status, error FROM tasks")
+    status = query_sqlite(tmp_path / "data", "SELECT status, error FROM agent_runs")
     assert status == [("failed", end["error"])]
 
 

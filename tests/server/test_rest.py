@@ -10,6 +10,7 @@ import httpx
 
 from support.fake_model import FakeModelServer, Reply
 from support.live_server import LiveServer
+from support.processes import processes_with, wait_for
 
 
 def wait_for_turn(http: httpx.Client, chat_id: str, turn: int, timeout: float = 20) -> None:
@@ -142,13 +143,15 @@ def test_cancel_stops_a_running_turn(
 def test_cancel_kills_a_running_command_and_answers_every_tool_call(
     fake_live_server: LiveServer, fake_model_server: FakeModelServer
 ) -> None:
-    marker = fake_live_server.workspace / "started.pid"
-    sleeper = f"import os, time; open({str(marker)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+    marker = fake_live_server.workspace / "started"
+    sleeper = f"import time; open({str(marker)!r}, 'w').write('yes'); time.sleep(60)"
+    # Found by its command line: inside the sandbox the command's own PID means nothing here.
+    tag = f"sleeper-{time.monotonic_ns()}"
     fake_model_server.reset()
     fake_model_server.script(
         [
             Reply.tool_calls(
-                [("run_command", {"argv": ["python3", "-c", sleeper]}), ("list_files", {})]
+                [("run_command", {"argv": ["python3", "-c", sleeper, tag]}), ("list_files", {})]
             )
         ]
     )
@@ -165,10 +168,7 @@ def test_cancel_kills_a_running_command_and_answers_every_tool_call(
             assert time.monotonic() - started < 5, "the turn did not stop within 5 s"
             time.sleep(0.05)
         messages = http.get(f"/api/chats/{chat['id']}/messages").json()
-    pid = int(marker.read_text())
-    assert (
-        not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
-    )
+    wait_for(lambda: not processes_with(tag), timeout=5)
     tool_results = [(m["content"], m["cancelled"]) for m in messages if m["role"] == "tool"]
     assert tool_results == [
         ("cancelled by the user while it ran", True),

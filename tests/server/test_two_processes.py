@@ -31,7 +31,7 @@ def serve_and_worker(postgres_url: str, tmp_path: Path) -> Iterator[tuple[LiveSe
     )
     try:
         deadline = time.monotonic() + 40
-        while "boocode worker running" not in worker.log:
+        while "running turns from" not in worker.log:
             assert worker.process.poll() is None, worker.log
             assert time.monotonic() < deadline, worker.log
             time.sleep(0.1)

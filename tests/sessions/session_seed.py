@@ -9,7 +9,7 @@ from typing import Any
 
 from boocode.agent.runtime import Runtime
 from boocode.db.chats import insert_chat
-from boocode.db.tables import Chat, FileWrite, Message, Task
+from boocode.db.tables import AgentRun, Chat, FileWrite, Message
 
 
 class ChatSeed:
@@ -107,7 +107,7 @@ class ChatSeed:
                     step_key=f"t{number}-llm1",
                 )
             )
-        task = Task(
+        task = AgentRun(
             id=f"turn-{self.chat_id}-{branch}-{number}-{uuid.uuid4().hex[:8]}",
             chat_id=self.chat_id,
             kind="turn",

@@ -14,6 +14,7 @@ from boocode.agent.runtime import Runtime
 from boocode.contracts.chats import TurnStatus
 from boocode.contracts.sessions import CheckoutRequest, FileAction, RestoreRequest
 from boocode.db.tables import Message
+from boocode.runs.store import TurnInProgress
 from boocode.sessions import branches, files, restore, snapshot_store
 from boocode.sessions.timeline import timeline
 
@@ -102,9 +103,9 @@ async def test_restore_is_refused_while_a_turn_runs_or_out_of_range(
 ) -> None:
     await seed.turn(1, "one")
     await seed.turn(2, "two", status="running", finish=False)
-    with pytest.raises(service.TurnInProgress):
+    with pytest.raises(TurnInProgress):
         await restore.restore(seed.chat_id, RestoreRequest(turn=1))
-    with pytest.raises(service.TurnInProgress):
+    with pytest.raises(TurnInProgress):
         await restore.checkout(seed.chat_id, 0, CheckoutRequest())
 
     other = await ChatSeed(rt, seed.workspace).create()

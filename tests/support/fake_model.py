@@ -54,6 +54,25 @@ class Reply:
     retry_after_s: float | None = None
     delay_s: float = 0.0
     chunk_delay_s: float = 0.0
+    # A broken stream: "cut" ends without a finish reason, "stall" sends only keep-alives for
+    # `delay_s`-independent `stall_s` seconds, "malformed" sends an event that is not JSON.
+    fault: str | None = None
+    stall_s: float = 0.0
+
+    @classmethod
+    def cut(cls, content: str) -> Reply:
+        """Streams `content`, then ends the stream without a finish reason or usage."""
+        return cls(content=content, fault="cut")
+
+    @classmethod
+    def stalled(cls, seconds: float, content: str = "") -> Reply:
+        """Streams `content`, then only keep-alives (comments and empty deltas) for `seconds`."""
+        return cls(content=content, fault="stall", stall_s=seconds)
+
+    @classmethod
+    def malformed(cls) -> Reply:
+        """A stream whose first event is not JSON."""
+        return cls(fault="malformed")
 
     @classmethod
     def text(
@@ -234,7 +253,7 @@ class FakeModelServer:
         if reply.status != 200:
             return _error_response(reply)
         if body.get("stream"):
-            chunks = self._stream(_chunks(reply, body, number, len(raw)), reply.chunk_delay_s)
+            chunks = self._stream(_chunks(reply, body, number, len(raw)), reply)
             return StreamingResponse(chunks, media_type="text/event-stream")
         return JSONResponse(_completion(reply, body, number, len(raw)))
 
@@ -248,13 +267,25 @@ class FakeModelServer:
             return responder(body)
         return Reply.text(DEFAULT_TEXT)
 
-    async def _stream(
-        self, chunks: list[dict[str, Any]], chunk_delay_s: float
-    ) -> AsyncIterator[str]:
+    async def _stream(self, chunks: list[dict[str, Any]], reply: Reply) -> AsyncIterator[str]:
+        if reply.fault == "malformed":
+            yield "data: {this is not json\n\n"
+            return
+        if reply.fault in ("cut", "stall"):
+            # Everything but the finish chunk and the usage chunk.
+            chunks = chunks[:-2]
         for index, chunk in enumerate(chunks):
             if index:
-                await self._sleep(chunk_delay_s)
+                await self._sleep(reply.chunk_delay_s)
             yield f"data: {json.dumps(chunk)}\n\n"
+        if reply.fault == "stall":
+            deadline = time.monotonic() + reply.stall_s
+            keep_alive = {**chunks[0], "choices": [{**chunks[0]["choices"][0], "delta": {}}]}
+            while time.monotonic() < deadline and not self._closing.is_set():
+                yield ": keep-alive\n\n"
+                yield f"data: {json.dumps(keep_alive)}\n\n"
+                await self._sleep(0.1)
+            return
         yield "data: [DONE]\n\n"
 
     async def _sleep(self, seconds: float) -> None:

@@ -78,3 +78,24 @@ def wait_for(predicate: Any, *, timeout: float = 30, interval: float = 0.05) -> 
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {predicate}")
+
+
+def processes_with(marker: str) -> list[int]:
+    """Live (not zombie) processes on this host whose command line contains `marker`.
+
+    Sandboxed commands live in their own PID namespace; this looks from outside it.
+    """
+    found = []
+    needle = marker.encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if needle not in (entry / "cmdline").read_bytes():
+                continue
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            found.append(int(entry.name))
+    return found

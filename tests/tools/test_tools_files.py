@@ -12,6 +12,7 @@ from boocode.tools.files import (
     read_file,
     write_file,
 )
+from boocode.tools.grep import grep
 
 
 def _assert_sentinel_untouched(outside: Path) -> None:
@@ -356,3 +357,63 @@ async def test_list_files_lists_but_never_descends_a_symlink_out(
     result = await list_files(guard, recursive=True)
 
     assert result.content.splitlines() == ["out/"]
+
+
+# hard links and races
+
+
+async def test_a_hard_link_to_a_file_outside_is_refused(
+    guard: PathGuard, workspace: Path, outside: Path
+) -> None:
+    os.link(outside / "secret.txt", workspace / "linked.txt")
+
+    for attempt in (
+        read_file(guard, "linked.txt"),
+        write_file(guard, "linked.txt", "overwritten"),
+        edit_file(guard, "linked.txt", "SENTINEL", "changed"),
+    ):
+        with pytest.raises(ToolError, match=r"^linked.txt has 2 hard links; .* allow_hard_links"):
+            await attempt
+    assert (await grep(guard, "SENTINEL")).content == "no matches for 'SENTINEL' in ."
+    (workspace / "linked.txt").unlink()
+    _assert_sentinel_untouched(outside)
+
+
+async def test_a_project_may_allow_hard_links(workspace: Path) -> None:
+    (workspace / "a.txt").write_text("shared\n")
+    os.link(workspace / "a.txt", workspace / "b.txt")
+    guard = PathGuard(workspace, allow_hard_links=True)
+
+    await edit_file(guard, "b.txt", "shared", "edited")
+
+    assert (await read_file(guard, "a.txt")).content == "    1\tedited\n"
+
+
+async def test_a_directory_swapped_for_a_symlink_after_the_check_is_not_followed(
+    guard: PathGuard, workspace: Path, outside: Path
+) -> None:
+    (workspace / "sub").mkdir()
+    (workspace / "sub" / "secret.txt").write_text("inside")
+    target = guard.resolve("sub/secret.txt")
+    # The race: between the check and the open, `sub` becomes a link to a directory outside.
+    (workspace / "sub").rename(workspace / "old")
+    (workspace / "sub").symlink_to(outside, target_is_directory=True)
+
+    with pytest.raises(ToolError, match=r"a parent of 'sub/secret\.txt' became a symlink"):
+        guard.open_beneath(target, os.O_RDONLY)
+    with pytest.raises(ToolError, match=r"a parent of 'sub/secret\.txt' became a symlink"):
+        guard.open_beneath(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, make_parents=True)
+    _assert_sentinel_untouched(outside)
+
+
+async def test_a_file_swapped_for_a_symlink_after_the_check_is_not_followed(
+    guard: PathGuard, workspace: Path, outside: Path
+) -> None:
+    (workspace / "notes.txt").write_text("mine")
+    target = guard.resolve("notes.txt")
+    (workspace / "notes.txt").unlink()
+    (workspace / "notes.txt").symlink_to(outside / "secret.txt")
+
+    with pytest.raises(OSError, match="Too many levels of symbolic links"):
+        guard.open_beneath(target, os.O_RDWR)
+    _assert_sentinel_untouched(outside)

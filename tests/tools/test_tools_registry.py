@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from boocode.sandbox import Sandbox
 from boocode.tools import WRITE_TOOLS, ToolRegistry, ToolResult, files
 
 TOOL_NAMES = ["list_files", "read_file", "write_file", "edit_file", "grep", "run_command"]
@@ -11,14 +12,16 @@ TOOL_NAMES = ["list_files", "read_file", "write_file", "edit_file", "grep", "run
 
 @pytest.fixture
 def tools(workspace: Path) -> ToolRegistry:
-    return ToolRegistry(workspace)
+    return ToolRegistry(workspace, sandbox=Sandbox.unsandboxed(workspace))
 
 
 def test_schemas_are_byte_identical_across_registries(tmp_path: Path) -> None:
     (tmp_path / "one").mkdir()
     (tmp_path / "two").mkdir()
-    first = ToolRegistry(tmp_path / "one")
-    second = ToolRegistry(tmp_path / "two", command_timeout_s=5)
+    first = ToolRegistry(tmp_path / "one", sandbox=Sandbox.unsandboxed(tmp_path))
+    second = ToolRegistry(
+        tmp_path / "two", command_timeout_s=5, sandbox=Sandbox.unsandboxed(tmp_path)
+    )
 
     schemas = first.schemas()
     schemas[0]["function"]["name"] = "mutated by a caller"
@@ -150,7 +153,7 @@ async def test_nonzero_exit_is_a_normal_result(tools: ToolRegistry) -> None:
 
 
 async def test_timeout_is_an_error_result(workspace: Path) -> None:
-    tools = ToolRegistry(workspace, command_timeout_s=0.3)
+    tools = ToolRegistry(workspace, command_timeout_s=0.3, sandbox=Sandbox.unsandboxed(workspace))
     arguments = json.dumps({"argv": [sys.executable, "-c", "import time; time.sleep(30)"]})
 
     result = await tools.execute("run_command", arguments)

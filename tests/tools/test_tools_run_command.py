@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from boocode.sandbox import Sandbox, SandboxMode, SandboxPolicy
 from boocode.tools import PathGuard, ToolError
 from boocode.tools.run_command import CommandResult, format_for_model, run_argv
 
@@ -21,6 +22,11 @@ with open(sys.argv[1] + ".tmp", "w") as f:
 os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 time.sleep(float(sys.argv[2]))
 """
+
+
+def _off(guard: PathGuard) -> Sandbox:
+    """These tests watch host PIDs, so they run unsandboxed; tests/sandbox/ runs confined."""
+    return Sandbox.unsandboxed(guard.workspace)
 
 
 def _alive(pid: int) -> bool:
@@ -69,7 +75,10 @@ async def test_shell_metacharacters_are_plain_text(guard: PathGuard, workspace: 
     (workspace / "x").write_text("still here")
 
     result = await run_argv(
-        ["echo", "a; rm -rf x", "$(whoami)", "|", "`id`", "&&", ">out"], cwd=workspace, guard=guard
+        ["echo", "a; rm -rf x", "$(whoami)", "|", "`id`", "&&", ">out"],
+        cwd=workspace,
+        guard=guard,
+        sandbox=_off(guard),
     )
 
     assert result.output == "a; rm -rf x $(whoami) | `id` && >out\n"
@@ -81,7 +90,7 @@ async def test_shell_metacharacters_are_plain_text(guard: PathGuard, workspace: 
 async def test_exit_code_duration_and_merged_stderr(guard: PathGuard, workspace: Path) -> None:
     script = "import sys, time; print('out', flush=True); time.sleep(0.1); sys.exit('err')"
 
-    result = await run_argv([PYTHON, "-c", script], cwd=workspace, guard=guard)
+    result = await run_argv([PYTHON, "-c", script], cwd=workspace, guard=guard, sandbox=_off(guard))
 
     assert result.exit_code == 1
     assert result.output == "out\nerr\n"
@@ -96,17 +105,19 @@ async def test_program_names_on_path_and_absolute_programs_run(
     echo = shutil.which("echo")
     assert echo is not None
 
-    by_name = await run_argv(["echo", "hi"], cwd=workspace, guard=guard)
-    by_path = await run_argv([echo, "hi"], cwd=workspace, guard=guard)
+    by_name = await run_argv(["echo", "hi"], cwd=workspace, guard=guard, sandbox=_off(guard))
+    by_path = await run_argv([echo, "hi"], cwd=workspace, guard=guard, sandbox=_off(guard))
 
     assert by_name.output == by_path.output == "hi\n"
 
 
 async def test_missing_program_is_a_clear_error(guard: PathGuard, workspace: Path) -> None:
     with pytest.raises(ToolError, match=r"^command not found: no-such-program-xyz$"):
-        await run_argv(["no-such-program-xyz", "--help"], cwd=workspace, guard=guard)
+        await run_argv(
+            ["no-such-program-xyz", "--help"], cwd=workspace, guard=guard, sandbox=_off(guard)
+        )
     with pytest.raises(ToolError, match="must be a non-empty list"):
-        await run_argv([], cwd=workspace, guard=guard)
+        await run_argv([], cwd=workspace, guard=guard, sandbox=_off(guard))
 
 
 async def test_cwd_must_be_inside_the_workspace(
@@ -116,12 +127,15 @@ async def test_cwd_must_be_inside_the_workspace(
     (workspace / "escape").symlink_to(outside, target_is_directory=True)
 
     inside = await run_argv(
-        [PYTHON, "-c", "import os; print(os.getcwd())"], cwd=workspace / "sub", guard=guard
+        [PYTHON, "-c", "import os; print(os.getcwd())"],
+        cwd=workspace / "sub",
+        guard=guard,
+        sandbox=_off(guard),
     )
     assert inside.output.strip() == str(workspace.resolve() / "sub")
     for cwd in [outside, workspace / "..", workspace / "escape"]:
         with pytest.raises(ToolError, match="outside the workspace"):
-            await run_argv(["touch", "pwned"], cwd=cwd, guard=guard)
+            await run_argv(["touch", "pwned"], cwd=cwd, guard=guard, sandbox=_off(guard))
 
 
 @pytest.mark.parametrize(
@@ -135,6 +149,12 @@ async def test_cwd_must_be_inside_the_workspace(
         "--file=/etc/passwd",
         "--out=../outside/pwned",
         "escape/secret.txt",
+        "escape",
+        "of=../outside/pwned",
+        "if=/etc/passwd",
+        "-o../outside/pwned",
+        "-C/etc",
+        "file:///etc/passwd",
     ],
 )
 async def test_path_like_arguments_outside_are_refused(
@@ -143,7 +163,7 @@ async def test_path_like_arguments_outside_are_refused(
     (workspace / "escape").symlink_to(outside, target_is_directory=True)
 
     with pytest.raises(ToolError, match=r"outside the workspace|starts with '~'"):
-        await run_argv(["cp", "-r", arg, "copy"], cwd=workspace, guard=guard)
+        await run_argv(["cp", "-r", arg, "copy"], cwd=workspace, guard=guard, sandbox=_off(guard))
 
 
 async def test_path_like_arguments_inside_are_allowed(guard: PathGuard, workspace: Path) -> None:
@@ -157,35 +177,44 @@ async def test_path_like_arguments_inside_are_allowed(guard: PathGuard, workspac
         "HEAD~1",
     ]
 
-    result = await run_argv(["echo", *args], cwd=workspace / "sub", guard=guard)
+    result = await run_argv(
+        ["echo", *args], cwd=workspace / "sub", guard=guard, sandbox=_off(guard)
+    )
 
     assert result.output == " ".join(args) + "\n"
 
 
-async def test_environment_has_no_secrets(
+async def test_environment_is_an_allow_list(
     guard: PathGuard, workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    secrets = [
-        "FOO_API_KEY",
-        "X_TOKEN",
-        "MY_SECRET",
-        "DB_PASSWORD",
-        "OPENAI_API_KEY",
-        "DEEPSEEK_API_KEY",
+    near_misses = [
+        "BOOCODE_DATABASE_URL",
         "BOOCODE_TOKEN",
-        "lower_api_key",
+        "DEEPSEEK_API_KEY",
+        "GITHUB_TOKEN",
         "AWS_SECRET_ACCESS_KEY",
+        "PGPASSWORD",
+        "MY_APIKEY",
+        "PATH_SECRET",
+        "HOME_DIR_KEY",
+        "LC_SECRET",
+        "LANG_TOKEN",
+        "TERMINAL_AUTH",
     ]
-    for name in secrets:
-        monkeypatch.setenv(name, "hunter2")
-    monkeypatch.setenv("HARMLESS_SETTING", "visible")
+    for name in near_misses:
+        monkeypatch.setenv(name, f"hunter2-{name}")
+    monkeypatch.setenv("LC_TIME", "C")
+    monkeypatch.setenv("PROJECT_SETTING", "listed")
+    sandbox = Sandbox.open(
+        SandboxPolicy(mode=SandboxMode.OFF, env_names=("PROJECT_SETTING",)), workspace
+    )
 
-    result = await run_argv(["env"], cwd=workspace, guard=guard)
+    result = await run_argv(["env"], cwd=workspace, guard=guard, sandbox=sandbox)
 
     names = {line.split("=", 1)[0] for line in result.output.splitlines()}
-    assert "HARMLESS_SETTING" in names
-    assert "PATH" in names
-    assert names.isdisjoint(secrets)
+    assert names == {"PATH", "HOME", "LC_TIME", "PROJECT_SETTING"} | (
+        names & {"LANG", "TERM", "LANGUAGE", "LC_ALL", "COLORTERM", "TZ"}
+    )
     assert "hunter2" not in result.output
 
 
@@ -195,7 +224,11 @@ async def test_timeout_kills_the_whole_group_with_a_backgrounded_grandchild(
     started = time.monotonic()
 
     result = await run_argv(
-        [PYTHON, "-c", SPAWN_GRANDCHILD, "pids", "300"], cwd=workspace, guard=guard, timeout_s=2
+        [PYTHON, "-c", SPAWN_GRANDCHILD, "pids", "300"],
+        cwd=workspace,
+        guard=guard,
+        sandbox=_off(guard),
+        timeout_s=2,
     )
 
     assert time.monotonic() - started < 6
@@ -216,6 +249,7 @@ async def test_a_grandchild_left_running_after_exit_is_killed_and_does_not_hang_
         [PYTHON, "-c", SPAWN_GRANDCHILD + "print('done')", "pids", "0"],
         cwd=workspace,
         guard=guard,
+        sandbox=_off(guard),
         timeout_s=20,
     )
 
@@ -231,6 +265,7 @@ async def test_cancellation_kills_the_whole_group(guard: PathGuard, workspace: P
             [PYTHON, "-c", SPAWN_GRANDCHILD, "pids", "300"],
             cwd=workspace,
             guard=guard,
+            sandbox=_off(guard),
             timeout_s=60,
         )
     )
@@ -257,7 +292,9 @@ async def test_huge_output_keeps_head_and_tail_in_bounded_memory(
     peak_field = "VmHWM" if _reset_peak_rss() else "VmRSS"
     rss_before_kb = _status_kb("VmRSS")
 
-    result = await run_argv([PYTHON, "-c", script], cwd=workspace, guard=guard, timeout_s=60)
+    result = await run_argv(
+        [PYTHON, "-c", script], cwd=workspace, guard=guard, sandbox=_off(guard), timeout_s=60
+    )
 
     peak_growth_kb = _status_kb(peak_field) - rss_before_kb
     assert peak_growth_kb < 20 * 1024
@@ -271,7 +308,11 @@ async def test_huge_output_keeps_head_and_tail_in_bounded_memory(
 
 async def test_output_cap_splits_between_head_and_tail(guard: PathGuard, workspace: Path) -> None:
     result = await run_argv(
-        ["printf", "0123456789ABCDEFGHIJ"], cwd=workspace, guard=guard, output_cap=10
+        ["printf", "0123456789ABCDEFGHIJ"],
+        cwd=workspace,
+        guard=guard,
+        sandbox=_off(guard),
+        output_cap=10,
     )
 
     assert result.output == "01234\n… [truncated 10 bytes] …\nFGHIJ"

@@ -10,7 +10,7 @@ import pytest
 from boocode.config import Settings
 from boocode.contracts.traces import TraceKind, TraceOutcome
 from boocode.events.log import EventLog
-from boocode.traces.recovery import INTERRUPTED_ERROR, mark_interrupted
+from boocode.traces.recovery import INTERRUPTED_ERROR, mark_interrupted, not_live_elsewhere
 from boocode.traces.store import CallEnd, NewCall, TraceStore
 from support.fake_model import FakeModelServer, Reply
 from support.processes import boocode_env, query_sqlite, spawn_boocode, wait_for
@@ -60,7 +60,8 @@ def test_sigkill_mid_tool_call_leaves_that_call_interrupted_and_the_rest_intact(
     worker = spawn_boocode("worker", env=env)
     try:
         wait_for(
-            lambda: query_sqlite(data, "SELECT status FROM tasks") == [("succeeded",)], timeout=60
+            lambda: query_sqlite(data, "SELECT status FROM agent_runs") == [("succeeded",)],
+            timeout=60,
         )
     finally:
         worker.send_signal(signal.SIGTERM)
@@ -91,7 +92,7 @@ async def test_recovery_marks_only_unfinished_calls_and_announces_them(
     frames = events.bus.subscribe(chat_id)
 
     settings = Settings(data_dir=tmp_path / "no-dbos-yet", database_url=events.db.url)
-    assert await mark_interrupted(events, settings) >= 1
+    assert await mark_interrupted(events, not_live_elsewhere(settings, _no_other_process)) >= 1
 
     from boocode.contracts.traces import TraceQuery
     from boocode.traces import query
@@ -102,4 +103,8 @@ async def test_recovery_marks_only_unfinished_calls_and_announces_them(
     assert items[stuck.id].finished_at is not None
     announced = frames.queue.get_nowait()
     assert announced.type == "tool_trace_finish" and announced.trace.id == stuck.id  # type: ignore[attr-defined]
-    assert await mark_interrupted(events, settings) == 0
+    assert await mark_interrupted(events, not_live_elsewhere(settings, _no_other_process)) == 0
+
+
+def _no_other_process(_executor_id: str) -> bool:
+    return False

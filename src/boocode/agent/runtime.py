@@ -18,7 +18,9 @@ from boocode.db.engine import Database
 from boocode.events.bus import EventBus
 from boocode.events.log import EventLog
 from boocode.providers import ChatModel, create_model
+from boocode.sandbox import sandbox_for
 from boocode.tools import ToolRegistry
+from boocode.tools.run_command import ProcessObserver
 
 TurnHook = Callable[[str, int], Awaitable[None]]
 
@@ -32,6 +34,8 @@ class Runtime:
     tracer: CallTracer = field(default_factory=UntracedCalls)
     # False in an API-only process: its turns go to the queue that workers run.
     process_turns: bool = True
+    # This process's DBOS executor id (see boocode.runs.executor).
+    executor_id: str | None = None
     # Called after every turn ends (snapshots, telemetry); each gets (chat_id, turn).
     turn_end_hooks: list[TurnHook] = field(default_factory=list)
     # Called after each tool phase of a turn, with the same arguments.
@@ -47,8 +51,15 @@ class Runtime:
             self._models[workspace] = model_for(self.settings, workspace)
         return self._models[workspace]
 
-    def tools(self, workspace: Path) -> ToolRegistry:
-        return ToolRegistry(workspace, command_timeout_s=self.settings.command_timeout_s)
+    def tools(
+        self, workspace: Path, *, on_process_start: ProcessObserver | None = None
+    ) -> ToolRegistry:
+        return ToolRegistry(
+            workspace,
+            command_timeout_s=self.settings.command_timeout_s,
+            sandbox=sandbox_for(self.settings, workspace),
+            on_process_start=on_process_start,
+        )
 
     async def close(self) -> None:
         for model in self._models.values():
@@ -72,6 +83,7 @@ def model_for(settings: Settings, workspace: Path) -> ChatModel:
         deepseek_api_key=settings.deepseek_api_key,
         workspace=workspace,
         demo_delay_s=settings.demo_delay_s,
+        idle_timeout_s=settings.model_idle_timeout_s,
     )
 
 

@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, insert, select, update
 
 from boocode.agent import runtime, turn
 from boocode.agent.history import load_messages, to_message_out
-from boocode.agent.status import ACTIVE
 from boocode.contracts.chats import (
     CancelResult,
     ChatOut,
     MessageCreate,
     MessageOut,
     TurnAccepted,
-    TurnStatus,
 )
 from boocode.contracts.frames import MessageFrame
 from boocode.db.chats import UNTITLED, insert_chat
-from boocode.db.tables import Chat, Message, Task
+from boocode.db.tables import Chat, Message
+from boocode.runs import store as runs
 
 DEMO_LABEL = "demo (offline demo model)"
 
@@ -30,12 +28,6 @@ DEMO_LABEL = "demo (offline demo model)"
 class ChatNotFound(LookupError):
     def __init__(self, chat_id: str) -> None:
         super().__init__(f"chat {chat_id} does not exist")
-
-
-class TurnInProgress(RuntimeError):
-    def __init__(self, turn_number: int) -> None:
-        super().__init__(f"turn {turn_number} is still running; wait for it or cancel it")
-        self.turn_number = turn_number
 
 
 def chat_out(chat: Chat) -> ChatOut:
@@ -83,61 +75,53 @@ async def messages(chat_id: str) -> list[MessageOut]:
     return [to_message_out(row) for row in await load_messages(runtime.current().db, chat_id)]
 
 
-async def active_task(chat_id: str) -> Task | None:
-    async with runtime.current().db.session() as session:
-        return (
-            await session.execute(
-                select(Task)
-                .where(Task.chat_id == chat_id, Task.status.in_([s.value for s in ACTIVE]))
-                .order_by(Task.created_at.desc())
-                .limit(1)
-            )
-        ).scalar_one_or_none()
-
-
 async def post_message(chat_id: str, body: MessageCreate) -> TurnAccepted:
-    """Store the user's message and start a durable turn that answers it."""
+    """Store the user's message with a queued turn in one commit, then start the turn.
+
+    A second message while a turn is active is refused by the database (`TurnInProgress`). A
+    crash between the commit and the start leaves a queued run that start-up reconciliation
+    starts (`boocode.runs.recovery`).
+    """
     rt = runtime.current()
     chat = await get_chat(chat_id)
-    if (running := await active_task(chat_id)) is not None:
-        raise TurnInProgress(running.turn_number)
-    number = await turn.next_turn_number(chat_id, chat.branch_id)
-    task_id = f"turn-{chat_id}-{chat.branch_id}-{number}-{uuid.uuid4().hex[:8]}"
-    now = datetime.now(UTC)
-    user = Message(
+    content = _user_content(body)
+    title = _title_from(body.content) if chat.title == UNTITLED else None
+
+    def announce(conn: Connection, new: runs.NewTurn) -> MessageFrame:
+        values = {
+            "chat_id": chat_id,
+            "branch_id": new.branch_id,
+            "turn_number": new.turn,
+            "role": "user",
+            "content": content,
+            "is_error": False,
+            "created_at": new.created_at,
+        }
+        user = Message(**values)
+        user.id = conn.execute(insert(Message).returning(Message.id), values).scalar_one()
+        if title is not None:
+            conn.execute(
+                update(Chat).where(Chat.id == chat_id, Chat.title == UNTITLED).values(title=title)
+            )
+        return MessageFrame(chat_id=chat_id, message=to_message_out(user))
+
+    new = await runs.open_turn(
+        rt.events,
         chat_id=chat_id,
         branch_id=chat.branch_id,
-        turn_number=number,
-        role="user",
-        content=_user_content(body),
-        created_at=now,
+        run_id=f"turn-{uuid.uuid4().hex}",
+        announce=announce,
     )
-    async with rt.db.session() as session, session.begin():
-        session.add(user)
-        session.add(
-            Task(
-                id=task_id,
-                chat_id=chat_id,
-                kind="turn",
-                turn_number=number,
-                branch_id=chat.branch_id,
-                status=TurnStatus.QUEUED.value,
-                created_at=now,
-            )
-        )
-        if chat.title == UNTITLED:
-            await session.merge(Chat(id=chat_id, title=_title_from(body.content)))
-    await rt.events.publish(MessageFrame(chat_id=chat_id, message=to_message_out(user)))
-    await turn.start_turn(task_id, chat_id, number)
-    return TurnAccepted(turn=number, task_id=task_id)
+    await turn.start_turn(new.run_id)
+    return TurnAccepted(turn=new.turn, task_id=new.run_id)
 
 
 async def cancel(chat_id: str) -> CancelResult:
     await get_chat(chat_id)
-    task = await active_task(chat_id)
-    if task is None:
+    run = await runs.active_turn(runtime.current().db, chat_id)
+    if run is None:
         return CancelResult(cancelled=False)
-    return CancelResult(cancelled=await turn.request_cancel(task.id), turn=task.turn_number)
+    return CancelResult(cancelled=await turn.request_cancel(run.id), turn=run.turn_number)
 
 
 def _user_content(body: MessageCreate) -> Any:

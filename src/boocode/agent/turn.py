@@ -3,6 +3,10 @@
 A turn killed mid-way resumes from its last completed step. Each step also writes its result
 under a `step_key`, so a step re-run after a crash finds its own earlier write and reuses it
 instead of calling the model or the tool again.
+
+The workflow body is deterministic: everything it learns from outside (the run's record, the
+settings, cancel requests, files) is read inside a step, whose recorded result a replay reuses,
+so a replay always takes the path the first execution took.
 """
 
 from __future__ import annotations
@@ -16,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from dbos import DBOS, SetWorkflowID
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from pydantic import BaseModel, Field
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from boocode import autofix
 from boocode.agent import runtime
 from boocode.agent.history import load_messages, to_message_out, to_provider_message
 from boocode.agent.prompt import system_prompt
-from boocode.agent.status import check_transition
 from boocode.contracts.chats import TurnStatus
 from boocode.contracts.frames import (
     ErrorFrame,
@@ -33,8 +37,11 @@ from boocode.contracts.frames import (
     TurnStartFrame,
 )
 from boocode.contracts.usage import TokenUsage
-from boocode.db.tables import Chat, FileWrite, Message, Task
-from boocode.providers import ProviderError
+from boocode.db.tables import Chat, FileWrite, Message
+from boocode.providers import ProviderError, ToolCall
+from boocode.providers.errors import RETRYABLE_KINDS
+from boocode.runs import store as runs
+from boocode.runs.commands import RERUN_NOTE, CommandRecords
 from boocode.tools import WRITE_TOOLS, FileChange, ToolResult
 from boocode.tools.result import CANCELLED_BEFORE_RUNNING, CANCELLED_WHILE_RUNNING
 from boocode.traces.model_call import model_call_input, model_call_output
@@ -46,103 +53,152 @@ TURN_QUEUE = "boocode_turns"
 # Streamed text is published in batches at most this far apart, not one frame per token.
 _DELTA_INTERVAL_S = 0.04
 _CANCEL_POLL_S = 0.5
+_RETRY_BACKOFF_S = 0.5
+
+
+class TurnPlan(BaseModel):
+    """What a turn reads once, in its first step: replays reuse it."""
+
+    run_id: str
+    chat_id: str
+    turn: int
+    max_tool_iterations: int
+    cancelled: bool = False
+
+
+class ModelReply(BaseModel):
+    """The outcome of one model-call step."""
+
+    error: str | None = None
+    cancelled: bool = False
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+
+
+class TurnOutcome(BaseModel):
+    status: TurnStatus = TurnStatus.SUCCEEDED
+    error: str | None = None
 
 
 @DBOS.workflow(name="boocode.turn")
-async def run_turn(task_id: str, chat_id: str, turn: int) -> str:
+async def run_turn(run_id: str) -> str:
     """Run one turn to its end and return its final status."""
-    rt = runtime.current()
-    status, error = TurnStatus.SUCCEEDED, None
-    fix = autofix.CheckVerdict().model_dump()
-    try:
-        await _begin_turn(task_id, chat_id, turn)
-        for iteration in range(rt.settings.max_tool_iterations + 1):
-            reply = await _llm_step(task_id, chat_id, turn, iteration)
-            if reply["error"]:
-                status, error = TurnStatus.FAILED, reply["error"]
-                break
-            if reply["cancelled"]:
-                status = TurnStatus.CANCELLED
-                break
-            if not reply["tool_calls"]:
-                break
-            over_limit = iteration == rt.settings.max_tool_iterations
-            wrote = False
-            for call in reply["tool_calls"]:
-                wrote = await _tool_step(task_id, chat_id, turn, call, refuse=over_limit) or wrote
-            for hook in rt.tool_phase_hooks:
-                await hook(chat_id, turn)
-            if over_limit:
-                status = TurnStatus.FAILED
-                error = f"stopped after {rt.settings.max_tool_iterations} tool iterations"
-                break
-            if await _cancel_requested(task_id):
-                status = TurnStatus.CANCELLED
-                break
-            if wrote:  # before the next model call, so the model always gets to fix
-                fix = await _autofix_step(task_id, chat_id, turn, iteration, fix)
-                if fix["cancelled"] or fix["gave_up"]:
-                    status = TurnStatus.CANCELLED if fix["cancelled"] else TurnStatus.FAILED
-                    error = fix["error"]
-                    break
-    except Exception as exc:  # the turn must end recorded, whatever broke
-        log.exception("turn %s of chat %s failed", turn, chat_id)
-        status, error = TurnStatus.FAILED, f"internal error: {exc}"
-    await _end_turn(task_id, chat_id, turn, status.value, error)
-    return status.value
+    plan = await _begin_turn(run_id)
+    if plan.cancelled:
+        outcome = TurnOutcome(status=TurnStatus.CANCELLED)
+    else:
+        try:
+            outcome = await _converse(plan)
+        except Exception as exc:  # the turn must end recorded, whatever broke
+            log.exception("turn %s of chat %s failed", plan.turn, plan.chat_id)
+            outcome = TurnOutcome(status=TurnStatus.FAILED, error=f"internal error: {exc}")
+    await _end_turn(plan, outcome)
+    return outcome.status.value
 
 
-async def start_turn(task_id: str, chat_id: str, turn: int) -> None:
-    """Start a turn here if this process runs turns, else hand it to the durable queue."""
-    if runtime.current().process_turns:
-        with SetWorkflowID(task_id):
-            await DBOS.start_workflow_async(run_turn, task_id, chat_id, turn)
-        return
-    queue = await DBOS.retrieve_queue_async(TURN_QUEUE)
-    if queue is None:
-        raise RuntimeError(f"the {TURN_QUEUE} queue is not registered")
-    with SetWorkflowID(task_id):
-        await queue.enqueue_async(run_turn, task_id, chat_id, turn)
+async def _converse(plan: TurnPlan) -> TurnOutcome:
+    """Model calls and tool phases until the model answers without asking for tools."""
+    fix = autofix.CheckVerdict()
+    limit = plan.max_tool_iterations
+    for iteration in range(limit + 1):
+        reply = await _llm_step(plan, iteration)
+        if reply.error:
+            return TurnOutcome(status=TurnStatus.FAILED, error=reply.error)
+        if reply.cancelled:
+            return TurnOutcome(status=TurnStatus.CANCELLED)
+        if not reply.tool_calls:
+            return TurnOutcome()
+        wrote = False
+        for call in reply.tool_calls:
+            wrote = await _tool_step(plan, call, refuse=iteration == limit) or wrote
+        if await _after_tool_phase(plan):
+            return TurnOutcome(status=TurnStatus.CANCELLED)
+        if iteration == limit:
+            return TurnOutcome(
+                status=TurnStatus.FAILED, error=f"stopped after {limit} tool iterations"
+            )
+        if wrote:  # before the next model call, so the model always gets to fix
+            fix = await _autofix_step(plan, iteration, fix)
+            if fix.cancelled:
+                return TurnOutcome(status=TurnStatus.CANCELLED)
+            if fix.gave_up:
+                return TurnOutcome(status=TurnStatus.FAILED, error=fix.error)
+    return TurnOutcome()
+
+
+async def start_turn(run_id: str) -> None:
+    """Start a stored turn: here if this process runs turns, else on the durable queue.
+
+    The workflow id is the run id, so starting a run twice (a retry, start-up reconciliation
+    racing a live start) still gives one workflow.
+    """
+    with SetWorkflowID(run_id):
+        if runtime.current().process_turns:
+            await DBOS.start_workflow_async(run_turn, run_id)
+            return
+        queue = await DBOS.retrieve_queue_async(TURN_QUEUE)
+        if queue is None:
+            raise RuntimeError(f"the {TURN_QUEUE} queue is not registered")
+        await queue.enqueue_async(run_turn, run_id)
 
 
 @DBOS.step(name="boocode.turn.begin")
-async def _begin_turn(task_id: str, chat_id: str, turn: int) -> None:
+async def _begin_turn(run_id: str) -> TurnPlan:
     rt = runtime.current()
-    await _set_status(task_id, TurnStatus.RUNNING)
-    await rt.events.publish(TurnStartFrame(chat_id=chat_id, turn=turn, task_id=task_id))
+    await runs.transition(rt.db, run_id, TurnStatus.RUNNING, executor_id=rt.executor_id)
+    run = await runs.get(rt.db, run_id)
+    await rt.events.publish(
+        TurnStartFrame(chat_id=run.chat_id, turn=run.turn_number, task_id=run_id)
+    )
+    return TurnPlan(
+        run_id=run_id,
+        chat_id=run.chat_id,
+        turn=run.turn_number,
+        max_tool_iterations=rt.settings.max_tool_iterations,
+        cancelled=run.cancel_requested,
+    )
 
 
 @DBOS.step(name="boocode.turn.llm")
-async def _llm_step(task_id: str, chat_id: str, turn: int, iteration: int) -> dict[str, Any]:
+async def _llm_step(plan: TurnPlan, iteration: int) -> ModelReply:
     rt = runtime.current()
+    chat_id, turn = plan.chat_id, plan.turn
     step_key = f"t{turn}-llm{iteration}"
     if (done := await _message_by_step_key(chat_id, step_key)) is not None:
-        return _llm_reply(done)
+        return _model_reply(done)
+    if await _cancel_requested(plan.run_id):
+        return ModelReply(cancelled=True)
     chat = await _chat(chat_id)
     workspace = Path(chat.workspace)
     model = rt.model(workspace)
     messages = [{"role": "system", "content": system_prompt(chat.workspace)}]
     messages += [to_provider_message(row) for row in await load_messages(rt.db, chat_id)]
     tools = rt.tools(workspace).schemas()
-    deltas = _DeltaPublisher(chat_id, turn)
     async with rt.tracer.span(
         chat_id=chat_id,
         turn=turn,
         kind="llm",
         name=model.name,
         input=model_call_input(messages, tools, iteration),
-        session_id=task_id,
+        session_id=plan.run_id,
         step_key=step_key,
     ) as span:
-        call = asyncio.ensure_future(model.complete(messages, tools, deltas))
-        try:
-            cancelled = await _await_unless_cancelled(call, task_id)
-            await deltas.flush()
-        except ProviderError as exc:
-            await deltas.flush()
-            span.outcome, span.error = "error", str(exc)
-            await rt.events.publish(ErrorFrame(chat_id=chat_id, message=str(exc), turn=turn))
-            return {"error": str(exc), "cancelled": False, "tool_calls": []}
+        attempts = rt.settings.model_stream_attempts
+        for attempt in range(1, attempts + 1):
+            # A fresh publisher: its first delta tells clients to drop a failed attempt's text.
+            deltas = _DeltaPublisher(chat_id, turn)
+            call = asyncio.ensure_future(model.complete(messages, tools, deltas))
+            try:
+                cancelled = await _await_unless_cancelled(call, plan.run_id)
+                await deltas.flush()
+                break
+            except ProviderError as exc:
+                await deltas.flush()
+                if exc.kind in RETRYABLE_KINDS and attempt < attempts:
+                    log.warning("model call failed (%s), attempt %d of %d", exc, attempt, attempts)
+                    await asyncio.sleep(_RETRY_BACKOFF_S * 2 ** (attempt - 1))
+                    continue
+                span.outcome, span.error = "error", str(exc)
+                return ModelReply(error=str(exc))
         if cancelled:
             span.outcome = "cancelled"
             partial = deltas.text
@@ -150,7 +206,7 @@ async def _llm_step(task_id: str, chat_id: str, turn: int, iteration: int) -> di
                 await _save_message(
                     chat_id, turn, step_key, role="assistant", content=partial, model=model.name
                 )
-            return {"error": None, "cancelled": True, "tool_calls": []}
+            return ModelReply(cancelled=True)
         response = call.result()
         span.usage = response.usage
         span.output = response.content
@@ -166,50 +222,48 @@ async def _llm_step(task_id: str, chat_id: str, turn: int, iteration: int) -> di
         usage=response.usage,
         model=model.name,
     )
-    return _llm_reply(row)
+    return _model_reply(row)
 
 
 @DBOS.step(name="boocode.turn.tool")
-async def _tool_step(
-    task_id: str, chat_id: str, turn: int, call: dict[str, Any], refuse: bool = False
-) -> bool:
+async def _tool_step(plan: TurnPlan, call: ToolCall, refuse: bool = False) -> bool:
     """Run one tool call and store its result; True if it wrote a file.
 
     A call that must not run (the turn was cancelled, or reached its tool-iteration limit) still
     gets a result, so every tool call in the conversation is answered.
     """
     rt = runtime.current()
-    step_key = f"t{turn}-tool-{call['id']}"
+    chat_id, turn = plan.chat_id, plan.turn
+    step_key = f"t{turn}-tool-{call.id}"
     if (done := await _message_by_step_key(chat_id, step_key)) is not None:
         return done.tool_name in WRITE_TOOLS and not done.is_error
-    chat = await _chat(chat_id)
     refusal = "not run: the turn reached its tool-iteration limit" if refuse else None
-    if await _cancel_requested(task_id):
+    if await _cancel_requested(plan.run_id):
         refusal = CANCELLED_BEFORE_RUNNING
     if refusal:
-        await _save_message(
-            chat_id,
-            turn,
-            step_key,
-            role="tool",
-            content=refusal,
-            tool_call_id=call["id"],
-            tool_name=call["name"],
-            is_error=True,
-        )
+        await _answer_tool_call(plan, step_key, call, ToolResult(content=refusal, is_error=True))
         return False
-    registry = rt.tools(Path(chat.workspace))
+    chat = await _chat(chat_id)
+    commands = CommandRecords(rt.db, plan.run_id, f"{plan.run_id}/{step_key}")
+    rerun = await commands.kill_leftover()
+    spawned: list[int] = []
+
+    async def on_process_start(pid: int) -> None:
+        spawned.append(pid)
+        await commands.started(pid)
+
+    registry = rt.tools(Path(chat.workspace), on_process_start=on_process_start)
     async with rt.tracer.span(
         chat_id=chat_id,
         turn=turn,
         kind="tool",
-        name=call["name"],
-        input=_parse_arguments(call["arguments"]),
-        session_id=task_id,
+        name=call.name,
+        input=_parse_arguments(call.arguments),
+        session_id=plan.run_id,
         step_key=step_key,
     ) as span:
-        execution = asyncio.ensure_future(registry.execute(call["name"], call["arguments"]))
-        if await _await_unless_cancelled(execution, task_id):
+        execution = asyncio.ensure_future(registry.execute(call.name, call.arguments))
+        if await _await_unless_cancelled(execution, plan.run_id):
             # Cancelling the execution killed the command's whole process group.
             result = ToolResult(content=CANCELLED_WHILE_RUNNING, is_error=True)
             span.outcome = "cancelled"
@@ -217,37 +271,72 @@ async def _tool_step(
             result = execution.result()
             if result.is_error:
                 span.outcome = "timeout" if result.metadata.get("timed_out") else "error"
+        if rerun:
+            result = result.model_copy(update={"content": RERUN_NOTE + result.content})
         span.output = result.content
         span.error = result.content if result.is_error else None
         span.extra = dict(result.metadata)
-    await _save_message(
-        chat_id,
-        turn,
-        step_key,
-        role="tool",
-        content=result.content,
-        tool_call_id=call["id"],
-        tool_name=call["name"],
-        is_error=result.is_error,
-        file_change=None if result.is_error else result.file_change,
-    )
-    return call["name"] in WRITE_TOOLS and not result.is_error
+    if spawned:
+        await commands.finished()
+    await _answer_tool_call(plan, step_key, call, result)
+    return call.name in WRITE_TOOLS and not result.is_error
+
+
+async def _answer_tool_call(
+    plan: TurnPlan, step_key: str, call: ToolCall, result: ToolResult
+) -> None:
+    """Store a tool call's result; if that fails, store a short error in its place.
+
+    Every tool call must have an answer, or every later request of the chat is invalid.
+    """
+    try:
+        await _save_message(
+            plan.chat_id,
+            plan.turn,
+            step_key,
+            role="tool",
+            content=result.content,
+            tool_call_id=call.id,
+            tool_name=call.name,
+            is_error=result.is_error,
+            file_change=None if result.is_error else result.file_change,
+        )
+    except Exception as exc:
+        log.exception("could not store the result of %s", call.name)
+        await _save_message(
+            plan.chat_id,
+            plan.turn,
+            step_key,
+            role="tool",
+            content=f"the result of {call.name} could not be stored: {type(exc).__name__}",
+            tool_call_id=call.id,
+            tool_name=call.name,
+            is_error=True,
+        )
+
+
+@DBOS.step(name="boocode.turn.tool_phase")
+async def _after_tool_phase(plan: TurnPlan) -> bool:
+    """Tool-phase hooks (the snapshot save); True if the turn was asked to stop."""
+    for hook in runtime.current().tool_phase_hooks:
+        await hook(plan.chat_id, plan.turn)
+    return await _cancel_requested(plan.run_id)
 
 
 @DBOS.step(name="boocode.turn.autofix")
 async def _autofix_step(
-    task_id: str, chat_id: str, turn: int, iteration: int, before: dict[str, Any]
-) -> dict[str, Any]:
+    plan: TurnPlan, iteration: int, previous: autofix.CheckVerdict
+) -> autofix.CheckVerdict:
     """Run the project's check after a write; its errors are appended for the next model call."""
+    chat_id, turn = plan.chat_id, plan.turn
     step_key = f"t{turn}-autofix{iteration}"
-    previous = autofix.CheckVerdict.model_validate(before)
     check = asyncio.ensure_future(
         autofix.check_after_write(
-            await _chat(chat_id), previous, task_id=task_id, turn=turn, step_key=step_key
+            await _chat(chat_id), previous, task_id=plan.run_id, turn=turn, step_key=step_key
         )
     )
-    if await _await_unless_cancelled(check, task_id):
-        return previous.model_copy(update={"cancelled": True}).model_dump()
+    if await _await_unless_cancelled(check, plan.run_id):
+        return previous.model_copy(update={"cancelled": True})
     verdict = check.result()
     # Appended, never rewritten: the requests before it stay a cacheable prefix.
     if verdict.message and await _message_by_step_key(chat_id, step_key) is None:
@@ -259,28 +348,58 @@ async def _autofix_step(
             content=verdict.message,
             tool_name=autofix.AUTOFIX_MESSAGE,
         )
-    return verdict.model_dump()
+    return verdict
 
 
 @DBOS.step(name="boocode.turn.end")
-async def _end_turn(task_id: str, chat_id: str, turn: int, status: str, error: str | None) -> None:
+async def _end_turn(plan: TurnPlan, outcome: TurnOutcome) -> None:
     rt = runtime.current()
-    final = TurnStatus(status)
-    await _set_status(task_id, final, error=error)
+    chat_id, turn = plan.chat_id, plan.turn
+    await _answer_unanswered(plan, outcome)
+    await runs.transition(rt.db, plan.run_id, outcome.status, error=outcome.error)
     usage = await turn_usage(chat_id, turn)
     async with rt.db.session() as session, session.begin():
         await session.execute(
             update(Chat).where(Chat.id == chat_id).values(updated_at=datetime.now(UTC))
         )
-    if error:
-        await rt.events.publish(ErrorFrame(chat_id=chat_id, message=error, turn=turn))
+    if outcome.error:
+        await rt.events.publish(ErrorFrame(chat_id=chat_id, message=outcome.error, turn=turn))
     for hook in rt.turn_end_hooks:
         await hook(chat_id, turn)
     await rt.events.publish(
-        TurnEndFrame(chat_id=chat_id, turn=turn, status=final, usage=usage, error=error)
+        TurnEndFrame(
+            chat_id=chat_id, turn=turn, status=outcome.status, usage=usage, error=outcome.error
+        )
     )
     await rt.events.prune(chat_id)
-    rt.forget_cancel(task_id)
+    rt.forget_cancel(plan.run_id)
+
+
+async def _answer_unanswered(plan: TurnPlan, outcome: TurnOutcome) -> None:
+    """Give every tool call of the turn still without a result one, whatever ended the turn."""
+    async with runtime.current().db.session() as session:
+        rows = (
+            await session.execute(
+                select(Message.role, Message.tool_calls, Message.tool_call_id).where(
+                    Message.chat_id == plan.chat_id,
+                    Message.turn_number == plan.turn,
+                    Message.branch_id
+                    == select(Chat.branch_id).where(Chat.id == plan.chat_id).scalar_subquery(),
+                    Message.role.in_(["assistant", "tool"]),
+                )
+            )
+        ).all()
+    answered = {row.tool_call_id for row in rows if row.role == "tool"}
+    for row in rows:
+        for call in row.tool_calls or []:
+            if call["id"] not in answered:
+                reason = f"not run: the turn ended ({outcome.status.value})"
+                await _answer_tool_call(
+                    plan,
+                    f"t{plan.turn}-tool-{call['id']}",
+                    ToolCall.model_validate(call),
+                    ToolResult(content=reason, is_error=True),
+                )
 
 
 async def turn_usage(chat_id: str, turn: int) -> TokenUsage:
@@ -304,38 +423,37 @@ async def turn_usage(chat_id: str, turn: int) -> TokenUsage:
         return total
 
 
-async def request_cancel(task_id: str) -> bool:
-    """Ask a running turn to stop; True when there was one to stop."""
+async def request_cancel(run_id: str) -> bool:
+    """Ask an active run to stop; True when there was one to stop.
+
+    The request is stored first, so it holds even if no live process runs the turn: the
+    next step of the run, in whichever process resumes it, reads it.
+    """
     rt = runtime.current()
-    async with rt.db.session() as session, session.begin():
-        task = await session.get(Task, task_id)
-        if task is None or TurnStatus(task.status) not in (TurnStatus.QUEUED, TurnStatus.RUNNING):
-            return False
-        task.error = _CANCEL_MARK
-    rt.cancel_event(task_id).set()
+    if not await runs.request_cancel(rt.db, run_id):
+        return False
+    rt.cancel_event(run_id).set()
     return True
 
 
-_CANCEL_MARK = "cancel requested"
-
-
-async def _cancel_requested(task_id: str) -> bool:
+async def _cancel_requested(run_id: str) -> bool:
     rt = runtime.current()
-    if rt.cancel_event(task_id).is_set():
+    if rt.cancel_event(run_id).is_set():
         return True
-    async with rt.db.session() as session:
-        error = (await session.execute(select(Task.error).where(Task.id == task_id))).scalar()
-    return error == _CANCEL_MARK
+    if await runs.cancel_requested(rt.db, run_id):
+        rt.cancel_event(run_id).set()
+        return True
+    return False
 
 
-async def _await_unless_cancelled(call: asyncio.Future[Any], task_id: str) -> bool:
+async def _await_unless_cancelled(call: asyncio.Future[Any], run_id: str) -> bool:
     """Wait for a model call or a tool; True (and the call stopped) if the turn was cancelled."""
-    event = runtime.current().cancel_event(task_id)
+    event = runtime.current().cancel_event(run_id)
     while not call.done():
         waiter = asyncio.ensure_future(event.wait())
         await asyncio.wait({call, waiter}, timeout=_CANCEL_POLL_S, return_when="FIRST_COMPLETED")
         waiter.cancel()
-        if not call.done() and await _cancel_requested(task_id):
+        if not call.done() and await _cancel_requested(run_id):
             call.cancel()
             await asyncio.gather(call, return_exceptions=True)
             return True
@@ -375,8 +493,8 @@ class _DeltaPublisher:
                 )
 
 
-def _llm_reply(row: Message) -> dict[str, Any]:
-    return {"error": None, "cancelled": False, "tool_calls": row.tool_calls or []}
+def _model_reply(row: Message) -> ModelReply:
+    return ModelReply(tool_calls=[ToolCall.model_validate(call) for call in row.tool_calls or []])
 
 
 def _parse_arguments(arguments: str) -> Any:
@@ -467,31 +585,3 @@ async def _save_message(
 _CHAT_BRANCH = select(Chat.branch_id).where(Chat.id == bindparam("branch_of"))
 _INSERT_MESSAGE = insert(Message).returning(Message.id)
 _INSERT_FILE_WRITE = insert(FileWrite)
-
-
-async def _set_status(task_id: str, status: TurnStatus, error: str | None = None) -> None:
-    async with runtime.current().db.session() as session, session.begin():
-        task = await session.get(Task, task_id)
-        if task is None:
-            raise LookupError(f"task {task_id} does not exist")
-        check_transition(TurnStatus(task.status), status)
-        task.status = status.value
-        now = datetime.now(UTC)
-        if status is TurnStatus.RUNNING:
-            task.started_at = task.started_at or now
-        else:
-            task.finished_at = now
-            task.error = error
-    return None
-
-
-async def next_turn_number(chat_id: str, branch_id: int) -> int:
-    async with runtime.current().db.session() as session:
-        last = (
-            await session.execute(
-                select(func.max(Message.turn_number)).where(
-                    Message.chat_id == chat_id, Message.branch_id == branch_id
-                )
-            )
-        ).scalar()
-    return (last or 0) + 1

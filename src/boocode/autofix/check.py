@@ -19,6 +19,7 @@ from boocode.autofix.config import AutofixPlan, plan_for
 from boocode.autofix.runner import CheckResult, run_check
 from boocode.contracts.autofix import AutofixFrame, AutofixRun, AutofixRunStatus
 from boocode.db.tables import Chat
+from boocode.sandbox import sandbox_for
 
 
 class CheckVerdict(BaseModel):
@@ -103,7 +104,9 @@ async def _traced_run(
             session_id=task_id,
             step_key=step_key,
         ) as span:
-            result = await run_check(command, Path(chat.workspace), plan.timeout_s)
+            workspace = Path(chat.workspace)
+            sandbox = sandbox_for(rt.settings, workspace)
+            result = await run_check(command, workspace, plan.timeout_s, sandbox=sandbox)
             span.output = runs.trace_output(result)
             span.outcome, span.error = runs.trace_outcome(result)
     except asyncio.CancelledError:

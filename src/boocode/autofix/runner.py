@@ -1,7 +1,7 @@
 """Runs one check command through the same guarded runner as the `run_command` tool.
 
-No shell, a time limit, output capped at 32 KB, arguments confined to the workspace and an
-environment without secrets: a check is held to exactly the rules a model's command is.
+No shell, a time limit, output capped at 32 KB, the workspace's sandbox and its allow-listed
+environment: a check is held to exactly the rules a model's command is.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from boocode.contracts.autofix import AutofixRunStatus
+from boocode.sandbox import Sandbox
 from boocode.tools import PathGuard, ToolError
 from boocode.tools.run_command import run_argv
 
@@ -33,11 +34,15 @@ def is_failure(status: AutofixRunStatus) -> bool:
     return status in (AutofixRunStatus.FAILED, AutofixRunStatus.TIMED_OUT)
 
 
-async def run_check(command: list[str], workspace: Path, timeout_s: float) -> CheckResult:
+async def run_check(
+    command: list[str], workspace: Path, timeout_s: float, *, sandbox: Sandbox
+) -> CheckResult:
     """Run `command` at the workspace root; never raises for a command that cannot start."""
     guard = PathGuard(workspace)
     try:
-        result = await run_argv(command, cwd=guard.workspace, guard=guard, timeout_s=timeout_s)
+        result = await run_argv(
+            command, cwd=guard.workspace, guard=guard, sandbox=sandbox, timeout_s=timeout_s
+        )
     except ToolError as exc:
         return CheckResult(command, AutofixRunStatus.UNAVAILABLE, None, 0.0, str(exc))
     if result.timed_out:

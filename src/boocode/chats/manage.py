@@ -9,10 +9,11 @@ from collections.abc import Awaitable, Callable
 from dbos import DBOS, WorkflowHandleAsync
 from sqlalchemy import delete
 
-from boocode.agent.service import ChatNotFound, active_task, chat_out
+from boocode.agent.service import ChatNotFound, chat_out
 from boocode.contracts.chats import CancelResult, ChatOut, ChatUpdate
 from boocode.db.engine import Database
 from boocode.db.tables import Chat
+from boocode.runs import store as runs
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ async def delete_chat(
     async with db.session() as session:
         if await session.get(Chat, chat_id) is None:
             raise ChatNotFound(chat_id)
-    running = await active_task(chat_id)
+    running = await runs.active_turn(db, chat_id)
     if running is not None:
         await cancel(chat_id)
         handle: WorkflowHandleAsync[str] = await DBOS.retrieve_workflow_async(running.id)

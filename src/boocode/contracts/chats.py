@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from boocode.contracts.runs import RunStatus
 from boocode.contracts.usage import TokenUsage
 
 
@@ -125,12 +125,8 @@ class MessageOut(BaseModel):
     created_at: datetime
 
 
-class TurnStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
+# A chat turn is an agent run of kind `turn`: its status is a run's status.
+TurnStatus = RunStatus
 
 
 class TurnAccepted(BaseModel):

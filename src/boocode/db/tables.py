@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
@@ -23,6 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from boocode.db.text import storable, storable_json
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer, "sqlite")
@@ -45,8 +48,32 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
+class StorableText(TypeDecorator[str]):
+    """Text with NUL and lone surrogates replaced on the way in (see `boocode.db.text`)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else storable(value)
+
+
+class StorableJSON(TypeDecorator[Any]):
+    """JSON whose strings are made storable on the way in."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return storable_json(value)
+
+
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, Any: JSON}
+    type_annotation_map = {
+        dict[str, Any]: StorableJSON,
+        list[Any]: StorableJSON,
+        Any: StorableJSON,
+    }
 
 
 class Chat(Base):
@@ -58,7 +85,7 @@ class Chat(Base):
     title: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    workspace: Mapped[str] = mapped_column(Text)
+    workspace: Mapped[str] = mapped_column(StorableText())
     model: Mapped[str] = mapped_column(String(200))
     branch_id: Mapped[int] = mapped_column(Integer, default=0)
     autofix: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
@@ -80,34 +107,73 @@ class Message(Base):
     branch_id: Mapped[int] = mapped_column(Integer, default=0)
     turn_number: Mapped[int] = mapped_column(Integer)
     role: Mapped[str] = mapped_column(String(16))
-    content: Mapped[Any] = mapped_column(JSON)
-    reasoning: Mapped[str | None] = mapped_column(Text, nullable=True)
-    tool_calls: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    content: Mapped[Any] = mapped_column(StorableJSON())
+    reasoning: Mapped[str | None] = mapped_column(StorableText(), nullable=True)
+    tool_calls: Mapped[list[Any] | None] = mapped_column(StorableJSON(), nullable=True)
     tool_call_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     tool_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
     is_error: Mapped[bool] = mapped_column(Boolean, default=False)
-    usage: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    usage: Mapped[dict[str, Any] | None] = mapped_column(StorableJSON(), nullable=True)
     model: Mapped[str | None] = mapped_column(String(200), nullable=True)
     step_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class Task(Base):
-    """A durable run (an agent turn, a subagent, a workflow) and its status."""
+_RUN_STATUSES = "'queued', 'running', 'succeeded', 'failed', 'cancelled'"
+_RUN_KINDS = "'turn', 'subagent', 'workflow', 'workflow_agent'"
+# The one active turn of a chat: the database itself refuses a second.
+ACTIVE_TURN = text("kind = 'turn' AND status IN ('queued', 'running')")
 
-    __tablename__ = "tasks"
-    __table_args__ = (Index("ix_tasks_chat", "chat_id", "turn_number"),)
+
+class AgentRun(Base):
+    """A durable agent run (a chat turn, a subagent, a workflow agent) and its status.
+
+    DBOS's workflow of the same id is the truth about whether it still runs; this record holds
+    what the product shows: kind, parent, status, result. Status changes go through
+    `boocode.runs.store`, guarded there and by the CHECK here.
+    """
+
+    __tablename__ = "agent_runs"
+    __table_args__ = (
+        Index("ix_agent_runs_chat", "chat_id", "turn_number"),
+        Index(
+            "ux_agent_runs_active_turn",
+            "chat_id",
+            unique=True,
+            sqlite_where=ACTIVE_TURN,
+            postgresql_where=ACTIVE_TURN,
+        ),
+        CheckConstraint(f"status IN ({_RUN_STATUSES})", name="ck_agent_runs_status"),
+        CheckConstraint(f"kind IN ({_RUN_KINDS})", name="ck_agent_runs_kind"),
+    )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    chat_id: Mapped[str] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    parent_run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     turn_number: Mapped[int] = mapped_column(Integer)
     branch_id: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(16))
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error: Mapped[str | None] = mapped_column(StorableText(), nullable=True)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    executor_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class RunningCommand(Base):
+    """A command while it runs: enough to find and kill it if its process dies first."""
+
+    __tablename__ = "running_commands"
+
+    step_key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(64))
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    # The process's start time in clock ticks since boot: a reused pid has another.
+    proc_start: Mapped[int] = mapped_column(BigInteger)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Event(Base):
@@ -120,7 +186,7 @@ class Event(Base):
     )
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     type: Mapped[str] = mapped_column(String(40))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any]] = mapped_column(StorableJSON())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -155,11 +221,11 @@ class ToolTrace(Base):
     parent_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     step_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     tool_name: Mapped[str] = mapped_column(String(100))
-    input: Mapped[Any] = mapped_column(JSON, nullable=True)
-    output: Mapped[str | None] = mapped_column(Text, nullable=True)
+    input: Mapped[Any] = mapped_column(StorableJSON(), nullable=True)
+    output: Mapped[str | None] = mapped_column(StorableText(), nullable=True)
     # What a call returned besides `output`: a model call's reasoning and tool calls, a tool's
     # metadata (exit code, timeout).
-    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    extra: Mapped[dict[str, Any] | None] = mapped_column(StorableJSON(), nullable=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     latency_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -169,7 +235,7 @@ class ToolTrace(Base):
     prompt_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
     completion_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
     cache_miss_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error: Mapped[str | None] = mapped_column(StorableText(), nullable=True)
     outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
@@ -182,7 +248,7 @@ class AgentSnapshot(Base):
         ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
     )
     version: Mapped[int] = mapped_column(Integer)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    data: Mapped[dict[str, Any]] = mapped_column(StorableJSON())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -196,7 +262,7 @@ class FileWrite(Base):
     chat_id: Mapped[str] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
     branch_id: Mapped[int] = mapped_column(Integer, default=0)
     turn_number: Mapped[int] = mapped_column(Integer)
-    path: Mapped[str] = mapped_column(Text)
-    before: Mapped[str | None] = mapped_column(Text, nullable=True)
-    after: Mapped[str | None] = mapped_column(Text, nullable=True)
+    path: Mapped[str] = mapped_column(StorableText())
+    before: Mapped[str | None] = mapped_column(StorableText(), nullable=True)
+    after: Mapped[str | None] = mapped_column(StorableText(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from typing import Literal
 
-ProviderErrorKind = Literal["auth", "unreachable", "rate_limit", "server", "bad_request", "timeout"]
+ProviderErrorKind = Literal[
+    "auth",
+    "unreachable",
+    "rate_limit",
+    "server",
+    "bad_request",
+    "timeout",
+    "stalled",
+    "incomplete",
+    "malformed",
+]
+
+# A stream that stalled or was cut may well succeed when asked again.
+RETRYABLE_KINDS: frozenset[ProviderErrorKind] = frozenset({"stalled", "incomplete"})
 
 
 class ProviderError(Exception):

@@ -24,6 +24,7 @@ def create_model(
     deepseek_api_key: str | None,
     workspace: Path,
     demo_delay_s: float = 0.03,
+    idle_timeout_s: float = 120.0,
 ) -> ChatModel:
     """Pick the model the way the environment describes it, first match wins:
 
@@ -38,14 +39,22 @@ def create_model(
     )
     if api_key:
         return OpenAICompatModel(
-            base_url or OPENAI_BASE_URL, api_key, model or OPENAI_DEFAULT_MODEL
+            base_url or OPENAI_BASE_URL,
+            api_key,
+            model or OPENAI_DEFAULT_MODEL,
+            idle_timeout_s=idle_timeout_s,
         )
     if deepseek_api_key and (base_url is None or _is_deepseek(base_url)):
         return OpenAICompatModel(
-            base_url or DEEPSEEK_BASE_URL, deepseek_api_key, model or DEEPSEEK_DEFAULT_MODEL
+            base_url or DEEPSEEK_BASE_URL,
+            deepseek_api_key,
+            model or DEEPSEEK_DEFAULT_MODEL,
+            idle_timeout_s=idle_timeout_s,
         )
     if base_url:
-        return OpenAICompatModel(base_url, KEYLESS_API_KEY, model or OPENAI_DEFAULT_MODEL)
+        return OpenAICompatModel(
+            base_url, KEYLESS_API_KEY, model or OPENAI_DEFAULT_MODEL, idle_timeout_s=idle_timeout_s
+        )
     return DemoModel(workspace, delay_s=demo_delay_s)
 
 

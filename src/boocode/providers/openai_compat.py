@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -32,6 +33,7 @@ class OpenAICompatModel:
         *,
         max_retries: int = 3,
         timeout_s: float = 120,
+        idle_timeout_s: float = 120,
         stream: bool = True,
     ) -> None:
         self.name = model
@@ -39,6 +41,7 @@ class OpenAICompatModel:
         self.base_url = base_url.rstrip("/")
         self.label = f"{model} via {urlsplit(self.base_url).netloc or self.base_url}"
         self._stream = stream
+        self._idle_timeout_s = idle_timeout_s
         self._client = openai.AsyncOpenAI(
             base_url=self.base_url, api_key=api_key, max_retries=max_retries, timeout=timeout_s
         )
@@ -55,6 +58,12 @@ class OpenAICompatModel:
             return await self._complete_whole(messages, tools, on_delta)
         except openai.APIError as err:
             raise _provider_error(err, self.base_url, self.name) from err
+        except ValueError as err:  # a body or an event that is not the JSON it should be
+            raise ProviderError(
+                "malformed",
+                f"The model endpoint {self.base_url} sent a reply that is not valid JSON: "
+                f"{_one_line(str(err))}",
+            ) from err
 
     async def aclose(self) -> None:
         await self._client.close()
@@ -74,11 +83,35 @@ class OpenAICompatModel:
             stream_options={"include_usage": True},
         )
         accumulator = _StreamAccumulator()
+        loop = asyncio.get_running_loop()
+        chunks = aiter(stream)
         async with stream:
-            async for chunk in stream:
+            # Keep-alives are not progress: only text, reasoning or tool calls move this on.
+            deadline = loop.time() + self._idle_timeout_s
+            while True:
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        chunk = await anext(chunks)
+                except StopAsyncIteration:
+                    break
+                except TimeoutError:
+                    raise ProviderError(
+                        "stalled",
+                        f"The model endpoint {self.base_url} sent no text or tool call for "
+                        f"{self._idle_timeout_s:g} s.",
+                    ) from None
+                progress = accumulator.progress
                 for kind, piece in accumulator.add(chunk):
                     if on_delta is not None:
                         await on_delta(kind, piece)
+                if accumulator.progress != progress:
+                    deadline = loop.time() + self._idle_timeout_s
+        if accumulator.finish_reason is None:
+            raise ProviderError(
+                "incomplete",
+                f"The model endpoint {self.base_url} ended its answer without a finish reason "
+                "(the stream was cut).",
+            )
         return accumulator.response(default_model=self.name)
 
     async def _complete_whole(
@@ -117,7 +150,9 @@ class _StreamAccumulator:
         self._reasoning: list[str] = []
         self._tool_calls: dict[int, _PartialToolCall] = {}
         self._usage = Usage()
-        self._finish_reason: str | None = None
+        self.finish_reason: str | None = None
+        # Counts the chunks that carried something: an idle stream does not move it.
+        self.progress = 0
         self._model = ""
 
     def add(self, chunk: ChatCompletionChunk) -> list[tuple[DeltaKind, str]]:
@@ -131,9 +166,13 @@ class _StreamAccumulator:
             if choice.index != 0:
                 continue
             if choice.finish_reason:
-                self._finish_reason = choice.finish_reason
+                self.finish_reason = choice.finish_reason
+                self.progress += 1
+            if choice.delta.content or choice.delta.tool_calls:
+                self.progress += 1
             reasoning = _reasoning_text(choice.delta)
             if reasoning:
+                self.progress += 1
                 self._reasoning.append(reasoning)
                 deltas.append(("reasoning", reasoning))
             if choice.delta.content:
@@ -164,7 +203,7 @@ class _StreamAccumulator:
             reasoning="".join(self._reasoning),
             tool_calls=tool_calls,
             usage=self._usage,
-            finish_reason=self._finish_reason,
+            finish_reason=self.finish_reason,
             model=self._model or default_model,
         )
 

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from boocode import __version__, engine
 from boocode.config import Settings
+from boocode.runs.executor import ExecutorLease
 from boocode.server.auth import AccessControl, load_token
 from boocode.server.errors import install_error_handlers
 from boocode.server.routes import ROUTERS
@@ -18,12 +19,18 @@ from boocode.server.routes import ROUTERS
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
 
-def create_app(settings: Settings, *, process_turns: bool = True) -> FastAPI:
-    """The whole server; the engine starts with the app and stops with it."""
+def create_app(
+    settings: Settings, *, process_turns: bool = True, lease: ExecutorLease | None = None
+) -> FastAPI:
+    """The whole server; the engine starts with the app and stops with it.
+
+    `lease` is the executor id `serve` claimed before saying it runs; without one the app
+    claims its own when it starts.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        rt = await engine.start(settings, process_turns=process_turns)
+        rt = await engine.start(settings, role="serve", process_turns=process_turns, lease=lease)
         app.state.runtime = rt
         try:
             yield

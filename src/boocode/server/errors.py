@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from boocode.agent import service
 from boocode.chats.manage import TurnDidNotStop
+from boocode.runs.store import TurnInProgress
+
+log = logging.getLogger(__name__)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(service.ChatNotFound, _not_found)
-    app.add_exception_handler(service.TurnInProgress, _conflict)
+    app.add_exception_handler(TurnInProgress, _conflict)
     app.add_exception_handler(TurnDidNotStop, _conflict)
     app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(SQLAlchemyError, _storage_failed)
+    app.add_exception_handler(Exception, _internal)
 
 
 async def _not_found(_request: Request, exc: Exception) -> JSONResponse:
@@ -23,6 +31,17 @@ async def _not_found(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _conflict(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=409)
+
+
+async def _storage_failed(_request: Request, exc: Exception) -> JSONResponse:
+    log.error("storage error: %s", exc)
+    detail = "storage is unavailable; try again shortly (the server log has the cause)"
+    return JSONResponse({"detail": detail}, status_code=503)
+
+
+async def _internal(_request: Request, exc: Exception) -> JSONResponse:
+    log.error("unexpected error", exc_info=exc)
+    return JSONResponse({"detail": "internal error; the server log has the cause"}, status_code=500)
 
 
 async def _invalid(_request: Request, exc: Exception) -> JSONResponse:

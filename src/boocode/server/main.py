@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import sys
 
@@ -9,6 +10,9 @@ import uvicorn
 
 from boocode.agent.runtime import model_for
 from boocode.config import Settings
+from boocode.db.preflight import open_database
+from boocode.runs import executor
+from boocode.sandbox import sandbox_for, start_notice
 from boocode.server.app import create_app
 from boocode.server.auth import load_token
 
@@ -31,10 +35,18 @@ def serve(settings: Settings, *, process_turns: bool = True) -> int:
             file=sys.stderr,
         )
         return EXIT_REFUSED
-    app = create_app(settings, process_turns=process_turns)
+    # Refused here, in one line, before anything says it is running.
+    lease = executor.claim(settings, "serve")
+    try:
+        asyncio.run(_check_storage(settings))
+    except BaseException:
+        lease.release()
+        raise
+    app = create_app(settings, process_turns=process_turns, lease=lease)
     print(f"BooCode is running. Open {access_url(settings, load_token(settings))}", flush=True)
     print(f"Workspace: {settings.workspace}", flush=True)
     print(f"Model: {describe_model(settings)}", flush=True)
+    print(start_notice(sandbox_for(settings, settings.workspace)), flush=True)
     if not process_turns:
         print("API only: turns run in `boocode worker` processes.", flush=True)
     uvicorn.run(
@@ -46,6 +58,11 @@ def serve(settings: Settings, *, process_turns: bool = True) -> int:
         ws_ping_timeout=20,
     )
     return 0
+
+
+async def _check_storage(settings: Settings) -> None:
+    db = await open_database(settings)
+    await db.dispose()
 
 
 def access_url(settings: Settings, token: str) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from boocode.agent.service import ChatNotFound
 from boocode.contracts.sessions import BranchOut
 from boocode.db.engine import Database
-from boocode.db.tables import Chat, FileWrite, Message, Task
+from boocode.db.tables import AgentRun, Chat, FileWrite, Message
 
 PROMPT_EXCERPT_CHARS = 160
 
@@ -52,15 +52,15 @@ async def turn_tasks(db: Database, chat_id: str) -> dict[TaskKey, TurnTask]:
     async with db.session() as session:
         rows = await session.execute(
             select(
-                Task.id,
-                Task.branch_id,
-                Task.turn_number,
-                Task.created_at,
-                Task.status,
-                Task.error,
-                Task.started_at,
-                Task.finished_at,
-            ).where(Task.chat_id == chat_id, Task.kind == "turn")
+                AgentRun.id,
+                AgentRun.branch_id,
+                AgentRun.turn_number,
+                AgentRun.created_at,
+                AgentRun.status,
+                AgentRun.error,
+                AgentRun.started_at,
+                AgentRun.finished_at,
+            ).where(AgentRun.chat_id == chat_id, AgentRun.kind == "turn")
         )
         return {
             (row.turn_number, as_naive(row.created_at)): TurnTask(
@@ -141,7 +141,7 @@ async def next_branch_id(db: Database, chat: Chat) -> int:
     """One past every branch id any row of the chat uses."""
     highest = chat.branch_id
     async with db.session() as session:
-        for table in (Message, FileWrite, Task):
+        for table in (Message, FileWrite, AgentRun):
             found = (
                 await session.execute(
                     select(func.max(table.branch_id)).where(table.chat_id == chat.id)

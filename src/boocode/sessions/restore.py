@@ -11,10 +11,12 @@ from __future__ import annotations
 from sqlalchemy import Integer, String, cast, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from boocode.agent import runtime, service
+from boocode.agent import runtime
 from boocode.contracts.sessions import BranchSwitch, CheckoutRequest, RestoreRequest
 from boocode.db.engine import Database
 from boocode.db.tables import Chat, FileWrite, Message
+from boocode.runs import store as runs
+from boocode.runs.store import TurnInProgress
 from boocode.sessions import branches, file_restore, snapshot_store
 from boocode.sessions.files import branch_writes
 from boocode.sessions.snapshot import build_snapshot_frame
@@ -114,8 +116,8 @@ async def _finish(
 
 
 async def _refuse_while_running(chat_id: str) -> None:
-    if (task := await service.active_task(chat_id)) is not None:
-        raise service.TurnInProgress(task.turn_number)
+    if (run := await runs.active_turn(runtime.current().db, chat_id)) is not None:
+        raise TurnInProgress(run.turn_number)
 
 
 async def _park_step_keys(session: AsyncSession, chat_id: str, *, keep: int) -> None:

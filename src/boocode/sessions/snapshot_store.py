@@ -20,7 +20,6 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from boocode.agent.status import ACTIVE
 from boocode.contracts.chats import ToolCallOut, TurnStatus
 from boocode.contracts.sessions import (
     SNAPSHOT_VERSION,
@@ -30,7 +29,8 @@ from boocode.contracts.sessions import (
 )
 from boocode.contracts.usage import TokenUsage
 from boocode.db.engine import Database
-from boocode.db.tables import AgentSnapshot, Chat, FileWrite, Message, Task
+from boocode.db.tables import AgentRun, AgentSnapshot, Chat, FileWrite, Message
+from boocode.runs.status import ACTIVE
 
 log = logging.getLogger(__name__)
 
@@ -128,13 +128,13 @@ def _current(conn: Connection, chat_id: str, base: SessionSnapshot | None) -> Se
     # Newer turns only: a bounded range of the (chat_id, turn_number) index.
     task = (
         conn.execute(
-            select(Task.id, Task.status, Task.turn_number)
+            select(AgentRun.id, AgentRun.status, AgentRun.turn_number)
             .where(
-                Task.chat_id == chat_id,
-                Task.turn_number >= base.turn,
-                Task.status.in_([s.value for s in ACTIVE]),
+                AgentRun.chat_id == chat_id,
+                AgentRun.turn_number >= base.turn,
+                AgentRun.status.in_([s.value for s in ACTIVE]),
             )
-            .order_by(Task.created_at.desc())
+            .order_by(AgentRun.created_at.desc())
             .limit(1)
         )
     ).first()

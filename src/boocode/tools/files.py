@@ -5,7 +5,7 @@ Each is an async function over a PathGuard; the blocking file work runs in a thr
 
 import asyncio
 import os
-from pathlib import Path
+from typing import BinaryIO
 
 from boocode.tools.errors import ToolError
 from boocode.tools.path_guard import PathGuard
@@ -84,7 +84,7 @@ def _read_file(
     size = 0
     line_count = 0
     note = ""
-    with open_regular(target, rel) as file:
+    with open_regular(guard, target, rel) as file:
         if looks_binary(file.read(SNIFF_BYTES)):
             raise ToolError(f"{rel} is a binary file; read_file only reads text")
         file.seek(0)
@@ -118,9 +118,18 @@ def _write_file(guard: PathGuard, path: str, content: str) -> ToolResult:
     rel = guard.relative(target)
     if target.is_dir():
         raise ToolError(f"{rel} is a directory; give a file path")
-    before = _read_text(target, rel) if target.exists() else None
     data = _encode(content, rel)
-    _write_bytes(target, rel, data)
+    created = False
+    try:
+        file = open_regular(guard, target, rel, writable=True)
+    except ToolError:
+        if os.path.lexists(target):
+            raise
+        file = open_regular(guard, target, rel, writable=True, create=True)
+        created = True
+    with file:
+        before = None if created else _read_text(file, rel)
+        _replace_content(file, rel, data)
     verb = "created" if before is None else "overwrote"
     return ToolResult(
         content=f"{verb} {rel} ({len(data)} bytes, {_count_lines(content)} lines)",
@@ -137,7 +146,19 @@ def _edit_file(guard: PathGuard, path: str, old_string: str, new_string: str) ->
     rel = guard.relative(target)
     if not target.exists():
         raise ToolError(f"no such file: {rel}; use write_file to create it")
-    before = _read_text(target, rel)
+    with open_regular(guard, target, rel, writable=True) as file:
+        before = _read_text(file, rel)
+        after = _edited(before, old_string, new_string, rel)
+        _replace_content(file, rel, _encode(after, rel))
+    line = before.count("\n", 0, before.index(old_string)) + 1
+    return ToolResult(
+        content=f"edited {rel}: replaced 1 occurrence at line {line}",
+        file_change=FileChange(path=rel, before=before, after=after),
+    )
+
+
+def _edited(before: str, old_string: str, new_string: str, rel: str) -> str:
+    """`before` with its one occurrence of `old_string` replaced; refuses 0 or 2+ matches."""
     positions = _match_positions(before, old_string)
     if not positions:
         raise ToolError(
@@ -150,13 +171,7 @@ def _edit_file(guard: PathGuard, path: str, old_string: str, new_string: str) ->
             "so include more surrounding lines"
         )
     at = positions[0]
-    after = before[:at] + new_string + before[at + len(old_string) :]
-    _write_bytes(target, rel, _encode(after, rel))
-    line = before.count("\n", 0, at) + 1
-    return ToolResult(
-        content=f"edited {rel}: replaced 1 occurrence at line {line}",
-        file_change=FileChange(path=rel, before=before, after=after),
-    )
+    return before[:at] + new_string + before[at + len(old_string) :]
 
 
 def _match_positions(text: str, needle: str) -> list[int]:
@@ -169,10 +184,9 @@ def _match_positions(text: str, needle: str) -> list[int]:
     return positions
 
 
-def _read_text(target: Path, rel: str) -> str:
+def _read_text(file: BinaryIO, rel: str) -> str:
     """The whole file as UTF-8 text, for a before-image; binary or huge files are refused."""
-    with open_regular(target, rel) as file:
-        data = file.read(MAX_EDIT_BYTES + 1)
+    data = file.read(MAX_EDIT_BYTES + 1)
     if len(data) > MAX_EDIT_BYTES:
         raise ToolError(f"{rel} is larger than {MAX_EDIT_BYTES} bytes; it cannot be edited here")
     if looks_binary(data):
@@ -190,12 +204,11 @@ def _encode(content: str, rel: str) -> bytes:
         raise ToolError(f"content for {rel} is not valid Unicode text") from None
 
 
-def _write_bytes(target: Path, rel: str, data: bytes) -> None:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
+def _replace_content(file: BinaryIO, rel: str, data: bytes) -> None:
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with os.fdopen(os.open(target, flags, 0o666), "wb") as file:
-            file.write(data)
+        file.seek(0)
+        file.truncate()
+        file.write(data)
     except OSError as exc:
         raise ToolError(f"cannot write {rel}: {exc.strerror or exc}") from None
 

@@ -40,7 +40,7 @@ def _grep(guard: PathGuard, regex: re.Pattern[str], path: str, glob: str | None)
         raise ToolError(f"no such file or directory: {rel}")
     lines: list[str] = []
     for file_rel, file_path in _candidate_files(guard, start, glob):
-        for number, text in _matching_lines(file_path, file_rel, regex):
+        for number, text in _matching_lines(guard, file_path, file_rel, regex):
             if len(lines) == MATCH_CAP:
                 lines.append(
                     f"[stopped after {MATCH_CAP} matches; narrow the pattern, path or glob]"
@@ -74,9 +74,11 @@ def _candidate_files(guard: PathGuard, start: Path, glob: str | None) -> Iterato
             yield rel, real
 
 
-def _matching_lines(path: Path, rel: str, regex: re.Pattern[str]) -> Iterator[tuple[int, str]]:
+def _matching_lines(
+    guard: PathGuard, path: Path, rel: str, regex: re.Pattern[str]
+) -> Iterator[tuple[int, str]]:
     try:
-        file = open_regular(path, rel)
+        file = open_regular(guard, path, rel)
     except ToolError:
         return
     with file:

@@ -1,6 +1,9 @@
-"""Keeps every file path a model sends inside the workspace."""
+"""Keeps every file path a model sends inside the workspace, and opens it without a race."""
 
+import contextlib
+import errno
 import os
+import stat
 from pathlib import Path
 
 from boocode.tools.errors import ToolError
@@ -14,14 +17,17 @@ class PathGuard:
     """Resolves model-supplied paths and refuses any that leave the workspace.
 
     Symlinks are resolved (a chain, a link in a parent directory, a dangling link),
-    so a path is judged by where it really leads, not by how it is spelled.
+    so a path is judged by where it really leads, not by how it is spelled. `open_beneath`
+    then opens the resolved path from the workspace root without following any symlink, so a
+    link swapped in after the check makes the open fail rather than lead outside.
     """
 
-    def __init__(self, workspace: Path) -> None:
+    def __init__(self, workspace: Path, *, allow_hard_links: bool = False) -> None:
         resolved = Path(os.path.realpath(workspace))
         if not resolved.is_dir():
             raise ValueError(f"workspace is not a directory: {workspace}")
         self._workspace = resolved
+        self._allow_hard_links = allow_hard_links
 
     @property
     def workspace(self) -> Path:
@@ -51,6 +57,59 @@ class PathGuard:
         except (OSError, ValueError):
             return False
         return resolved.is_relative_to(self._workspace)
+
+    def open_beneath(
+        self, target: Path, flags: int, mode: int = 0o666, *, make_parents: bool = False
+    ) -> int:
+        """Open `target` (a path `resolve` returned) one component at a time from the
+        workspace root, each with O_NOFOLLOW; missing parents are created when asked.
+
+        Raises ToolError if a parent became a symlink or a file since `resolve`, and OSError
+        (FileNotFoundError, ELOOP for a final symlink...) for the caller to word.
+        """
+        parts = target.relative_to(self._workspace).parts
+        directory = os.open(self._workspace, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            for name in parts[:-1]:
+                parent = directory
+                directory = self._open_directory(name, parent, make_parents, target)
+                os.close(parent)
+            name = parts[-1] if parts else "."
+            # A final symlink (a loop, or one swapped in) fails here with ELOOP.
+            return os.open(name, flags | os.O_NOFOLLOW | os.O_CLOEXEC, mode, dir_fd=directory)
+        finally:
+            os.close(directory)
+
+    def check_links(self, info: os.stat_result, target: Path) -> None:
+        """Refuse a regular file with several hard links: another name may lie outside."""
+        if info.st_nlink > 1 and not self._allow_hard_links:
+            raise ToolError(
+                f"{self.relative(target)} has {info.st_nlink} hard links; another of its names "
+                "may lie outside the workspace, so the file tools refuse it "
+                "(a project can allow it with [sandbox] allow_hard_links = true)"
+            )
+
+    def _open_directory(self, name: str, parent: int, make_parents: bool, target: Path) -> int:
+        try:
+            return self._open_directory_at(name, parent, target)
+        except FileNotFoundError:
+            if not make_parents:
+                raise
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(name, 0o777, dir_fd=parent)
+        return self._open_directory_at(name, parent, target)
+
+    def _open_directory_at(self, name: str, parent: int, target: Path) -> int:
+        flags = os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+        try:
+            return os.open(name, flags, dir_fd=parent)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTDIR, errno.ELOOP):
+                raise
+        shown = _shown(self.relative(target))
+        if stat.S_ISLNK(os.lstat(name, dir_fd=parent).st_mode):
+            raise ToolError(f"a parent of {shown} became a symlink while it was being opened")
+        raise ToolError(f"a parent of {shown} is not a directory")
 
     def relative(self, path: Path) -> str:
         """The workspace-relative posix form of a resolved path, for display ("." for the root)."""

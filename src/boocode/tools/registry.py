@@ -11,12 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
+from boocode.sandbox import Sandbox
 from boocode.tools import files
 from boocode.tools.errors import ToolError
 from boocode.tools.grep import grep
 from boocode.tools.path_guard import PathGuard
 from boocode.tools.result import ToolResult
-from boocode.tools.run_command import format_for_model, run_argv
+from boocode.tools.run_command import ProcessObserver, format_for_model, run_argv
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +92,9 @@ class RunCommandArgs(_ToolArgs):
             self.argv,
             cwd=tools.guard.resolve(self.cwd),
             guard=tools.guard,
+            sandbox=tools.sandbox,
             timeout_s=self.timeout_s or tools.command_timeout_s,
+            on_start=tools.on_process_start,
         )
         return ToolResult(
             content=format_for_model(result),
@@ -101,6 +104,7 @@ class RunCommandArgs(_ToolArgs):
                 "duration_ms": result.duration_ms,
                 "timed_out": result.timed_out,
                 "truncated_bytes": result.truncated_bytes,
+                "sandboxed": result.sandboxed,
             },
         )
 
@@ -171,15 +175,31 @@ TOOL_SCHEMAS: tuple[dict[str, Any], ...] = tuple(
 
 
 class ToolRegistry:
-    """The tools of one workspace: their schemas, and `execute` for a model's tool call."""
+    """The tools of one workspace: their schemas, and `execute` for a model's tool call.
 
-    def __init__(self, workspace: Path, command_timeout_s: float = 30.0) -> None:
-        self._guard = PathGuard(workspace)
+    `sandbox` confines run_command and says whether the file tools open hard-linked files.
+    """
+
+    def __init__(
+        self,
+        workspace: Path,
+        command_timeout_s: float = 30.0,
+        *,
+        sandbox: Sandbox,
+        on_process_start: ProcessObserver | None = None,
+    ) -> None:
+        self._guard = PathGuard(workspace, allow_hard_links=sandbox.policy.allow_hard_links)
         self._command_timeout_s = command_timeout_s
+        self._sandbox = sandbox
+        self.on_process_start = on_process_start
 
     @property
     def guard(self) -> PathGuard:
         return self._guard
+
+    @property
+    def sandbox(self) -> Sandbox:
+        return self._sandbox
 
     @property
     def command_timeout_s(self) -> float:

@@ -1,27 +1,27 @@
-"""The run_command tool: one program, no shell, bounded in time and in output.
+"""The run_command tool: one program, no shell, bounded in time and in output, run through
+the workspace's sandbox (bubblewrap, see `boocode.sandbox`).
 
-This is a guard against mistakes, not a sandbox: the program runs with the server's user
-rights, and code it is handed (`python3 -c ...`) can still reach anything that user can.
+Unsandboxed (mode "off", or "auto" where bubblewrap cannot run) the path checks below are a
+guard against mistakes only: the program has the server's user rights.
 """
 
 import asyncio
 import contextlib
-import fnmatch
 import os
 import signal
 import subprocess
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from pydantic import BaseModel
 
+from boocode.sandbox import CommandRefused, Sandbox
 from boocode.tools.errors import ToolError
 from boocode.tools.path_guard import PathGuard
 
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_OUTPUT_CAP = 32 * 1024
-SECRET_ENV_PATTERNS = ("*_API_KEY", "*API_KEY*", "*_TOKEN", "*SECRET*", "*PASSWORD*")
-SECRET_ENV_NAMES = frozenset({"BOOCODE_TOKEN", "DEEPSEEK_API_KEY", "OPENAI_API_KEY"})
 # Once the program has exited, output still in the pipe gets this long to arrive.
 _DRAIN_GRACE_S = 0.5
 # After SIGKILL the group needs a moment to die and close the pipe.
@@ -39,6 +39,12 @@ class CommandResult(BaseModel):
     output: str
     """stdout and stderr interleaved, with a `[truncated N bytes]` marker if cut."""
     truncated_bytes: int
+    sandboxed: bool = False
+    """Whether bubblewrap confined the run."""
+
+
+# Told the pid (and process group) of each command as soon as it runs.
+ProcessObserver = Callable[[int], Awaitable[None]]
 
 
 async def run_argv(
@@ -46,19 +52,22 @@ async def run_argv(
     *,
     cwd: Path,
     guard: PathGuard,
+    sandbox: Sandbox,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     output_cap: int = DEFAULT_OUTPUT_CAP,
+    on_start: ProcessObserver | None = None,
 ) -> CommandResult:
     """Run `argv` directly (no shell, so `;`, `|`, `$(...)` are plain text) inside the workspace.
 
-    The program runs in its own session; on timeout, on cancellation and after it exits, the
-    whole process group is killed, so nothing it backgrounded outlives it. Output is kept
-    bounded: the first and last `output_cap / 2` bytes, and a count of the bytes cut.
+    The program runs in its own session, through `sandbox`; on timeout, on cancellation and
+    after it exits, the whole process group is killed. Sandboxed, that group is bubblewrap,
+    whose PID namespace takes every descendant with it (setsid and double forks included).
+    Output is kept bounded: the first and last `output_cap / 2` bytes, and a count of the
+    bytes cut.
 
-    `cwd` (absolute, or relative to the workspace) and every path-like argument (absolute,
-    starting with `~`, or containing `/` or `..`, including the value of `--opt=value`) must
-    resolve inside the workspace. `argv[0]` is exempt: it names the program to run
-    (`python3`, `/usr/bin/git`), not data to touch.
+    `cwd` (absolute, or relative to the workspace) must resolve inside the workspace.
+    Unsandboxed, so must every path-like argument (see `_argument_paths`); sandboxed, the
+    kernel decides what a path reaches. `argv[0]` names the program, not data to touch.
     """
     _check_argv(argv)
     if timeout_s <= 0:
@@ -66,19 +75,24 @@ async def run_argv(
     workdir = guard.resolve(str(cwd))
     if not workdir.is_dir():
         raise ToolError(f"working directory {guard.relative(workdir)} is not a directory")
-    _check_path_arguments(argv[1:], workdir, guard)
+    if not sandbox.confined:
+        _check_path_arguments(argv[1:], workdir, guard)
+    try:
+        command = sandbox.prepare(argv, workdir)
+    except CommandRefused as exc:
+        raise ToolError(str(exc)) from None
     output = _HeadTailBuffer(output_cap)
     loop = asyncio.get_running_loop()
     started = time.monotonic()
     try:
         transport, protocol = await loop.subprocess_exec(
             lambda: _CommandProtocol(output),
-            *argv,
+            *command.argv,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             cwd=workdir,
-            env=child_environment(),
+            env=command.env,
             start_new_session=True,
         )
     except FileNotFoundError:
@@ -89,6 +103,8 @@ async def run_argv(
         raise ToolError(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
     group = transport.get_pid()
     try:
+        if on_start is not None:
+            await on_start(group)
         timed_out = not await _wait(protocol.exited, timeout_s)
         duration_ms = (time.monotonic() - started) * 1000
         if not timed_out:
@@ -106,6 +122,7 @@ async def run_argv(
         timed_out=timed_out,
         output=output.text(),
         truncated_bytes=output.truncated_bytes,
+        sandboxed=sandbox.confined,
     )
 
 
@@ -123,18 +140,6 @@ def format_for_model(result: CommandResult) -> str:
     return "\n".join(parts)
 
 
-def child_environment() -> dict[str, str]:
-    """The server's environment minus anything that looks like a secret."""
-    return {name: value for name, value in os.environ.items() if not _is_secret(name)}
-
-
-def _is_secret(name: str) -> bool:
-    upper = name.upper()
-    return upper in SECRET_ENV_NAMES or any(
-        fnmatch.fnmatchcase(upper, pattern) for pattern in SECRET_ENV_PATTERNS
-    )
-
-
 def _check_argv(argv: list[str]) -> None:
     if not argv or not all(isinstance(arg, str) for arg in argv):
         raise ToolError("argv must be a non-empty list of strings, program first")
@@ -146,16 +151,25 @@ def _check_argv(argv: list[str]) -> None:
 
 def _check_path_arguments(args: list[str], cwd: Path, guard: PathGuard) -> None:
     for arg in args:
-        values = [arg]
-        if arg.startswith("-") and "=" in arg:
-            values.append(arg.split("=", 1)[1])
-        for value in values:
+        for value in _argument_paths(arg):
             if value.startswith("~"):
                 raise ToolError(
                     f"argument {arg!r} starts with '~'; use a path inside the workspace"
                 )
-            if ("/" in value or value == "..") and not guard.is_inside(cwd / value):
+            names_a_path = "/" in value or value == ".." or os.path.lexists(cwd / value)
+            if names_a_path and not guard.is_inside(cwd / value):
                 raise ToolError(f"argument {arg!r} points outside the workspace")
+
+
+def _argument_paths(arg: str) -> list[str]:
+    """Every spelling of a path an argument may carry: itself, `key=PATH` (`--out=`, dd's
+    `of=`), an attached short option (`-oPATH`) and a `file://` URL."""
+    values = [arg]
+    if "=" in arg:
+        values.append(arg.split("=", 1)[1])
+    if len(arg) > 2 and arg[0] == "-" and arg[1] != "-":
+        values.append(arg[2:])
+    return [value.removeprefix("file://") for value in values]
 
 
 class _HeadTailBuffer:

@@ -3,30 +3,45 @@
 import os
 import stat
 from collections.abc import Iterator
+from pathlib import Path
 from typing import BinaryIO
 
 from boocode.tools.errors import ToolError
+from boocode.tools.path_guard import PathGuard
 
 SNIFF_BYTES = 8192
 
 
-def open_regular(path: os.PathLike[str] | str, display: str) -> BinaryIO:
-    """Open a regular file for binary reading without following a final symlink.
+def open_regular(
+    guard: PathGuard, target: Path, display: str, *, writable: bool = False, create: bool = False
+) -> BinaryIO:
+    """Open a regular file of the workspace (`target` from `guard.resolve`) for binary reading,
+    or reading and writing, through `guard.open_beneath`: no symlink followed on the way.
 
-    FIFOs, devices and sockets are refused so that a read can never block forever.
+    FIFOs, devices and sockets are refused so that a read can never block forever, and a file
+    with several hard links unless the project allows them. `create` makes a new file (and its
+    parents) and fails if one already exists.
     """
-    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    flags = (os.O_RDWR if writable else os.O_RDONLY) | os.O_NONBLOCK
+    if create:
+        flags |= os.O_CREAT | os.O_EXCL
     try:
-        fd = os.open(path, flags)
+        fd = guard.open_beneath(target, flags, make_parents=create)
     except FileNotFoundError:
         raise ToolError(f"no such file: {display}") from None
     except OSError as exc:
-        raise ToolError(f"cannot open {display}: {exc.strerror}") from None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        verb = "write" if writable else "open"
+        raise ToolError(f"cannot {verb} {display}: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ToolError(f"{display} is not a regular file")
+        guard.check_links(info, target)
+    except BaseException:
         os.close(fd)
-        raise ToolError(f"{display} is not a regular file")
+        raise
     os.set_blocking(fd, True)
-    return os.fdopen(fd, "rb")
+    return os.fdopen(fd, "r+b" if writable else "rb")
 
 
 def looks_binary(sample: bytes) -> bool:

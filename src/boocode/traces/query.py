@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boocode.contracts.traces import TraceOut, TracePage, TraceQuery
 from boocode.db.engine import Database
-from boocode.db.tables import Chat, Message, Task, ToolTrace
+from boocode.db.tables import AgentRun, Chat, Message, ToolTrace
 from boocode.traces.view import trace_out
 
 
@@ -74,16 +74,16 @@ def _runs_of_branch(chat_id: str, branch: int) -> Select[str]:
     """The runs whose turns make up a branch: those run on it, and those of the turns a restore
     copied into it (a copied turn keeps its user message's time, which names its run)."""
     return (
-        select(Task.id)
+        select(AgentRun.id)
         .join(
             Message,
             and_(
-                Message.chat_id == Task.chat_id,
-                Message.turn_number == Task.turn_number,
-                Message.created_at == Task.created_at,
+                Message.chat_id == AgentRun.chat_id,
+                Message.turn_number == AgentRun.turn_number,
+                Message.created_at == AgentRun.created_at,
             ),
         )
-        .where(Task.chat_id == chat_id, Message.branch_id == branch, Message.role == "user")
+        .where(AgentRun.chat_id == chat_id, Message.branch_id == branch, Message.role == "user")
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import select, update
@@ -24,7 +24,11 @@ log = logging.getLogger(__name__)
 INTERRUPTED_ERROR = "interrupted: the process running this call stopped before it finished"
 
 
-async def mark_interrupted(events: EventLog, settings: Settings) -> int:
+# Given the run ids of unfinished calls, the ones no live process is running.
+DeadRuns = Callable[[set[str]], Awaitable[set[str]]]
+
+
+async def mark_interrupted(events: EventLog, dead_runs: DeadRuns) -> int:
     """Mark the unfinished calls of runs no live process is running; return how many."""
     db = events.db
     async with db.session() as session:
@@ -37,7 +41,7 @@ async def mark_interrupted(events: EventLog, settings: Settings) -> int:
         )
     if not sessions:
         return 0
-    dead = sessions - await _live_elsewhere(sessions, settings)
+    dead = await dead_runs(sessions)
     if not dead:
         return 0
     async with db.session() as session, session.begin():
@@ -61,20 +65,24 @@ async def mark_interrupted(events: EventLog, settings: Settings) -> int:
     return len(rows)
 
 
-def executor_id(settings: Settings) -> str:
-    """The DBOS executor this process runs as (DBOS's own default when none is set)."""
-    return settings.executor_id or os.environ.get("DBOS__VMID") or "local"
+def not_live_elsewhere(settings: Settings, is_live: Callable[[str], bool]) -> DeadRuns:
+    """At start-up: runs are dead unless DBOS holds them pending on another live executor.
 
-
-async def _live_elsewhere(session_ids: set[str], settings: Settings) -> set[str]:
-    """Runs DBOS holds as pending on another executor: their calls are still under way.
-
-    A pending run of this executor is not live: this process is that executor, starting
-    again, and DBOS is about to resume it.
+    A pending run of this process's own executor is not live: this process is that executor,
+    starting again, and DBOS is about to resume it.
     """
+
+    async def dead(session_ids: set[str]) -> set[str]:
+        return session_ids - await _live_elsewhere(session_ids, settings, is_live)
+
+    return dead
+
+
+async def _live_elsewhere(
+    session_ids: set[str], settings: Settings, is_live: Callable[[str], bool]
+) -> set[str]:
     from dbos import DBOSClient
 
-    me = executor_id(settings)
     try:
         client = DBOSClient(
             system_database_url=settings.dbos_system_database_url,
@@ -96,5 +104,5 @@ async def _live_elsewhere(session_ids: set[str], settings: Settings) -> set[str]
     return {
         status.workflow_id
         for status in statuses
-        if status.status == "PENDING" and status.executor_id != me
+        if status.status == "PENDING" and status.executor_id and is_live(status.executor_id)
     }

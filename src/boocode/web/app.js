@@ -6,6 +6,7 @@ import { ChatConnection } from "./connection.js";
 import { html, render, useEffect, useMemo, useState } from "./html.js";
 import { MenuIcon, PanelIcon } from "./icons.js";
 import { onPanelsChanged, onShowPanel, panels } from "./panels.js";
+import { SandboxBadge } from "./sandbox.js";
 import "./panels/index.js";
 import { currentTheme, setTheme } from "./theme.js";
 
@@ -59,7 +60,7 @@ function App() {
     <div class=${`app ${drawer ? `drawer-${drawer}` : ""}`}>
       <aside class="sidebar" aria-label="chats">
         <div class="brand-row">
-          <div class="brand">BooCode</div>
+          <div class="brand">BooCode <${SandboxBadge} /></div>
           <${ThemeToggle} />
         </div>
         ${info && html`<div class="workspace" title=${`The agent works in ${info.workspace}`}>
@@ -71,7 +72,7 @@ function App() {
       <main class="main">
         <div class="topbar">
           <button class="icon" aria-label="show chats" onClick=${() => setDrawer(drawer === "chats" ? null : "chats")}><${MenuIcon} /></button>
-          <span class="brand">BooCode</span>
+          <span class="brand">BooCode <${SandboxBadge} /></span>
           ${route.chatId && hasPanels
             ? html`<button class="icon" aria-label="show panels" onClick=${() => setDrawer(drawer === "panels" ? null : "panels")}><${PanelIcon} /></button>`
             : html`<span class="icon-space"></span>`}

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from boocode.server.routes.autofix import router as autofix_router
 from boocode.server.routes.chats import router as chats_router
+from boocode.server.routes.sandbox import router as sandbox_router
 from boocode.server.routes.sessions import router as sessions_router
 from boocode.server.routes.traces import router as traces_router
 from boocode.server.ws import router as ws_router
@@ -16,4 +17,5 @@ ROUTERS: list[APIRouter] = [
     sessions_router,
     traces_router,
     autofix_router,
+    sandbox_router,
 ]

@@ -1,0 +1,110 @@
+"""Commands while they run: recorded at spawn, so a crash cannot leave one running twice.
+
+A tool step records the process group of the command it starts and forgets it when the
+command ends. If the process running the step dies, the record outlives it; when the step
+runs again (after a restart, or on another worker of the same machine) it first kills the
+recorded group — the pid and its start time must both match, so a reused pid is never hit —
+and tells the model the command was interrupted and run again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, delete, insert, select
+
+from boocode.db.engine import Database
+from boocode.db.tables import RunningCommand
+
+RERUN_NOTE = (
+    "[the previous attempt of this command was interrupted when its process stopped; "
+    "it was killed and the command was run again]\n"
+)
+_HOST = socket.gethostname()[:255]
+_GONE_WAIT_S = 5.0
+
+
+def _proc_stat(pid: int) -> list[bytes] | None:
+    """Fields 3 onwards of /proc/PID/stat (state, ppid, …), or None if there is no such process."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces and parentheses: split after its last ')'.
+    return stat[stat.rindex(b")") + 2 :].split()
+
+
+def process_start_time(pid: int) -> int | None:
+    """The start time of `pid` in clock ticks since boot (field 22 of /proc/PID/stat)."""
+    fields = _proc_stat(pid)
+    return None if fields is None else int(fields[19])
+
+
+class CommandRecords:
+    """The `running_commands` rows of one tool step."""
+
+    def __init__(self, db: Database, run_id: str, step_key: str) -> None:
+        self._db = db
+        self._run_id = run_id
+        self._step_key = step_key
+
+    async def started(self, pid: int) -> None:
+        row = {
+            "step_key": self._step_key,
+            "run_id": self._run_id,
+            "host": _HOST,
+            "pid": pid,
+            "proc_start": process_start_time(pid) or 0,
+            "started_at": datetime.now(UTC),
+        }
+
+        def write(conn: Connection) -> None:
+            conn.execute(delete(RunningCommand).where(RunningCommand.step_key == self._step_key))
+            conn.execute(insert(RunningCommand), row)
+
+        await self._db.transact(write)
+
+    async def finished(self) -> None:
+        await self._db.transact(
+            lambda conn: conn.execute(
+                delete(RunningCommand).where(RunningCommand.step_key == self._step_key)
+            )
+        )
+
+    async def kill_leftover(self) -> bool:
+        """Kill a command an earlier attempt of this step left running; True if there was one."""
+        async with self._db.session() as session:
+            row = (
+                await session.execute(
+                    select(RunningCommand).where(RunningCommand.step_key == self._step_key)
+                )
+            ).scalar_one_or_none()
+        if row is None:
+            return False
+        if row.host == _HOST and process_start_time(row.pid) == row.proc_start:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(row.pid, signal.SIGKILL)
+            await _until_gone(row.pid, row.proc_start)
+        await self.finished()
+        return True
+
+
+async def _until_gone(pid: int, proc_start: int) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + _GONE_WAIT_S
+    while process_start_time(pid) == proc_start and loop.time() < deadline:
+        # A killed child of a dead parent is reaped by init; until then it shows as a zombie.
+        if _is_zombie(pid):
+            return
+        await asyncio.sleep(0.01)
+
+
+def _is_zombie(pid: int) -> bool:
+    fields = _proc_stat(pid)
+    return fields is None or fields[0] == b"Z"

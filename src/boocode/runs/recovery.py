@@ -1,0 +1,88 @@
+"""Runs put right after crashes: records reconciled with DBOS, dead executors' runs resumed.
+
+DBOS's workflow status is the truth about whether a run is still going. At start-up every
+active record is compared with it: a record whose workflow ended takes the workflow's final
+status; a record whose workflow never started (the process died between storing the run and
+starting it) is started now. While the process lives, runs that DBOS holds as pending on an
+executor no live process holds (`boocode.runs.executor`) are resumed here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from dbos import DBOS
+
+from boocode.contracts.runs import RunStatus
+from boocode.db.engine import Database
+from boocode.runs import store
+from boocode.runs.executor import ExecutorLease
+from boocode.runs.status import InvalidTransition
+
+log = logging.getLogger(__name__)
+
+SWEEP_INTERVAL_S = 10.0
+
+# DBOS's final workflow statuses, as run statuses.
+_FINAL = {"SUCCESS": None, "ERROR": RunStatus.FAILED, "CANCELLED": RunStatus.CANCELLED}
+
+StartRun = Callable[[str], Awaitable[None]]
+
+
+async def reconcile(db: Database, start: StartRun) -> int:
+    """Bring every active run record in line with its workflow; return how many changed."""
+    changed = 0
+    for run in await store.active_runs(db):
+        status = await DBOS.get_workflow_status_async(run.id)
+        if status is None:
+            log.info("starting run %s, stored but never started", run.id)
+            await start(run.id)
+            changed += 1
+            continue
+        if status.status not in _FINAL:
+            continue  # pending or enqueued: DBOS resumes it
+        final = _FINAL[status.status] or _returned_status(status.output)
+        error = None
+        if final is RunStatus.FAILED:
+            error = f"the run stopped: {status.error}" if status.error else "the run stopped"
+        with contextlib.suppress(InvalidTransition):
+            if RunStatus(run.status) is RunStatus.QUEUED and final is not RunStatus.FAILED:
+                await store.transition(db, run.id, RunStatus.RUNNING)
+            await store.transition(db, run.id, final, error=error)
+            changed += 1
+    return changed
+
+
+def _returned_status(output: object) -> RunStatus:
+    try:
+        return RunStatus(str(output))
+    except ValueError:
+        return RunStatus.FAILED
+
+
+def dead_executors(lease: ExecutorLease, pending: list[str | None]) -> list[str]:
+    """The executor ids among `pending` that no live process holds."""
+    return sorted({executor for executor in pending if executor and not lease.is_alive(executor)})
+
+
+async def resume_dead_executors(lease: ExecutorLease) -> list[str]:
+    """Resume the pending runs of executors whose process died; return those executors."""
+    pending = await DBOS.list_workflows_async(status="PENDING", load_input=False, load_output=False)
+    dead = await asyncio.to_thread(dead_executors, lease, [wf.executor_id for wf in pending])
+    if dead:
+        log.warning("resuming the runs of stopped executor(s) %s", ", ".join(dead))
+        await asyncio.to_thread(DBOS._recover_pending_workflows, dead)
+    return dead
+
+
+async def sweep_forever(lease: ExecutorLease, interval_s: float = SWEEP_INTERVAL_S) -> None:
+    """Every `interval_s`, resume what dead executors left pending."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await resume_dead_executors(lease)
+        except Exception:
+            log.exception("could not look for runs of stopped executors")

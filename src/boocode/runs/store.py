@@ -1,0 +1,213 @@
+"""The record of every agent run: created, moved through its statuses, cancelled.
+
+This module is the only writer of `agent_runs`. A transition is one guarded UPDATE: it
+succeeds only from a status the run may leave for the new one, repeating a transition already
+made is a no-op, and anything else raises `InvalidTransition`. The CHECK constraint on the
+table refuses an unknown status; a partial unique index refuses a second active turn in a chat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from boocode.contracts.base import FrameBase
+from boocode.contracts.runs import RunKind, RunStatus
+from boocode.db.engine import Database
+from boocode.db.tables import AgentRun, Message
+from boocode.events.log import EventLog
+from boocode.runs.status import (
+    ACTIVE,
+    FINAL,
+    InvalidTransition,
+    check_transition,
+    sources_of,
+)
+
+F = TypeVar("F", bound=FrameBase)
+
+
+class RunNotFound(LookupError):
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"run {run_id} does not exist")
+
+
+class TurnInProgress(RuntimeError):
+    """A chat already has an active turn: the database refused a second one."""
+
+    def __init__(self, turn_number: int | None) -> None:
+        which = f"turn {turn_number}" if turn_number is not None else "another turn"
+        super().__init__(f"{which} is still running; wait for it or cancel it")
+        self.turn_number = turn_number
+
+
+@dataclass(frozen=True)
+class NewTurn:
+    run_id: str
+    chat_id: str
+    branch_id: int
+    turn: int
+    # The user message carries the same time: the timeline pairs them by (turn, created_at).
+    created_at: datetime
+
+
+async def open_turn(
+    events: EventLog,
+    *,
+    chat_id: str,
+    branch_id: int,
+    run_id: str,
+    announce: Callable[[Connection, NewTurn], F],
+) -> NewTurn:
+    """Store a queued turn and what `announce` writes (the user's message) in one commit.
+
+    The turn number is taken inside the same transaction; the active-turn index makes a
+    concurrent second post fail here, before anything of it is stored.
+    """
+    db = events.db
+
+    def write(conn: Connection) -> F:
+        last = conn.execute(
+            _LAST_TURN, {"turn_chat": chat_id, "turn_branch": branch_id}
+        ).scalar_one()
+        turn = NewTurn(
+            run_id=run_id,
+            chat_id=chat_id,
+            branch_id=branch_id,
+            turn=(last or 0) + 1,
+            created_at=datetime.now(UTC),
+        )
+        conn.execute(
+            _INSERT_RUN,
+            {
+                "id": run_id,
+                "kind": RunKind.TURN.value,
+                "chat_id": chat_id,
+                "parent_run_id": None,
+                "turn_number": turn.turn,
+                "branch_id": branch_id,
+                "status": RunStatus.QUEUED.value,
+                "error": None,
+                "cancel_requested": False,
+                "executor_id": None,
+                "created_at": turn.created_at,
+            },
+        )
+        opened.append(turn)
+        return announce(conn, turn)
+
+    opened: list[NewTurn] = []
+    try:
+        await events.publish_with(chat_id, write)
+    except IntegrityError:
+        running = await active_turn(db, chat_id)
+        if running is None:
+            raise
+        raise TurnInProgress(running.turn_number) from None
+    return opened[0]
+
+
+async def transition(
+    db: Database,
+    run_id: str,
+    new: RunStatus,
+    *,
+    error: str | None = None,
+    executor_id: str | None = None,
+) -> RunStatus:
+    """Move a run to `new`; return the status it had before (equal to `new` on a repeat)."""
+    now = datetime.now(UTC)
+    values: dict[str, Any] = {"status": new.value}
+    if new is RunStatus.RUNNING:
+        values["started_at"] = func.coalesce(AgentRun.started_at, now)
+        values["executor_id"] = executor_id
+    if new in FINAL:
+        values["finished_at"] = now
+        values["error"] = error
+    statement = (
+        update(AgentRun)
+        .where(
+            AgentRun.id == run_id,
+            AgentRun.status.in_([status.value for status in sources_of(new)]),
+        )
+        .values(**values)
+        .returning(AgentRun.id)
+    )
+
+    def write(conn: Connection) -> RunStatus:
+        before = conn.execute(_STATUS, {"status_of": run_id}).scalar_one_or_none()
+        if before is None:
+            raise RunNotFound(run_id)
+        current = RunStatus(before)
+        check_transition(current, new)
+        if current is not new and conn.execute(statement).scalar_one_or_none() is None:
+            raise InvalidTransition(f"run {run_id} changed status while becoming {new.value}")
+        return current
+
+    return await db.transact(write)
+
+
+async def request_cancel(db: Database, run_id: str) -> bool:
+    """Mark an active run for cancelling; True when it was active. Durable: a run resumed
+    after a restart reads the mark in its next step."""
+
+    def write(conn: Connection) -> bool:
+        marked = conn.execute(
+            update(AgentRun)
+            .where(AgentRun.id == run_id, AgentRun.status.in_([s.value for s in ACTIVE]))
+            .values(cancel_requested=True)
+            .returning(AgentRun.id)
+        ).scalar_one_or_none()
+        return marked is not None
+
+    return await db.transact(write)
+
+
+async def cancel_requested(db: Database, run_id: str) -> bool:
+    async with db.session() as session:
+        marked = (
+            await session.execute(select(AgentRun.cancel_requested).where(AgentRun.id == run_id))
+        ).scalar_one_or_none()
+    return bool(marked)
+
+
+async def get(db: Database, run_id: str) -> AgentRun:
+    async with db.session() as session:
+        run = await session.get(AgentRun, run_id)
+    if run is None:
+        raise RunNotFound(run_id)
+    return run
+
+
+async def active_turn(db: Database, chat_id: str) -> AgentRun | None:
+    async with db.session() as session:
+        return (
+            await session.execute(
+                select(AgentRun).where(
+                    AgentRun.chat_id == chat_id,
+                    AgentRun.kind == RunKind.TURN.value,
+                    AgentRun.status.in_([status.value for status in ACTIVE]),
+                )
+            )
+        ).scalar_one_or_none()
+
+
+async def active_runs(db: Database) -> list[AgentRun]:
+    async with db.session() as session:
+        rows = await session.execute(
+            select(AgentRun).where(AgentRun.status.in_([status.value for status in ACTIVE]))
+        )
+        return list(rows.scalars())
+
+
+# Built once: constructing a statement costs more than SQLite takes to run it.
+_LAST_TURN = select(func.max(Message.turn_number)).where(
+    Message.chat_id == bindparam("turn_chat"), Message.branch_id == bindparam("turn_branch")
+)
+_INSERT_RUN = insert(AgentRun)
+_STATUS = select(AgentRun.status).where(AgentRun.id == bindparam("status_of"))

@@ -1,0 +1,94 @@
+"""The bubblewrap command line that confines one command.
+
+Inside: the workspace read-write at its real path; the system directories read-only; an empty
+home and a private /tmp; a /proc that shows only the command's own processes; no network
+unless asked. Everything else (the user's home, the data dir, other projects, /root, /run,
+/var, /srv, /mnt, /media, /sys) does not exist there.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt")
+"""Seen read-only; a merged-/usr symlink (`/bin -> usr/bin`) is recreated as a symlink."""
+MASKED_FILES = ("/etc/shadow", "/etc/gshadow")
+"""Replaced by an empty file: a command running as root could read them otherwise."""
+SANDBOX_HOME = "/home/sandbox"
+"""An empty, writable tmpfs, new for every command; HOME points at it."""
+CONFIG_DIR = ".boocode"
+"""Read-only inside the workspace: a command cannot rewrite the project's settings."""
+
+
+def bwrap_argv(
+    bwrap: str,
+    command: Sequence[str],
+    *,
+    workspace: Path,
+    cwd: Path,
+    network: bool,
+    read_only: Sequence[Path] = (),
+    hidden: Sequence[Path] = (),
+) -> list[str]:
+    """`bwrap ... -- command`: bubblewrap's operations run in order, later mounts on top.
+
+    `workspace` and `cwd` are resolved absolute paths; `hidden` paths (the data dir, a SQLite
+    file) are covered with an empty tmpfs or file wherever they would otherwise show.
+    """
+    argv = [bwrap, "--unshare-all", "--die-with-parent", "--new-session"]
+    if network:
+        argv.append("--share-net")
+    for system_dir in SYSTEM_DIRS:
+        if os.path.islink(system_dir):
+            argv += ["--symlink", os.readlink(system_dir), system_dir]
+        elif os.path.isdir(system_dir):
+            argv += ["--ro-bind", system_dir, system_dir]
+    if network:
+        argv += _resolver_outside_etc()
+    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm"]
+    argv += ["--tmpfs", "/tmp", "--tmpfs", SANDBOX_HOME]
+    for path in read_only:
+        if path.is_dir():
+            argv += ["--ro-bind", str(path.resolve()), str(path)]
+    argv += ["--bind", str(workspace), str(workspace)]
+    config_dir = workspace / CONFIG_DIR
+    if config_dir.is_dir() and not config_dir.is_symlink():
+        argv += ["--ro-bind", str(config_dir), str(config_dir)]
+    roots = visible_roots(workspace, read_only)
+    for path in hidden:
+        # Covering a directory that holds the workspace would hide the workspace too.
+        if not is_under_any(path, roots) or is_under_any(workspace, [path]):
+            continue
+        if path.is_dir():
+            argv += ["--tmpfs", str(path)]
+        elif path.is_file():
+            argv += ["--ro-bind", "/dev/null", str(path)]
+    for masked in MASKED_FILES:
+        if os.path.isfile(masked):
+            argv += ["--ro-bind", "/dev/null", masked]
+    argv += ["--remount-ro", "/", "--chdir", str(cwd), "--", *command]
+    return argv
+
+
+def visible_roots(workspace: Path, read_only: Sequence[Path] = ()) -> list[Path]:
+    """The host directories whose content a confined command sees (its /tmp and home are new),
+    each as spelled and as resolved."""
+    shown = [Path(d) for d in SYSTEM_DIRS if os.path.isdir(d)]
+    shown += [path for path in read_only if path.is_dir()]
+    resolved = [Path(os.path.realpath(path)) for path in shown]
+    return list(dict.fromkeys([*shown, *resolved, workspace]))
+
+
+def is_under_any(path: Path, roots: Sequence[Path]) -> bool:
+    text = str(path)
+    return any(text == str(root) or text.startswith(f"{root}/") for root in roots)
+
+
+def _resolver_outside_etc() -> list[str]:
+    """`/etc/resolv.conf` may point into /run (systemd-resolved): show its target too."""
+    target = Path(os.path.realpath("/etc/resolv.conf"))
+    if target.is_relative_to("/etc") or not target.is_file():
+        return []
+    return ["--ro-bind", str(target), str(target)]

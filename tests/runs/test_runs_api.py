@@ -1,0 +1,121 @@
+"""A turn's lifecycle as a client meets it over HTTP and WebSocket, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from support.fake_model import FakeModelServer, Reply
+from support.live_server import LiveServer, frames_until, turn_ended
+
+
+async def _post_and_collect(
+    server: LiveServer, chat_id: str, content: str, timeout: float = 30
+) -> list[dict[str, Any]]:
+    async with server.ws(chat_id) as ws:
+        async with server.async_client() as http:
+            response = await http.post(f"/api/chats/{chat_id}/messages", json={"content": content})
+            assert response.status_code == 202, response.text
+        return await frames_until(ws, turn_ended, timeout=timeout)
+
+
+def _messages(server: LiveServer, chat_id: str) -> list[dict[str, Any]]:
+    with server.client() as http:
+        return list(http.get(f"/api/chats/{chat_id}/messages").json())
+
+
+async def test_concurrent_posts_start_exactly_one_turn(
+    engine_server: LiveServer, fake_model: FakeModelServer
+) -> None:
+    fake_model.responder = lambda _body: Reply.text("one answer", delay_s=1.0)
+    chat_id = engine_server.new_chat()["id"]
+    async with engine_server.ws(chat_id) as ws, engine_server.async_client() as http:
+        responses = await asyncio.gather(
+            *(
+                http.post(f"/api/chats/{chat_id}/messages", json={"content": f"click {n}"})
+                for n in range(20)
+            )
+        )
+        await frames_until(ws, turn_ended)
+    codes = sorted(response.status_code for response in responses)
+    assert codes == [202] + [409] * 19, codes
+    refusals = {response.json()["detail"] for response in responses if response.status_code == 409}
+    assert refusals == {"turn 1 is still running; wait for it or cancel it"}
+    users = [m for m in _messages(engine_server, chat_id) if m["role"] == "user"]
+    assert len(users) == 1 and users[0]["turn"] == 1
+
+    # The chat takes the next message once the turn is over.
+    frames = await _post_and_collect(engine_server, chat_id, "next")
+    assert frames[-1]["status"] == "succeeded" and frames[-1]["turn"] == 2
+
+
+async def test_a_cut_stream_is_retried_and_the_answer_kept_once(
+    engine_server: LiveServer, fake_model: FakeModelServer
+) -> None:
+    fake_model.script([Reply.cut("half an ans"), Reply.text("The whole answer.")])
+    chat_id = engine_server.new_chat()["id"]
+    frames = await _post_and_collect(engine_server, chat_id, "answer me")
+
+    assert frames[-1]["status"] == "succeeded"
+    assert len(fake_model.requests) == 2
+    restarts = [f for f in frames if f["type"] == "message_delta" and f["restart"]]
+    assert len(restarts) == 2  # the retried call tells the page to drop the cut text
+    answers = [m for m in _messages(engine_server, chat_id) if m["role"] == "assistant"]
+    assert [m["content"] for m in answers] == ["The whole answer."]
+
+
+async def test_a_stalled_stream_fails_the_turn_with_one_clear_error(
+    engine_server: LiveServer, fake_model: FakeModelServer
+) -> None:
+    # Keep-alives but no tokens, twice (the first attempt and its one retry).
+    fake_model.script([Reply.stalled(30, "thinking"), Reply.stalled(30)])
+    chat_id = engine_server.new_chat()["id"]
+    frames = await _post_and_collect(engine_server, chat_id, "hello", timeout=40)
+
+    assert frames[-1]["status"] == "failed"
+    errors = [f for f in frames if f["type"] == "error"]
+    assert len(errors) == 1
+    assert "sent no text or tool call for 1.5 s" in errors[0]["message"]
+    assert fake_model.base_url.rstrip("/") in errors[0]["message"]
+    assert len(fake_model.requests) == 2
+
+
+async def test_a_malformed_reply_is_a_one_line_error_naming_the_endpoint(
+    engine_server: LiveServer, fake_model: FakeModelServer
+) -> None:
+    fake_model.script([Reply.malformed()])
+    chat_id = engine_server.new_chat()["id"]
+    frames = await _post_and_collect(engine_server, chat_id, "hello")
+
+    assert frames[-1]["status"] == "failed"
+    errors = [f["message"] for f in frames if f["type"] == "error"]
+    assert len(errors) == 1
+    assert errors[0].startswith(f"The model endpoint {fake_model.base_url.rstrip('/')}")
+    assert "not valid JSON" in errors[0] and "\n" not in errors[0]
+    assert "internal error" not in errors[0]
+
+
+async def test_nul_bytes_from_a_command_and_the_model_are_stored_and_the_chat_goes_on(
+    engine_server: LiveServer, fake_model: FakeModelServer
+) -> None:
+    fake_model.script(
+        [
+            Reply.tool_calls([("run_command", {"argv": ["printf", "a\\0b"]})]),
+            Reply.text("It printed a\x00b."),
+            Reply.text("Still fine."),
+        ]
+    )
+    chat_id = engine_server.new_chat()["id"]
+    frames = await _post_and_collect(engine_server, chat_id, "print a NUL")
+    assert frames[-1]["status"] == "succeeded"
+
+    messages = _messages(engine_server, chat_id)
+    tool = next(m for m in messages if m["role"] == "tool")
+    assert "a\u2400b" in tool["content"] and not tool["is_error"]
+    assert messages[-1]["content"] == "It printed a\u2400b."
+
+    frames = await _post_and_collect(engine_server, chat_id, "and again")
+    assert frames[-1]["status"] == "succeeded"
+    # The next request was valid: every tool call answered, the stored text sent back.
+    sent = fake_model.requests[-1]["messages"]
+    assert any(m["role"] == "tool" and "a\u2400b" in m["content"] for m in sent)

@@ -1,0 +1,248 @@
+"""The escapes an unconfined `run_command` and the file tools left open, tried again through a
+real turn (the scripted model calls the tools over the server's real code path) against a
+server whose commands must run inside bubblewrap. None may read or change anything outside
+the workspace, see the server's environment, or outlive its command."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+from pathlib import Path
+from typing import Any
+
+from sandbox.conftest import SENTINEL, outside_of, run_turn, server_secrets
+from support.fake_model import FakeModelServer, Reply
+from support.live_server import LiveServer
+from support.processes import boocode_env, processes_with, spawn_boocode, wait_for
+from support.sandbox import require_bubblewrap
+
+
+def _command(*argv: str, timeout_s: float | None = None) -> tuple[str, dict[str, Any]]:
+    args: dict[str, Any] = {"argv": list(argv)}
+    if timeout_s is not None:
+        args["timeout_s"] = timeout_s
+    return ("run_command", args)
+
+
+def _assert_nothing_leaked(server: LiveServer, results: list[dict[str, Any]]) -> None:
+    for result in results:
+        text = str(result["content"])
+        assert SENTINEL.strip() not in text, result
+        for value in server_secrets(server):
+            assert value not in text, (value, result)
+
+
+async def test_commands_cannot_read_or_write_outside_the_workspace(
+    confined_server: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    outside = outside_of(confined_server)
+    secret = f"{outside}/secret.txt"
+    data_dir = confined_server.data_dir
+    calls = [
+        # A symlink named without a '/', then read through it.
+        _command("ln", "-s", str(outside), "door"),
+        _command("cat", "door/secret.txt"),
+        _command("ln", "-s", secret, "door2"),
+        _command("cat", "door2"),
+        # dd's operands carry no leading '-' and no '/'-free spelling to check.
+        _command("dd", f"if={secret}", "of=copied.txt"),
+        _command("dd", "if=README.md", f"of={outside}/pwned-by-dd"),
+        # Paths attached to short options.
+        _command("sort", f"-o{outside}/pwned-by-sort", "README.md"),
+        _command("tar", "-cf", "stolen.tar", f"-C{outside}", "secret.txt"),
+        # A file:// URL.
+        _command(
+            "python3",
+            "-c",
+            f"import urllib.request; print(urllib.request.urlopen('file://{secret}').read())",
+        ),
+        # The data dir (database, token) and the user's home.
+        _command("python3", "-c", f"print(open('{data_dir}/boocode.sqlite', 'rb').read(64))"),
+        _command("ls", "-A", str(Path.home())),
+        _command("touch", "/usr/pwned-by-touch"),
+        # What a command may do: write in the workspace, use its empty home and private /tmp.
+        _command("sh", "-c", 'touch made-here && ls -A "$HOME" /tmp && echo home=$HOME'),
+    ]
+
+    results = await run_turn(confined_server, fake_model_server, calls)
+
+    assert [r["tool_name"] for r in results] == ["run_command"] * len(calls)
+    _assert_nothing_leaked(confined_server, results)
+    outputs = [str(r["content"]) for r in results]
+    assert outputs[0].startswith("exit code: 0")  # the symlink is made; it leads nowhere inside
+    for index in (1, 3, 4, 7, 8, 9, 10):
+        assert not outputs[index].startswith("exit code: 0"), outputs[index]
+    assert "No such file or directory" in outputs[1]
+    assert "Read-only file system" in outputs[11]
+    assert outputs[12].startswith("exit code: 0") and "home=/home/sandbox" in outputs[12]
+    assert (confined_server.workspace / "made-here").exists()
+    copied = confined_server.workspace / "copied.txt"
+    assert not copied.exists() or SENTINEL not in copied.read_text()
+    assert not Path("/usr/pwned-by-touch").exists()
+    # The fixture checks on teardown that outside/ still holds only the untouched secret.txt.
+    assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
+    assert (outside / "secret.txt").read_text() == SENTINEL
+
+
+async def test_commands_see_an_allow_listed_environment_and_no_server_process(
+    confined_server: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    calls = [
+        _command("env"),
+        _command("ps", "eww", "ax"),
+        _command("ps", "eww", "-C", "boocode"),
+        _command("sh", "-c", "cat /proc/[0-9]*/environ | tr '\\0' '\\n'"),
+    ]
+
+    results = await run_turn(confined_server, fake_model_server, calls)
+
+    _assert_nothing_leaked(confined_server, results)
+    env_names = {line.split("=", 1)[0] for line in str(results[0]["content"]).splitlines()[1:]}
+    assert {"PATH", "HOME", "TMPDIR"} <= env_names
+    allowed = {"PATH", "HOME", "TMPDIR", "PWD", "LANG", "LANGUAGE", "TERM", "LC_ALL", "TZ"}
+    assert env_names <= allowed  # PWD is set by bubblewrap's --chdir
+    processes = str(results[1]["content"])
+    assert "bwrap" in processes and "uvicorn" not in processes and "boocode" not in processes
+    assert "BOOCODE_" not in str(results[3]["content"])
+
+
+async def test_the_file_tools_refuse_hard_links_and_hostile_paths(
+    confined_server: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    workspace = confined_server.workspace
+    outside = outside_of(confined_server)
+    os.link(outside / "secret.txt", workspace / "linked.txt")
+    (workspace / "door").unlink(missing_ok=True)
+    (workspace / "door").symlink_to(outside, target_is_directory=True)
+    hostile = [
+        "../outside/secret.txt",
+        str(outside / "secret.txt"),
+        "door/secret.txt",
+        "~/.bashrc",
+        "linked.txt\x00../../outside/secret.txt",
+        "/etc/passwd",
+        "a/" * 3000,
+    ]
+    try:
+        calls = [
+            ("read_file", {"path": "linked.txt"}),
+            ("write_file", {"path": "linked.txt", "content": "overwritten"}),
+            ("edit_file", {"path": "linked.txt", "old_string": "SENTINEL", "new_string": "X"}),
+            ("grep", {"pattern": "SENTINEL"}),
+            *[("read_file", {"path": path}) for path in hostile],
+            *[("write_file", {"path": path, "content": "pwned"}) for path in hostile],
+        ]
+
+        results = await run_turn(confined_server, fake_model_server, calls)
+    finally:
+        (workspace / "linked.txt").unlink()
+        (workspace / "door").unlink()
+
+    _assert_nothing_leaked(confined_server, results)
+    assert "has 2 hard links" in results[0]["content"] and results[0]["is_error"]
+    assert "has 2 hard links" in results[1]["content"] and results[1]["is_error"]
+    assert "has 2 hard links" in results[2]["content"] and results[2]["is_error"]
+    assert results[3]["content"].startswith("no matches for 'SENTINEL'")
+    assert all(r["is_error"] for r in results[4:]), results[4:]
+    assert (outside / "secret.txt").read_text() == SENTINEL
+    assert not Path("/etc/passwd").read_text().startswith("pwned")
+
+
+async def _until(predicate: Any, timeout: float = 30) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.05)
+
+
+# setsid, setsid -w, a double fork with setsid, setpgid: each leaves the process group.
+ESCAPER = """
+import os, subprocess, sys, time
+tag = sys.argv[1]
+subprocess.Popen(["setsid", "sleep", f"911.{tag}"])
+subprocess.Popen(["setsid", "-w", "sleep", f"912.{tag}"])
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execvp("sleep", ["sleep", f"913.{tag}"])
+    os._exit(0)
+if os.fork() == 0:
+    os.setpgid(0, 0)
+    os.execvp("sleep", ["sleep", f"914.{tag}"])
+time.sleep(600)
+"""
+
+
+def _escapees(tag: str) -> list[list[int]]:
+    return [processes_with(f"91{n}.{tag}") for n in range(1, 5)]
+
+
+async def _start_escaping_turn(
+    server: LiveServer, fake_model: FakeModelServer, tag: str, timeout_s: float
+) -> str:
+    fake_model.reset()
+    call = _command("python3", "-c", ESCAPER, tag, timeout_s=timeout_s)
+    fake_model.script([Reply.tool_calls([call]), Reply.text("done")])
+    chat = server.new_chat()
+    async with server.async_client() as http:
+        await http.post(f"/api/chats/{chat['id']}/messages", json={"content": "escape"})
+    await _until(lambda: all(_escapees(tag)))
+    return str(chat["id"])
+
+
+async def _turn_finished(server: LiveServer, chat_id: str) -> list[dict[str, Any]]:
+    async with server.async_client() as http:
+        while (await http.post(f"/api/chats/{chat_id}/cancel")).json()["cancelled"]:
+            await asyncio.sleep(0.05)
+        messages = (await http.get(f"/api/chats/{chat_id}/messages")).json()
+    return [m for m in messages if m["role"] == "tool"]
+
+
+async def test_every_descendant_dies_at_the_timeout(
+    confined_server: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    tag = f"{secrets.randbelow(10**8):08d}"  # sleep takes "911.<tag>" as seconds
+    chat_id = await _start_escaping_turn(confined_server, fake_model_server, tag, timeout_s=3)
+
+    await _until(lambda: not any(_escapees(tag)))
+    async with confined_server.async_client() as http:
+        for _ in range(600):
+            messages = (await http.get(f"/api/chats/{chat_id}/messages")).json()
+            if any(m["role"] == "tool" for m in messages):
+                break
+            await asyncio.sleep(0.05)
+    tool = next(m for m in messages if m["role"] == "tool")
+    assert "[timed out after" in tool["content"]
+
+
+async def test_every_descendant_dies_when_the_turn_is_cancelled(
+    confined_server: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    tag = f"{secrets.randbelow(10**8):08d}"  # sleep takes "911.<tag>" as seconds
+    chat_id = await _start_escaping_turn(confined_server, fake_model_server, tag, timeout_s=300)
+
+    async with confined_server.async_client() as http:
+        assert (await http.post(f"/api/chats/{chat_id}/cancel")).json()["cancelled"] is True
+    tools = await _turn_finished(confined_server, chat_id)
+
+    await _until(lambda: not any(_escapees(tag)))
+    assert [t["content"] for t in tools] == ["cancelled by the user while it ran"]
+
+
+def test_every_descendant_dies_with_the_server(
+    tmp_path: Path, workspace: Path, fake_model: FakeModelServer
+) -> None:
+    require_bubblewrap()
+    tag = f"{secrets.randbelow(10**8):08d}"
+    call = _command("python3", "-c", ESCAPER, tag, timeout_s=300)
+    fake_model.script([Reply.tool_calls([call]), Reply.text("never reached", delay_s=30)])
+    env = boocode_env(tmp_path / "data", workspace, fake_model, BOOCODE_SANDBOX_MODE="required")
+    server = spawn_boocode("run", "escape", env=env)
+    try:
+        wait_for(lambda: all(_escapees(tag)), timeout=60)
+    finally:
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=10)
+
+    wait_for(lambda: not any(_escapees(tag)), timeout=30)

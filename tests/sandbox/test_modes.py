@@ -1,0 +1,136 @@
+"""The modes said out loud: auto falls back with a warning, required refuses, off is off; the
+settings come from the environment and the project's `[sandbox]` table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from boocode.config import Settings
+from boocode.sandbox import Sandbox, SandboxMode, SandboxPolicy, probe
+from boocode.tools import PathGuard, ToolError
+from boocode.tools.run_command import run_argv
+from sandbox.conftest import NO_USERNS, broken_bwrap
+from support.fake_model import FakeModelServer, Reply
+from support.live_server import LiveServer
+from support.processes import boocode_env, run_boocode
+
+
+def test_the_probe_reports_why_bubblewrap_cannot_run(tmp_path: Path) -> None:
+    missing = probe(str(tmp_path / "no-such-bwrap"))
+    refused = probe(str(broken_bwrap(tmp_path)))
+
+    assert not missing.works and "is not installed" in str(missing.problem)
+    assert "apt-get install bubblewrap" in str(missing.problem)
+    assert not refused.works
+    assert str(refused.problem).endswith(f"cannot create a sandbox on this machine: {NO_USERNS}")
+
+
+async def test_auto_runs_unsandboxed_and_required_refuses(workspace: Path, tmp_path: Path) -> None:
+    program = str(broken_bwrap(tmp_path / "bin"))
+    guard = PathGuard(workspace)
+    auto = Sandbox.open(SandboxPolicy(mode=SandboxMode.AUTO), workspace, program=program)
+    required = Sandbox.open(SandboxPolicy(mode=SandboxMode.REQUIRED), workspace, program=program)
+
+    ran = await run_argv(["echo", "hi"], cwd=workspace, guard=guard, sandbox=auto)
+    with pytest.raises(ToolError, match='commands are refused: \\[sandbox\\] mode is "required"'):
+        await run_argv(["echo", "hi"], cwd=workspace, guard=guard, sandbox=required)
+
+    assert (ran.output, ran.sandboxed) == ("hi\n", False)
+    assert auto.status().reason.startswith("commands run unsandboxed: ")
+    assert required.status().refuses_commands and NO_USERNS in required.status().reason
+
+
+def _config(workspace: Path, table: str) -> None:
+    (workspace / ".boocode").mkdir(exist_ok=True)
+    (workspace / ".boocode" / "config.toml").write_text(f"[sandbox]\n{table}\n")
+
+
+def test_the_project_table_overrides_the_environment_defaults(workspace: Path) -> None:
+    defaults = SandboxPolicy.from_settings(
+        Settings(sandbox_env="CI, TOOL_HOME", sandbox_read_only="/opt/a:~/b")
+    )
+    _config(
+        workspace,
+        'mode = "off"\nnetwork = true\nenv = ["NODE_ENV"]\nread_only = ["/srv/x"]\n'
+        "allow_hard_links = true",
+    )
+
+    policy = defaults.with_project(workspace)
+
+    assert policy.mode is SandboxMode.OFF and policy.network and policy.allow_hard_links
+    assert policy.env_names == ("CI", "TOOL_HOME", "NODE_ENV")
+    assert policy.read_only == (Path("/opt/a"), Path.home() / "b", Path("/srv/x"))
+    assert policy.problem is None
+
+
+def test_a_project_cannot_lower_a_required_sandbox(workspace: Path) -> None:
+    _config(workspace, 'mode = "off"')
+
+    policy = SandboxPolicy(mode=SandboxMode.REQUIRED).with_project(workspace)
+
+    assert policy.mode is SandboxMode.REQUIRED
+
+
+@pytest.mark.parametrize(
+    ("table", "problem"),
+    [
+        ('mode = "sometimes"', "mode: Input should be 'auto', 'required' or 'off'"),
+        ("network = 1", "network: Input should be a valid boolean"),
+        ('env = ["NOT A NAME"]', "env: 'NOT A NAME' is not an environment variable name"),
+        ('read_only = ["relative/dir"]', "must be an absolute path or start with '~'"),
+        ("shell = true", "shell: Extra inputs are not permitted"),
+        ("mode = ", "cannot read .boocode/config.toml"),
+    ],
+)
+def test_an_invalid_table_keeps_the_defaults_and_says_why(
+    workspace: Path, table: str, problem: str
+) -> None:
+    _config(workspace, table)
+
+    policy = SandboxPolicy(network=False).with_project(workspace)
+
+    assert policy.mode is SandboxMode.AUTO and not policy.network
+    assert problem in str(policy.problem)
+    status = Sandbox(policy, workspace).status()
+    assert problem in status.reason and "the environment defaults apply" in status.reason
+
+
+def test_serve_warns_at_start_and_the_api_says_unsandboxed(unsandboxed_server: LiveServer) -> None:
+    with unsandboxed_server.client() as http:
+        status = http.get("/api/sandbox").json()
+
+    assert f"WARNING: {status['reason']}" in unsandboxed_server.log
+    assert status["reason"].startswith("commands run unsandboxed: ")
+    assert status["mode"] == "auto"
+    assert status["confined"] is False and status["refuses_commands"] is False
+    assert status["network"] is True
+    assert NO_USERNS in status["reason"]
+    assert httpx.get(f"{unsandboxed_server.url}/api/sandbox").status_code == 401
+
+
+def test_boocode_run_says_unsandboxed_and_required_refuses_the_command(
+    tmp_path: Path, workspace: Path, fake_model: FakeModelServer
+) -> None:
+    program = broken_bwrap(tmp_path / "bin")
+    fake_model.script(
+        [Reply.tool_calls([("run_command", {"argv": ["echo", "hi"]})]), Reply.text("ok")]
+    )
+    env = boocode_env(
+        tmp_path / "data",
+        workspace,
+        fake_model,
+        BOOCODE_SANDBOX_BWRAP=str(program),
+        BOOCODE_SANDBOX_MODE="required",
+    )
+
+    result = run_boocode("run", "echo hi", env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert 'WARNING: commands are refused: [sandbox] mode is "required" but' in result.stderr
+    tool_message = fake_model.requests[1]["messages"][-1]
+    assert tool_message["role"] == "tool"
+    assert tool_message["content"].startswith("commands are refused: ")
+    assert NO_USERNS in tool_message["content"]

@@ -1,0 +1,41 @@
+"""The header says whether commands are confined: quietly when they are, loudly when not."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from support.live_server import LiveServer
+
+
+def _open(page: Page, server: LiveServer) -> None:
+    page.goto(f"{server.url}/?token={server.token}")
+    page.wait_for_selector(".sidebar")
+
+
+def test_an_unsandboxed_server_is_marked_in_the_header(
+    page: Page, unsandboxed_server: LiveServer
+) -> None:
+    _open(page, unsandboxed_server)
+
+    mark = page.locator(".sidebar .badge.sandbox")
+    expect(mark).to_have_text("unsandboxed")
+    expect(mark).to_have_class("badge sandbox unconfined")
+    assert "cannot create a sandbox on this machine" in str(mark.get_attribute("title"))
+
+
+def test_a_confined_server_shows_its_network_setting(
+    page: Page, confined_server: LiveServer
+) -> None:
+    _open(page, confined_server)
+
+    mark = page.locator(".sidebar .badge.sandbox")
+    expect(mark).to_have_text("sandboxed · no network")
+    assert str(mark.get_attribute("title")).startswith("commands run in bubblewrap")
+
+
+def test_the_mark_shows_on_a_phone_too(page: Page, unsandboxed_server: LiveServer) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    _open(page, unsandboxed_server)
+
+    expect(page.locator(".topbar .badge.sandbox")).to_be_visible()
+    expect(page.locator(".topbar .badge.sandbox")).to_have_text("unsandboxed")
