@@ -40,7 +40,7 @@ def test_create_list_and_get_a_chat(live_server: LiveServer) -> None:
         assert chat["is_demo"] is True and chat["model"] == "demo"
         assert {"id", "title", "created_at"} <= chat.keys()
 
-        assert chat["id"] in [c["id"] for c in http.get("/api/chats").json()]
+        assert chat["id"] in [c["id"] for c in http.get("/api/chats").json()["items"]]
         fetched = http.get(f"/api/chats/{chat['id']}").json()
         assert {k: fetched[k] for k in ("id", "title", "model", "is_demo")} == {
             k: chat[k] for k in ("id", "title", "model", "is_demo")
@@ -171,10 +171,10 @@ def test_cancel_kills_a_running_command_and_answers_every_tool_call(
             time.sleep(0.05)
         messages = http.get(f"/api/chats/{chat['id']}/messages").json()
     wait_for(lambda: not processes_with(tag), timeout=5)
-    tool_results = [m["content"] for m in messages if m["role"] == "tool"]
+    tool_results = [(m["content"], m["cancelled"]) for m in messages if m["role"] == "tool"]
     assert tool_results == [
-        "cancelled by the user while it ran",
-        "cancelled by the user before it ran",
+        ("cancelled by the user while it ran", True),
+        ("cancelled by the user before it ran", True),
     ]
 
 

@@ -162,18 +162,20 @@ async def test_file_restore_removes_a_file_the_agent_created_after_the_turn(
     assert (workspace / "helper.py").read_text() == "h\n"
 
 
-async def test_coder_pane_lists_touched_files_with_their_latest_diff(
+async def test_coder_pane_lists_touched_files_with_their_net_diff(
     rt: Runtime, seed: ChatSeed, workspace: Path
 ) -> None:
     await _three_turns(seed)
     (workspace / "helper.py").write_text("changed by hand\n")
 
     touched = await files.touched_files(rt.db, seed.chat_id)
+    turn_3 = await files.touched_files(rt.db, seed.chat_id, turn=3)
 
     by_path = {f.path: f for f in touched.files}
     assert [f.path for f in touched.files] == ["notes.txt", "helper.py"]
     assert by_path["notes.txt"].writes == 3 and by_path["notes.txt"].last_turn == 3
-    assert by_path["notes.txt"].diff.splitlines()[2:] == ["@@ -1 +1 @@", "-v2", "+v3"]
+    assert [f.path for f in turn_3.files] == ["notes.txt"]
+    assert turn_3.files[0].diff.splitlines()[2:] == ["@@ -1 +1 @@", "-v2", "+v3"]
     assert by_path["notes.txt"].changed_since is False
     assert by_path["helper.py"].created is True and by_path["helper.py"].changed_since is True
     assert by_path["helper.py"].diff.startswith("--- /dev/null\n+++ b/helper.py\n")

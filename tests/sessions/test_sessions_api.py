@@ -34,6 +34,8 @@ async def test_snapshot_timeline_and_files_after_real_turns(
         snapshot = (await http.get(f"/api/chats/{chat_id}/snapshot")).json()
         timeline = (await http.get(f"/api/chats/{chat_id}/timeline")).json()
         files = (await http.get(f"/api/chats/{chat_id}/files")).json()
+        last_turn = (await http.get(f"/api/chats/{chat_id}/files", params={"turn": 3})).json()
+        quiet = (await http.get(f"/api/chats/{chat_id}/files", params={"turn": 9})).json()
 
     assert snapshot["version"] == 2 and snapshot["status"] == "idle"
     assert snapshot["turn"] == 3 and snapshot["message_count"] == 12
@@ -43,7 +45,11 @@ async def test_snapshot_timeline_and_files_after_real_turns(
     assert all(t["tool_calls"] == 1 and t["status"] == "succeeded" for t in timeline["turns"])
     assert all(t["tokens"] > 0 and t["duration_ms"] > 0 for t in timeline["turns"])
     assert [t["files"] for t in timeline["turns"]] == [[name]] * 3
-    assert files["files"][0]["diff"].endswith("-v2\n+v3\n")
+    # The whole chat's net change: the file did not exist before turn 1.
+    assert files["turns"] == [1, 2, 3] and files["files"][0]["created"] is True
+    assert files["files"][0]["diff"].endswith("@@ -0,0 +1 @@\n+v3\n")
+    assert last_turn["turn"] == 3 and last_turn["files"][0]["diff"].endswith("-v2\n+v3\n")
+    assert quiet["files"] == []
 
 
 async def test_restore_continue_and_return_to_the_kept_branch(

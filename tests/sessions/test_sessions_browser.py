@@ -89,7 +89,11 @@ async def test_restore_continue_then_return_to_the_kept_branch(
     await expect(first.locator(".restore-confirm")).to_contain_text(name)
     await first.get_by_role("button", name="Restore", exact=True).click()
 
-    await expect(page.locator(".switch-result")).to_contain_text(f"{name} restored")
+    result = page.locator(".switch-result")
+    await expect(result).to_contain_text(f"{name} restored")
+    await expect(result).to_contain_text("Now on “Restored after turn 1 (#1)”, after turn 1.")
+    await expect(result).to_contain_text("“Main” is kept")
+    assert await result.evaluate("el => getComputedStyle(el).borderTopStyle") == "solid"
     assert (fake_live_server.workspace / name).read_text() == "v1\n"
     await expect(page.locator(".timeline-turn")).to_have_count(1)
     await expect(page.locator(".conversation")).not_to_contain_text("prompt 2")
@@ -100,6 +104,10 @@ async def test_restore_continue_then_return_to_the_kept_branch(
     await expect(page.locator(".conversation")).to_contain_text("the new path")
     await expect(page.locator(".timeline-turn")).to_have_count(2)
 
+    options = page.get_by_label("branch").locator("option")
+    await expect(options).to_have_text(
+        ["Main · 3 turns", "Restored after turn 1 (#1) · 2 turns · current"]
+    )
     await page.get_by_label("branch").select_option("0")
     await expect(page.locator(".timeline-turn")).to_have_count(3)
     await page.get_by_role("button", name="Continue on this branch").click()

@@ -13,6 +13,9 @@ them into its conftest.py (`from support.live_server import live_server, fake_li
 
 - `live_server`: the offline demo model (a turn takes about a second);
 - `fake_live_server`: the scripted fake model (`fake_model_server.script([...])` before a turn).
+
+`fake_server_each_engine` (module-scoped) is `fake_live_server` on SQLite, then a server with the
+fake model on PostgreSQL, for API tests that must pass on both engines.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from support.fake_model import FakeModelServer
+from support.postgres import fresh_postgres_database
 
 TOKEN = "test-token-0123456789"
 _STARTUP_TIMEOUT_S = 40.0
@@ -241,3 +245,22 @@ def fake_live_server(
     )
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def fake_server_each_engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """`boocode serve` with the scripted fake model, on SQLite and then on PostgreSQL."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("fake_live_server")
+        return
+    fake: FakeModelServer = request.getfixturevalue("fake_model_server")
+    # A database of its own: runs other tests left on a shared one are not its to recover.
+    with fresh_postgres_database() as postgres_url:
+        server = LiveServer.start(
+            tmp_path_factory.mktemp("live-fake-pg"),
+            env={**fake_model_env(fake), "BOOCODE_DATABASE_URL": postgres_url},
+        )
+        yield server
+        server.stop()

@@ -15,7 +15,11 @@ from boocode.events.log import EventLog
 from boocode.traces.recorder import TraceRecorder
 from boocode.traces.store import TraceStore
 from support.browser import browser, page  # noqa: F401
-from support.live_server import fake_live_server, live_server  # noqa: F401
+from support.live_server import (  # noqa: F401
+    fake_live_server,
+    fake_server_each_engine,
+    live_server,
+)
 
 
 @pytest.fixture

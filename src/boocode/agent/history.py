@@ -11,6 +11,7 @@ from boocode.contracts.chats import MessageOut, ToolCallOut
 from boocode.contracts.usage import TokenUsage
 from boocode.db.engine import Database
 from boocode.db.tables import Chat, Message
+from boocode.tools.result import is_cancellation
 
 
 async def load_messages(db: Database, chat_id: str, branch_id: int | None = None) -> list[Message]:
@@ -58,6 +59,7 @@ def to_message_out(row: Message) -> MessageOut:
         tool_call_id=row.tool_call_id,
         tool_name=row.tool_name,
         is_error=row.is_error,
+        cancelled=row.role == "tool" and row.is_error and is_cancellation(row.content),
         usage=TokenUsage(**row.usage) if row.usage else None,
         model=row.model,
         created_at=row.created_at,

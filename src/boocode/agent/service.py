@@ -41,6 +41,9 @@ def chat_out(chat: Chat) -> ChatOut:
         model_label=DEMO_LABEL if is_demo else chat.model,
         is_demo=is_demo,
         autofix=chat.autofix,
+        workspace=chat.workspace,
+        archived=chat.archived,
+        branch_id=chat.branch_id,
     )
 
 

@@ -40,6 +40,8 @@ from boocode.providers.errors import RETRYABLE_KINDS
 from boocode.runs import store as runs
 from boocode.runs.commands import RERUN_NOTE, CommandRecords
 from boocode.tools import WRITE_TOOLS, FileChange, ToolResult
+from boocode.tools.result import CANCELLED_BEFORE_RUNNING, CANCELLED_WHILE_RUNNING
+from boocode.traces.model_call import model_call_input, model_call_output
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +171,7 @@ async def _llm_step(plan: TurnPlan, iteration: int) -> ModelReply:
         turn=turn,
         kind="llm",
         name=model.name,
-        input={"messages": len(messages), "iteration": iteration},
+        input=model_call_input(messages, tools, iteration),
         session_id=plan.run_id,
         step_key=step_key,
     ) as span:
@@ -201,7 +203,7 @@ async def _llm_step(plan: TurnPlan, iteration: int) -> ModelReply:
         response = call.result()
         span.usage = response.usage
         span.output = response.content
-        span.extra = {"reasoning": response.reasoning, "tool_calls": len(response.tool_calls)}
+        span.extra = model_call_output(response)
     await cache.record_model_call(
         rt.db, request, response.usage, step_key=step_key, trace_id=span.trace_id
     )
@@ -233,7 +235,7 @@ async def _tool_step(plan: TurnPlan, call: ToolCall, refuse: bool = False) -> bo
         return done.tool_name in WRITE_TOOLS and not done.is_error
     refusal = "not run: the turn reached its tool-iteration limit" if refuse else None
     if await _cancel_requested(plan.run_id):
-        refusal = "cancelled by the user before it ran"
+        refusal = CANCELLED_BEFORE_RUNNING
     if refusal:
         await _answer_tool_call(plan, step_key, call, ToolResult(content=refusal, is_error=True))
         return False
@@ -259,7 +261,7 @@ async def _tool_step(plan: TurnPlan, call: ToolCall, refuse: bool = False) -> bo
         execution = asyncio.ensure_future(registry.execute(call.name, call.arguments))
         if await _await_unless_cancelled(execution, plan.run_id):
             # Cancelling the execution killed the command's whole process group.
-            result = ToolResult(content="cancelled by the user while it ran", is_error=True)
+            result = ToolResult(content=CANCELLED_WHILE_RUNNING, is_error=True)
             span.outcome = "cancelled"
         else:
             result = execution.result()

@@ -22,6 +22,16 @@ class Health(BaseModel):
     status: Literal["ok"] = "ok"
 
 
+class ServerInfo(BaseModel):
+    """What a new chat starts with: the workspace the agent works in and its model."""
+
+    version: str
+    workspace: str
+    model: str
+    model_label: str
+    is_demo: bool
+
+
 class ChatCreate(RequestBody):
     title: str | None = Field(default=None, max_length=200)
 
@@ -35,6 +45,56 @@ class ChatOut(BaseModel):
     model_label: str
     is_demo: bool
     autofix: bool | None = None
+    workspace: str = Field(default="", description="the directory the agent works in")
+    archived: bool = False
+    branch_id: int = Field(default=0, description="the branch the chat continues on")
+
+
+class ChatUpdate(RequestBody):
+    """`PATCH /api/chats/{id}`: rename, archive or unarchive; absent fields stay as they are."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    archived: bool | None = None
+
+    @field_validator("title")
+    @classmethod
+    def _title_has_text(cls, title: str | None) -> str | None:
+        if title is None:
+            return None
+        title = " ".join(title.split())
+        if not title:
+            raise ValueError("a title needs at least one visible character")
+        return title
+
+
+MAX_CHAT_PAGE = 200
+_CHAT_CURSOR = r"^[0-9]{1,17}\.[A-Za-z0-9_-]{1,32}$"
+
+
+class ChatQuery(BaseModel):
+    """The query string of `GET /api/chats`; an unknown parameter is refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=50, ge=1, le=MAX_CHAT_PAGE)
+    cursor: str | None = Field(
+        default=None,
+        pattern=_CHAT_CURSOR,
+        description="the `next_cursor` of the page before",
+    )
+    q: str | None = Field(
+        default=None, max_length=200, description="only chats whose title contains this text"
+    )
+    archived: bool = Field(default=False, description="list the archived chats instead")
+
+
+class ChatPage(BaseModel):
+    """Most recently active first; pass `next_cursor` back as `?cursor=` for the next page."""
+
+    items: list[ChatOut]
+    next_cursor: str | None = None
 
 
 class MessageCreate(RequestBody):
@@ -89,6 +149,9 @@ class MessageOut(BaseModel):
     tool_call_id: str | None = None
     tool_name: str | None = None
     is_error: bool = False
+    cancelled: bool = Field(
+        default=False, description="a tool result: the call was stopped by a cancel"
+    )
     usage: TokenUsage | None = None
     model: str | None = None
     created_at: datetime

@@ -123,7 +123,7 @@ class BranchSwitch(BaseModel):
 
 
 class FileDiff(BaseModel):
-    """A touched file with the unified diff of the agent's latest write to it."""
+    """A touched file with the unified diff of the agent's net change to it."""
 
     path: str
     writes: int
@@ -135,6 +135,10 @@ class FileDiff(BaseModel):
 
 
 class TouchedFiles(BaseModel):
+    """The files written on the current branch: in one `turn`, or (turn null) in the whole chat."""
+
     chat_id: str
     branch_id: int
+    turn: int | None = None
+    turns: list[int] = Field(default_factory=list, description="the turns that wrote files")
     files: list[FileDiff]

@@ -46,12 +46,18 @@ class TraceOut(BaseModel):
     chat_id: str
     session_id: str
     turn: int
+    branch_id: int = Field(default=0, description="the branch the chat was on when the call began")
     kind: TraceKind
     parent_id: int | None = None
     tool_name: str
     input: Any = None
     output: str | None = None
     error: str | None = None
+    extra: Any = Field(
+        default=None,
+        description="what the call returned besides `output`: a model call's reasoning and "
+        "tool calls, a tool's metadata",
+    )
     outcome: TraceOutcome
     started_at: datetime
     finished_at: datetime | None = None
@@ -82,6 +88,12 @@ class TraceQuery(BaseModel):
     limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
     cursor: str | None = Field(default=None, json_schema_extra={"pattern": CURSOR_PATTERN})
     turn: int | None = Field(default=None, ge=0, le=INT32_MAX)
+    branch: int | None = Field(
+        default=None,
+        ge=0,
+        le=INT32_MAX,
+        description="only the calls of the turns on this branch (copied ones too)",
+    )
     kind: TraceKind | None = None
     tool_name: str | None = Field(default=None, min_length=1, max_length=100)
     outcome: TraceOutcome | None = None

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -77,6 +78,8 @@ class Base(DeclarativeBase):
 
 class Chat(Base):
     __tablename__ = "chats"
+    # The chat list pages by keyset on (updated_at, id), archived or not.
+    __table_args__ = (Index("ix_chats_listing", "archived", "updated_at", "id"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -87,6 +90,7 @@ class Chat(Base):
     branch_id: Mapped[int] = mapped_column(Integer, default=0)
     autofix: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Message(Base):
@@ -199,6 +203,7 @@ class ToolTrace(Base):
         Index("ix_traces_chat_tool", "chat_id", "tool_name", "id"),
         Index("ix_traces_chat_outcome", "chat_id", "outcome", "id"),
         Index("ix_traces_session", "session_id", "id"),
+        Index("ix_traces_chat_branch", "chat_id", "branch_id", "id"),
         # Partial: only the calls still running, which start-up recovery looks for.
         Index(
             "ix_traces_unfinished",
@@ -212,12 +217,17 @@ class ToolTrace(Base):
     session_id: Mapped[str] = mapped_column(String(64))
     chat_id: Mapped[str] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
     turn_number: Mapped[int] = mapped_column(Integer)
+    # The chat's branch when the call began: a restored chat's turn numbers repeat per branch.
+    branch_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     kind: Mapped[str] = mapped_column(String(16))
     parent_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     step_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     tool_name: Mapped[str] = mapped_column(String(100))
     input: Mapped[Any] = mapped_column(StorableJSON(), nullable=True)
     output: Mapped[str | None] = mapped_column(StorableText(), nullable=True)
+    # What a call returned besides `output`: a model call's reasoning and tool calls, a tool's
+    # metadata (exit code, timeout).
+    extra: Mapped[dict[str, Any] | None] = mapped_column(StorableJSON(), nullable=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     latency_ms: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -55,7 +55,11 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     app.router.routes.append(_WebMount("/", StaticFiles(directory=WEB_DIR, html=True), name="web"))
-    app.add_middleware(AccessControl, token=load_token(settings))
+    app.add_middleware(
+        AccessControl,
+        token=load_token(settings),
+        wrong_token_page=(WEB_DIR / "index.html").read_bytes(),
+    )
     app.state.settings = settings
     return app
 

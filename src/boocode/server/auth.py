@@ -81,9 +81,11 @@ def cookie_name(scope: Scope) -> str:
 class AccessControl:
     """ASGI middleware guarding `/api` and `/ws`, and turning `/?token=` into a cookie."""
 
-    def __init__(self, app: ASGIApp, token: str) -> None:
+    def __init__(self, app: ASGIApp, token: str, wrong_token_page: bytes = b"") -> None:
         self.app = app
         self.token = token
+        # The web page, which tells a person with a wrong token where the right one is.
+        self.wrong_token_page = wrong_token_page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -141,7 +143,10 @@ class AccessControl:
     async def _handover(self, scope: Scope, send: Send) -> None:
         token = _query(scope)["token"][0]
         if not self._matches(token):
-            await _json(send, 401, "wrong access token: use the URL printed by `boocode serve`")
+            if self.wrong_token_page:
+                await _html(send, 401, self.wrong_token_page)
+            else:
+                await _json(send, 401, "wrong access token: use the URL printed by `boocode serve`")
             return
         cookie = (
             f"{cookie_name(scope)}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=31536000"
@@ -191,4 +196,19 @@ async def _json(send: Send, status: int, detail: str) -> None:
         ],
     }
     await send(start)
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _html(send: Send, status: int, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/html; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

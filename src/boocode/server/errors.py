@@ -15,6 +15,7 @@ from starlette.types import Scope
 
 from boocode.agent import service
 from boocode.attachments import AttachmentError
+from boocode.chats.manage import TurnDidNotStop
 from boocode.runs.store import TurnInProgress
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,7 @@ _METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(service.ChatNotFound, _not_found)
     app.add_exception_handler(TurnInProgress, _conflict)
+    app.add_exception_handler(TurnDidNotStop, _conflict)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(SQLAlchemyError, _storage_failed)
     app.add_exception_handler(Exception, _internal)

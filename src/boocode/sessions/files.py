@@ -1,4 +1,4 @@
-"""The coder pane: files the agent touched in this chat, each with its latest diff."""
+"""The coder pane: files the agent touched in this chat or in one turn, each with its net diff."""
 
 from __future__ import annotations
 
@@ -13,19 +13,27 @@ from boocode.sessions import branches
 from boocode.sessions.workspace import Unreadable, WorkspaceFiles
 
 
-async def touched_files(db: Database, chat_id: str) -> TouchedFiles:
-    """Every file the agent wrote on the current branch, newest write first."""
+async def touched_files(db: Database, chat_id: str, turn: int | None = None) -> TouchedFiles:
+    """Every file the agent wrote on the current branch (or in one turn), newest write first.
+
+    Each diff is the net change: from the file before the first of those writes to after the
+    last, however many writes came between.
+    """
     chat = await branches.chat_row(db, chat_id)
     writes = await branch_writes(db, chat_id, chat.branch_id)
+    turns = sorted({write.turn_number for write in writes})
     history: dict[str, list[FileWrite]] = {}
     for write in writes:
-        history.setdefault(write.path, []).append(write)
+        if turn is None or write.turn_number == turn:
+            history.setdefault(write.path, []).append(write)
     disk = WorkspaceFiles(chat.workspace)
     files = [
         _file_diff(disk, path, entries)
         for path, entries in sorted(history.items(), key=lambda item: -item[1][-1].id)
     ]
-    return TouchedFiles(chat_id=chat_id, branch_id=chat.branch_id, files=files)
+    return TouchedFiles(
+        chat_id=chat_id, branch_id=chat.branch_id, turn=turn, turns=turns, files=files
+    )
 
 
 async def branch_writes(db: Database, chat_id: str, branch_id: int) -> list[FileWrite]:
@@ -52,7 +60,7 @@ def unified_diff(path: str, before: str | None, after: str | None) -> str:
 
 
 def _file_diff(disk: WorkspaceFiles, path: str, entries: list[FileWrite]) -> FileDiff:
-    last = entries[-1]
+    first, last = entries[0], entries[-1]
     try:
         changed = disk.read(path) != last.after
     except Unreadable:
@@ -61,8 +69,8 @@ def _file_diff(disk: WorkspaceFiles, path: str, entries: list[FileWrite]) -> Fil
         path=path,
         writes=len(entries),
         last_turn=last.turn_number,
-        created=entries[0].before is None,
+        created=first.before is None,
         deleted=last.after is None,
-        diff=unified_diff(path, last.before, last.after),
+        diff=unified_diff(path, first.before, last.after),
         changed_since=changed,
     )

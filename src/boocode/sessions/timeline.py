@@ -14,6 +14,7 @@ from boocode.db.engine import Database
 from boocode.db.tables import FileWrite, Message
 from boocode.sessions import branches
 from boocode.sessions.branches import BranchNotFound, as_naive
+from boocode.tools.result import is_cancellation
 
 
 async def timeline(db: Database, chat_id: str, branch_id: int | None = None) -> Timeline:
@@ -32,6 +33,7 @@ async def timeline(db: Database, chat_id: str, branch_id: int | None = None) -> 
                     Message.role,
                     Message.usage,
                     Message.is_error,
+                    Message.content,
                     Message.created_at,
                 )
                 .where(Message.chat_id == chat_id, Message.branch_id == branch)
@@ -85,7 +87,8 @@ async def timeline(db: Database, chat_id: str, branch_id: int | None = None) -> 
                     entry.duration_ms = round(elapsed.total_seconds() * 1000, 1)
         if row.role == "tool":
             entry.tool_calls += 1
-            entry.tool_errors += int(row.is_error)
+            # A call stopped by a cancel did not fail.
+            entry.tool_errors += int(row.is_error and not is_cancellation(row.content))
         elif row.role == "assistant" and row.usage:
             entry.usage = entry.usage + TokenUsage.model_validate(row.usage)
             entry.tokens = entry.usage.total_tokens

@@ -16,6 +16,17 @@ class FileChange(BaseModel):
     """Content after the change; None when the file was deleted."""
 
 
+# The results of tool calls a cancel stopped: a cancellation, not a failure of the tool.
+CANCELLED_WHILE_RUNNING = "cancelled by the user while it ran"
+CANCELLED_BEFORE_RUNNING = "cancelled by the user before it ran"
+CANCELLED_RESULTS = frozenset({CANCELLED_WHILE_RUNNING, CANCELLED_BEFORE_RUNNING})
+
+
+def is_cancellation(content: object) -> bool:
+    """True for the stored result of a tool call the user's cancel stopped."""
+    return isinstance(content, str) and content in CANCELLED_RESULTS
+
+
 class ToolResult(BaseModel):
     """The outcome of one tool call; `content` is what the model reads."""
 

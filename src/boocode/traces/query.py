@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boocode.contracts.traces import TraceOut, TracePage, TraceQuery
 from boocode.db.engine import Database
-from boocode.db.tables import Chat, ToolTrace
+from boocode.db.tables import AgentRun, Chat, Message, ToolTrace
 from boocode.traces.view import trace_out
 
 
@@ -28,6 +28,13 @@ async def list_traces(db: Database, chat_id: str, query: TraceQuery) -> TracePag
         stmt = stmt.where(ToolTrace.id < int(query.cursor))
     if query.turn is not None:
         stmt = stmt.where(ToolTrace.turn_number == query.turn)
+    if query.branch is not None:
+        stmt = stmt.where(
+            or_(
+                ToolTrace.branch_id == query.branch,
+                ToolTrace.session_id.in_(_runs_of_branch(chat_id, query.branch)),
+            )
+        )
     if query.kind is not None:
         stmt = stmt.where(ToolTrace.kind == query.kind.value)
     if query.tool_name is not None:
@@ -61,6 +68,23 @@ async def get_trace(db: Database, chat_id: str, trace_id: int) -> TraceOut:
                 raise ChatNotFound(chat_id)
             raise TraceNotFound(chat_id, trace_id)
     return trace_out(row, full=True)
+
+
+def _runs_of_branch(chat_id: str, branch: int) -> Select[str]:
+    """The runs whose turns make up a branch: those run on it, and those of the turns a restore
+    copied into it (a copied turn keeps its user message's time, which names its run)."""
+    return (
+        select(AgentRun.id)
+        .join(
+            Message,
+            and_(
+                Message.chat_id == AgentRun.chat_id,
+                Message.turn_number == AgentRun.turn_number,
+                Message.created_at == AgentRun.created_at,
+            ),
+        )
+        .where(AgentRun.chat_id == chat_id, Message.branch_id == branch, Message.role == "user")
+    )
 
 
 async def _chat_exists(session: AsyncSession, chat_id: str) -> bool:

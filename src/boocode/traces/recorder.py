@@ -73,7 +73,7 @@ class TraceRecorder:
         self, row: ToolTrace, span: Span, started_ns: int, outcome: TraceOutcome
     ) -> None:
         latency_ms = (time.perf_counter_ns() - started_ns) / 1e6
-        end = CallEnd(outcome, latency_ms, span.output, span.error, span.usage)
+        end = CallEnd(outcome, latency_ms, span.output, span.error, span.usage, span.extra)
         trace = await self.store.finish(row, end)
         if trace is not None and self.export is not None:
             self.export(trace)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from boocode.contracts.traces import (
     ToolTraceFinishFrame,
@@ -18,7 +18,7 @@ from boocode.contracts.traces import (
 )
 from boocode.contracts.usage import TokenUsage
 from boocode.db.engine import Database
-from boocode.db.tables import ToolTrace
+from boocode.db.tables import Chat, ToolTrace
 from boocode.events.log import EventLog
 from boocode.traces.outcome import check_finish
 from boocode.traces.view import trace_out
@@ -49,6 +49,7 @@ class CallEnd:
     output: str | None = None
     error: str | None = None
     usage: TokenUsage | None = None
+    extra: dict[str, Any] | None = None
 
 
 _USAGE_COLUMNS = (
@@ -60,7 +61,16 @@ _USAGE_COLUMNS = (
     "reasoning_tokens",
 )
 # Built once: constructing a statement costs more than SQLite takes to run it.
-_INSERT_TRACE = insert(ToolTrace).returning(ToolTrace.id)
+# A call belongs to the branch its chat is on when it begins.
+_INSERT_TRACE = (
+    insert(ToolTrace)
+    .values(
+        branch_id=select(Chat.branch_id)
+        .where(Chat.id == bindparam("branch_of_chat"))
+        .scalar_subquery()
+    )
+    .returning(ToolTrace.id, ToolTrace.branch_id)
+)
 _FINISH_TRACE = update(ToolTrace).where(
     ToolTrace.id == bindparam("running_trace_id"),
     ToolTrace.outcome == TraceOutcome.RUNNING.value,
@@ -89,7 +99,9 @@ class TraceStore:
         row = ToolTrace(**values)
 
         def write(conn: Connection) -> ToolTraceStartFrame:
-            row.id = conn.execute(_INSERT_TRACE, values).scalar_one()
+            row.id, row.branch_id = conn.execute(
+                _INSERT_TRACE, {**values, "branch_of_chat": call.chat_id}
+            ).one()
             return ToolTraceStartFrame(chat_id=call.chat_id, trace=trace_out(row))
 
         await self.events.publish_with(call.chat_id, write)
@@ -103,6 +115,7 @@ class TraceStore:
             "latency_ms": end.latency_ms,
             "output": end.output,
             "error": end.error,
+            "extra": end.extra or None,
             "outcome": end.outcome.value,
             **_usage_columns(end.usage),
         }

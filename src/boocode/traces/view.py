@@ -14,24 +14,27 @@ _ELLIPSIS = "…"
 
 def trace_out(row: ToolTrace, *, full: bool = False) -> TraceOut:
     """The row as a `TraceOut`; unless `full`, long input, output and error are capped."""
-    input_value, output, error = row.input, row.output, row.error
+    input_value, output, error, extra = row.input, row.output, row.error, row.extra
     truncated = False
     if not full:
         input_value, cut_input = _cap_json(input_value)
         output, cut_output = _cap_text(output)
         error, cut_error = _cap_text(error)
-        truncated = cut_input or cut_output or cut_error
+        extra, cut_extra = _cap_json(extra)
+        truncated = cut_input or cut_output or cut_error or cut_extra
     return TraceOut(
         id=row.id,
         chat_id=row.chat_id,
         session_id=row.session_id,
         turn=row.turn_number,
+        branch_id=row.branch_id or 0,
         kind=TraceKind(row.kind),
         parent_id=row.parent_id,
         tool_name=row.tool_name,
         input=input_value,
         output=output,
         error=error,
+        extra=extra,
         outcome=TraceOutcome(row.outcome or TraceOutcome.RUNNING),
         started_at=_utc(row.started_at),
         finished_at=_utc(row.finished_at) if row.finished_at else None,

@@ -27,8 +27,18 @@ export async function api(path, { method = "GET", body } = {}) {
   return data;
 }
 
-export const listChats = () => api("/api/chats");
+export function listChats({ q = "", archived = false, cursor = null, limit = 50 } = {}) {
+  const query = new URLSearchParams({ limit });
+  if (q.trim()) query.set("q", q.trim());
+  if (archived) query.set("archived", "true");
+  if (cursor) query.set("cursor", cursor);
+  return api(`/api/chats?${query}`);
+}
+export const serverInfo = () => api("/api/info");
+export const getChat = (chatId) => api(`/api/chats/${chatId}`);
 export const createChat = () => api("/api/chats", { method: "POST", body: {} });
+export const updateChat = (chatId, change) => api(`/api/chats/${chatId}`, { method: "PATCH", body: change });
+export const deleteChat = (chatId) => api(`/api/chats/${chatId}`, { method: "DELETE" });
 export const sendMessage = (chatId, content, attachments = []) =>
   api(`/api/chats/${chatId}/messages`, { method: "POST", body: { content, attachments } });
 export const cancelTurn = (chatId) => api(`/api/chats/${chatId}/cancel`, { method: "POST" });

@@ -1,108 +1,169 @@
 // The shell: chat list, new-chat button, the chat pane, and the tabbed side panels.
-import { ApiError, createChat, listChats } from "./api.js";
-import { ChatPane } from "./chat.js";
+import { ApiError, getChat, serverInfo } from "./api.js";
+import { ChatList, useChatList } from "./chat_list.js";
+import { ChatPane, DraftChat } from "./chat.js";
 import { ChatConnection } from "./connection.js";
 import { html, render, useEffect, useMemo, useState } from "./html.js";
 import { MenuIcon, PanelIcon } from "./icons.js";
-import { onPanelsChanged, panels } from "./panels.js";
+import { onPanelsChanged, onShowPanel, panels } from "./panels.js";
 import { SandboxBadge } from "./sandbox.js";
 import "./panels/index.js";
+import { currentTheme, setTheme } from "./theme.js";
 
-function chatIdFromHash() {
+// `#/chats/<id>`: a chat; `#/new`: a chat not created yet (it is, on its first message).
+function routeFromHash() {
   const match = location.hash.match(/^#\/chats\/([\w-]+)$/);
-  return match ? match[1] : null;
+  if (match) return { chatId: match[1] };
+  return { draft: location.hash === "#/new" };
 }
 
+// A correct `?token=` is swapped for a cookie and leaves the URL; one still there was wrong.
+const WRONG_TOKEN = new URLSearchParams(location.search).has("token");
+
 function App() {
-  const [chats, setChats] = useState([]);
-  const [chatId, setChatId] = useState(chatIdFromHash());
+  const [route, setRoute] = useState(routeFromHash());
   const [problem, setProblem] = useState(null);
-  const [locked, setLocked] = useState(false);
+  const [locked, setLocked] = useState(WRONG_TOKEN);
+  const [info, setInfo] = useState(null);
   const [drawer, setDrawer] = useState(null); // on a phone: "chats" | "panels" | null
   const [hasPanels, setHasPanels] = useState(panels().length > 0);
 
-  async function refresh() {
-    try {
-      setChats(await listChats());
-      setProblem(null);
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 401) setLocked(true);
-      else setProblem(error.message);
-    }
+  function report(error) {
+    if (error instanceof ApiError && error.status === 401) setLocked(true);
+    else setProblem(error ? error.message : null);
   }
+  const list = useChatList(report);
 
   useEffect(() => onPanelsChanged(() => setHasPanels(panels().length > 0)), []);
   useEffect(() => {
-    refresh();
-    const onHash = () => setChatId(chatIdFromHash());
+    if (WRONG_TOKEN) return undefined;
+    serverInfo().then(setInfo, report);
+    const onHash = () => setRoute(routeFromHash());
     addEventListener("hashchange", onHash);
     onHash(); // the hash may have changed before this listener existed
     return () => removeEventListener("hashchange", onHash);
   }, []);
 
-  async function newChat() {
-    try {
-      const chat = await createChat();
-      location.hash = `#/chats/${chat.id}`;
-      setDrawer(null);
-      await refresh();
-    } catch (error) {
-      setProblem(error.message);
-    }
+  function newChat() {
+    location.hash = "#/new";
+    setDrawer(null);
   }
 
-  if (locked) return html`<${Locked} />`;
-  const listed = chats.find((c) => c.id === chatId);
+  function onDeleted(chatId) {
+    if (route.chatId === chatId) location.hash = "#/";
+    list.reload();
+  }
+
+  if (locked) return html`<${Locked} wrongToken=${WRONG_TOKEN} />`;
+  const listed = list.items.find((c) => c.id === route.chatId);
   return html`
     <div class=${`app ${drawer ? `drawer-${drawer}` : ""}`}>
       <aside class="sidebar" aria-label="chats">
-        <div class="brand">BooCode <${SandboxBadge} /></div>
+        <div class="brand-row">
+          <div class="brand">BooCode <${SandboxBadge} /></div>
+          <${ThemeToggle} />
+        </div>
+        ${info && html`<div class="workspace" title=${`The agent works in ${info.workspace}`}>
+          <span class="workspace-label">workspace</span> <code>${info.workspace}</code></div>`}
         <button class="new-chat" onClick=${newChat}>+ New chat</button>
-        <nav class="chat-list">
-          ${chats.map((c) => html`
-            <a key=${c.id} href=${`#/chats/${c.id}`} class=${c.id === chatId ? "active" : ""}
-              onClick=${() => setDrawer(null)}>
-              <span class="chat-list-title">${c.title}</span>
-              <span class="chat-list-date">${formatDate(c.updated_at)}</span>
-            </a>`)}
-        </nav>
+        <${ChatList} list=${list} activeId=${route.chatId} onPicked=${() => setDrawer(null)}
+          onChanged=${list.reload} onDeleted=${onDeleted} onProblem=${report} />
       </aside>
       <main class="main">
         <div class="topbar">
           <button class="icon" aria-label="show chats" onClick=${() => setDrawer(drawer === "chats" ? null : "chats")}><${MenuIcon} /></button>
           <span class="brand">BooCode <${SandboxBadge} /></span>
-          ${chatId && hasPanels
+          ${route.chatId && hasPanels
             ? html`<button class="icon" aria-label="show panels" onClick=${() => setDrawer(drawer === "panels" ? null : "panels")}><${PanelIcon} /></button>`
             : html`<span class="icon-space"></span>`}
         </div>
         ${problem && html`<div class="banner error" role="alert">${problem}</div>`}
-        ${chatId
-          ? html`<${ChatView} key=${chatId} chatId=${chatId} listed=${listed} onActivity=${refresh} onClosePanels=${() => setDrawer(null)} />`
-          : html`<${Welcome} onNewChat=${newChat} hasChats=${chats.length > 0} />`}
+        ${route.chatId
+          ? html`<${ChatView} key=${route.chatId} chatId=${route.chatId} listed=${listed} onActivity=${list.reload} onClosePanels=${() => setDrawer(null)} />`
+          : route.draft
+            ? html`<${DraftChat} info=${info} onCreated=${list.reload} />`
+            : html`<${Welcome} onNewChat=${newChat} hasChats=${list.items.length > 0} />`}
       </main>
       ${drawer && html`<div class="scrim" onClick=${() => setDrawer(null)}></div>`}
     </div>`;
 }
 
+// The chat is looked up first: an id that names no chat gets a clear page, not a broken one.
 function ChatView({ chatId, listed, onActivity, onClosePanels }) {
+  const [found, setFound] = useState(undefined); // undefined: asking; null: no such chat
+  const [problem, setProblem] = useState(null);
+  useEffect(() => {
+    getChat(chatId).then(setFound, (error) => {
+      if (error instanceof ApiError && error.status === 404) setFound(null);
+      else setProblem(error.message);
+    });
+  }, [chatId]);
+  if (problem) return html`<div class="banner error" role="alert">${problem}</div>`;
+  if (found === undefined) return html`<div class="chat-view"></div>`;
+  if (found === null) return html`<${ChatNotFound} chatId=${chatId} />`;
+  return html`<${LiveChat} chatId=${chatId} chat=${{ ...found, ...(listed || {}) }} onActivity=${onActivity} onClosePanels=${onClosePanels} />`;
+}
+
+function LiveChat({ chatId, chat, onActivity, onClosePanels }) {
   const connection = useMemo(() => new ChatConnection(chatId), [chatId]);
   useEffect(() => () => connection.close(), [connection]);
   return html`
     <div class="chat-view">
-      <${ChatPane} chatId=${chatId} connection=${connection} listed=${listed} onActivity=${onActivity} />
-      <${SidePanels} chatId=${chatId} chat=${listed} connection=${connection} onClose=${onClosePanels} />
+      <${ChatPane} chatId=${chatId} connection=${connection} listed=${chat} onActivity=${onActivity} />
+      <${SidePanels} chatId=${chatId} chat=${chat} connection=${connection} onClose=${onClosePanels} />
     </div>`;
+}
+
+function ChatNotFound({ chatId }) {
+  useEffect(() => { document.title = "Chat not found · BooCode"; }, []);
+  return html`
+    <div class="welcome not-found" role="alert">
+      <h1>Chat not found</h1>
+      <p>There is no chat <code>${chatId}</code> on this server. It may have been deleted, or the link is wrong.</p>
+      <p><a class="new-chat big" href="#/">Back to your chats</a></p>
+    </div>`;
+}
+
+const PANEL_WIDTH_KEY = "boocode.panelWidth";
+const PANEL_WIDTH = { min: 300, initial: 420, step: 40 };
+
+// The side panels' width: dragged (or moved with the arrow keys) on their left edge, remembered.
+function usePanelWidth() {
+  const [width, setWidth] = useState(() => Number(localStorage.getItem(PANEL_WIDTH_KEY)) || PANEL_WIDTH.initial);
+  const fit = (value) => Math.round(Math.min(Math.max(value, PANEL_WIDTH.min), innerWidth * 0.75));
+  const keep = (value) => {
+    setWidth(fit(value));
+    localStorage.setItem(PANEL_WIDTH_KEY, String(fit(value)));
+  };
+  function onPointerDown(event) {
+    event.preventDefault();
+    const startX = event.clientX;
+    const startWidth = width;
+    const move = (e) => keep(startWidth + (startX - e.clientX));
+    const up = () => { removeEventListener("pointermove", move); removeEventListener("pointerup", up); };
+    addEventListener("pointermove", move);
+    addEventListener("pointerup", up);
+  }
+  function onKeyDown(event) {
+    if (event.key === "ArrowLeft") keep(width + PANEL_WIDTH.step);
+    else if (event.key === "ArrowRight") keep(width - PANEL_WIDTH.step);
+  }
+  return { width: fit(width), onPointerDown, onKeyDown };
 }
 
 function SidePanels({ chatId, chat, connection, onClose }) {
   const [list, setList] = useState(panels());
   const [active, setActive] = useState(null);
+  const size = usePanelWidth();
   useEffect(() => onPanelsChanged(() => setList(panels())), []);
+  useEffect(() => onShowPanel(setActive), []);
   if (list.length === 0) return null;
   const current = list.find((p) => p.id === active) || list[0];
   const Panel = current.component;
   return html`
-    <aside class="panels" aria-label="panels">
+    <aside class="panels" aria-label="panels" style=${`--panel-width: ${size.width}px`}>
+      <div class="panels-resize" role="separator" aria-orientation="vertical" aria-label="resize panels"
+        aria-valuenow=${size.width} tabindex="0" onPointerDown=${size.onPointerDown} onKeyDown=${size.onKeyDown}></div>
       <div class="tabs" role="tablist">
         ${list.map((p) => html`
           <button key=${p.id} role="tab" aria-selected=${p.id === current.id}
@@ -115,7 +176,16 @@ function SidePanels({ chatId, chat, connection, onClose }) {
     </aside>`;
 }
 
+function ThemeToggle() {
+  const [theme, setShown] = useState(currentTheme());
+  const next = theme === "dark" ? "light" : "dark";
+  return html`
+    <button class="theme-toggle icon-text" aria-label=${`switch to ${next} theme`} title=${`Switch to ${next} theme`}
+      onClick=${() => { setTheme(next); setShown(next); }}>${theme === "dark" ? "☀" : "☾"}</button>`;
+}
+
 function Welcome({ onNewChat, hasChats }) {
+  useEffect(() => { document.title = "BooCode"; }, []);
   return html`
     <div class="welcome">
       <h1>BooCode</h1>
@@ -125,22 +195,14 @@ function Welcome({ onNewChat, hasChats }) {
     </div>`;
 }
 
-function Locked() {
+function Locked({ wrongToken }) {
   return html`
     <div class="welcome">
       <h1>BooCode</h1>
+      ${wrongToken && html`<p class="banner error" role="alert">The access token in this URL is wrong.</p>`}
       <p>This page needs the access token. Open the URL that <code>boocode serve</code> printed when it started (it ends in <code>/?token=…</code>).</p>
       <p class="hint">The token is also in the file <code>token</code> in the BooCode data directory (default <code>~/.boocode</code>).</p>
     </div>`;
-}
-
-function formatDate(iso) {
-  // A timestamp without an offset is UTC (SQLite stores them naive).
-  const date = new Date(/[Zz]|[+-]\d\d:\d\d$/.test(iso) ? iso : `${iso}Z`);
-  const today = new Date().toDateString() === date.toDateString();
-  return today
-    ? date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
-    : date.toLocaleDateString([], { month: "short", day: "numeric" });
 }
 
 render(html`<${App} />`, document.getElementById("app"));

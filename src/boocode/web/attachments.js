@@ -20,7 +20,8 @@ export function useAttachments(chatId) {
       const preview = file.type.startsWith("image/") ? URL.createObjectURL(file) : null;
       if (preview) urls.current.add(preview);
       setItems((list) => [...list, { key, name: file.name || "pasted", preview, status: "uploading" }]);
-      uploadFile(chatId, file).then(
+      // A draft chat passes a function: the chat is stored when its first file is attached.
+      Promise.resolve(typeof chatId === "function" ? chatId() : chatId).then((id) => uploadFile(id, file)).then(
         (attachment) => update(key, { status: "ready", attachment }),
         (error) => update(key, { status: "failed", error: error.message }),
       );

@@ -1,13 +1,20 @@
 // The chat pane: header (title, model, connection), the conversation, and the composer.
-import { cancelTurn, sendMessage } from "./api.js";
+import { cancelTurn, createChat, deleteChat, sendMessage } from "./api.js";
 import { AttachmentTray, dropTarget, MessageAttachments, useAttachments } from "./attachments.js";
-import { html, useEffect, useReducer, useRef, useState } from "./html.js";
+import { html, useEffect, useLayoutEffect, useReducer, useRef, useState } from "./html.js";
+import { DiffStats, DiffView, editPatch } from "./diff_view.js";
+import { Folded } from "./fold.js";
+import { plural } from "./format.js";
 import { AttachIcon } from "./icons.js";
-import { inline, Markdown } from "./markdown.js";
+import { showTurnFiles } from "./files.js";
+import { highlight, inline, languageOfPath, Markdown } from "./markdown.js";
 import { applyFrame, EMPTY_CHAT, textOf, toolResults } from "./state.js";
 
 const AUTOFIX = "autofix"; // tool_name of the user-role messages auto-fix adds for the model
 const AUTOFIX_OPEN_LINES = 8; // a longer check output starts folded
+// A streaming answer longer than this is redrawn at most every STREAM_RENDER_MS.
+const THROTTLE_FROM_CHARS = 8000;
+const STREAM_RENDER_MS = 200;
 
 const STATUS_TEXT = {
   connecting: "connecting…",
@@ -31,6 +38,11 @@ export function ChatPane({ chatId, connection, listed, onActivity }) {
   const chat = { ...(state.chat || {}), ...(listed || {}) };
   const busy = state.turn !== null;
 
+  useEffect(() => {
+    document.title = `${busy ? "● " : ""}${chat.title || "Chat"} · BooCode`;
+  }, [busy, chat.title]);
+  useEffect(() => () => { document.title = "BooCode"; }, []);
+
   async function send(content, attachments) {
     setProblem(null);
     try {
@@ -53,18 +65,13 @@ export function ChatPane({ chatId, connection, listed, onActivity }) {
 
   return html`
     <section class="chat" aria-label="chat">
-      <header class="chat-header">
-        <h1 class="chat-title" title=${chat.title}>${chat.title || "…"}</h1>
-        <div class="chat-meta">
-          ${chat.model_label && html`<span class="model" title="model">${chat.model_label}</span>`}
-          ${chat.is_demo && html`<span class="badge demo" title="no language model is called">demo model</span>`}
-          <span class=${`conn conn-${status}`} role="status" aria-live="polite">
-            <span class="dot"></span>${STATUS_TEXT[status] || status}
-          </span>
-        </div>
-      </header>
+      <${ChatHeader} chat=${chat}>
+        <span class=${`conn conn-${status}`} role="status" aria-live="polite">
+          <span class="dot"></span>${STATUS_TEXT[status] || status}
+        </span>
+      <//>
       ${status === "reconnecting" && html`
-        <div class="banner warn" role="status">Connection lost; reconnecting… Nothing is lost: the turn keeps running on the server.</div>`}
+        <div class="banner warn" role="status">The server cannot be reached; reconnecting… What is stored is safe, and the chat catches up when the server is back.</div>`}
       <${Conversation} state=${state} />
       ${problem && html`
         <div class="banner error" role="alert">
@@ -76,32 +83,114 @@ export function ChatPane({ chatId, connection, listed, onActivity }) {
   `;
 }
 
+function ChatHeader({ chat, children }) {
+  return html`
+    <header class="chat-header">
+      <h1 class="chat-title" title=${chat.title}>${chat.title || "…"}</h1>
+      <div class="chat-meta">
+        ${chat.workspace && html`<code class="chat-workspace" title=${`The agent works in ${chat.workspace}`}>${baseName(chat.workspace)}</code>`}
+        ${chat.model_label && html`<span class="model" title="model">${chat.model_label}</span>`}
+        ${chat.is_demo && html`<span class="badge demo" title="no language model is called">demo model</span>`}
+        ${children}
+      </div>
+    </header>`;
+}
+
+// A chat not stored yet: it is created when its first message is sent, so an unused
+// "+ New chat" leaves nothing behind.
+export function DraftChat({ info, onCreated }) {
+  const [problem, setProblem] = useState(null);
+  const stored = useRef(null);
+  useEffect(() => { document.title = "New chat · BooCode"; }, []);
+  // Stored on the first message, or on the first attached file, which needs a chat to go to.
+  const chatId = async () => (await (stored.current ??= createChat())).id;
+
+  async function send(content, attachments) {
+    setProblem(null);
+    let id = null;
+    try {
+      id = await chatId();
+      await sendMessage(id, content, attachments);
+      onCreated();
+      location.hash = `#/chats/${id}`;
+      return true;
+    } catch (error) {
+      if (id && !attachments.length) {
+        deleteChat(id).catch(() => {}); // refused message: keep no empty chat
+        stored.current = null;
+      }
+      setProblem(error.message);
+      return false;
+    }
+  }
+
+  return html`
+    <div class="chat-view">
+      <section class="chat" aria-label="chat">
+        <${ChatHeader} chat=${{ title: "New chat", ...(info || {}) }} />
+        <div class="conversation"><div class="conversation-inner">
+          <p class="hint">Ask about the code in this workspace. The agent can list, read and edit files and run commands.</p>
+        </div></div>
+        ${problem && html`<div class="banner error" role="alert">${problem}</div>`}
+        <${Composer} chatId=${chatId} busy=${false} onSend=${send} />
+      </section>
+    </div>`;
+}
+
+// Follows the end of the conversation while the reader is there; scrolling up stops following,
+// and "Jump to latest" (or scrolling back down) starts it again.
 function Conversation({ state }) {
   const scroller = useRef(null);
-  const pinned = useRef(true);
+  const inner = useRef(null);
+  const [following, setFollowing] = useState(true);
+  const follow = useRef(true);
+  const lastTop = useRef(0);
   const results = toolResults(state.messages);
   const live = state.turn !== null;
 
-  useEffect(() => {
+  function toBottom() {
     const el = scroller.current;
-    if (el && pinned.current) el.scrollTop = el.scrollHeight;
+    if (el) el.scrollTop = el.scrollHeight;
+  }
+  function setFollow(value) {
+    follow.current = value;
+    setFollowing(value);
+  }
+
+  // Before the browser paints: the reader never sees the view fall behind.
+  useLayoutEffect(() => {
+    if (follow.current) toBottom();
   });
+  useEffect(() => {
+    // Content also grows without a render (images load, code is highlighted).
+    const observer = new ResizeObserver(() => { if (follow.current) toBottom(); });
+    observer.observe(inner.current);
+    return () => observer.disconnect();
+  }, []);
 
   function onScroll() {
     const el = scroller.current;
-    pinned.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+    const atEnd = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+    if (atEnd) setFollow(true);
+    else if (el.scrollTop < lastTop.current) setFollow(false); // the reader scrolled up
+    lastTop.current = el.scrollTop;
   }
 
   const empty = state.chat && state.messages.length === 0 && !live;
   return html`
+    <div class="conversation-box">
+    ${!following && html`
+      <button class="jump-latest" onClick=${() => { setFollow(true); toBottom(); }}>
+        ${live ? "↓ Jump to latest (answer in progress)" : "↓ Jump to latest"}</button>`}
     <div class="conversation" ref=${scroller} onScroll=${onScroll}>
-      <div class="conversation-inner">
+      <div class="conversation-inner" ref=${inner}>
         ${empty && html`<p class="hint">Ask about the code in this workspace. The agent can list, read and edit files and run commands.</p>`}
         ${state.messages.map((m) => html`<${MessageView} key=${m.id} message=${m} results=${results} live=${live} />`)}
         ${live && html`<${StreamingTurn} turn=${state.turn} />`}
         ${state.ended && state.ended.status === "cancelled" && html`<p class="note">Stopped.</p>`}
         ${state.errors.map((e, i) => html`<div key=${i} class="banner error turn-error" role="alert">${e.message}</div>`)}
       </div>
+    </div>
     </div>
   `;
 }
@@ -113,7 +202,7 @@ function MessageView({ message, results, live }) {
       <div class="msg user" id=${`turn-${message.turn}`}>
         <div class="bubble">
           <${MessageAttachments} message=${message} />
-          <div class="plain">${textOf(message.content)}</div>
+          <${Folded} text=${textOf(message.content)}><div class="plain">${textOf(message.content)}</div><//>
         </div>
       </div>`;
   }
@@ -122,9 +211,9 @@ function MessageView({ message, results, live }) {
   return html`
     <div class="msg assistant">
       ${message.reasoning && html`<${Reasoning} text=${message.reasoning} />`}
-      ${text && html`<${Markdown} text=${text} />`}
+      ${text && html`<${Folded} text=${text}><${Markdown} text=${text} /><//>`}
       ${message.tool_calls.map((call) => html`
-        <${ToolCall} key=${call.id} call=${call} result=${results.get(call.id)} live=${live} />`)}
+        <${ToolCall} key=${call.id} call=${call} result=${results.get(call.id)} live=${live} turn=${message.turn} />`)}
     </div>`;
 }
 
@@ -147,12 +236,30 @@ function AutofixNote({ message }) {
 
 function StreamingTurn({ turn }) {
   const waiting = !turn.text && !turn.reasoning;
+  const text = useThrottled(turn.text, STREAM_RENDER_MS);
   return html`
-    <div class="msg assistant streaming" aria-busy="true">
+    <div class="msg assistant streaming" aria-busy="true" data-streamed=${text.length}>
       ${turn.reasoning && html`<${Reasoning} text=${turn.reasoning} open=${!turn.text} />`}
-      ${turn.text && html`<${Markdown} text=${turn.text} />`}
+      ${text && html`<${Markdown} text=${text} />`}
       ${waiting ? html`<p class="thinking"><span class="spinner"></span>Working…</p>` : html`<span class="caret"></span>`}
     </div>`;
+}
+
+// `value`, but changed at most once per `ms`: a long answer is re-parsed as it streams.
+function useThrottled(value, ms) {
+  const [shown, setShown] = useState(value);
+  const last = useRef(0);
+  useEffect(() => {
+    const wait = last.current + ms - Date.now();
+    if (wait <= 0 || value.length < THROTTLE_FROM_CHARS) {
+      last.current = Date.now();
+      setShown(value);
+      return undefined;
+    }
+    const timer = setTimeout(() => { last.current = Date.now(); setShown(value); }, wait);
+    return () => clearTimeout(timer);
+  }, [value]);
+  return value.length < THROTTLE_FROM_CHARS ? value : shown;
 }
 
 function Reasoning({ text, open = false }) {
@@ -163,23 +270,49 @@ function Reasoning({ text, open = false }) {
     </details>`;
 }
 
-function ToolCall({ call, result, live }) {
-  const state = result ? (result.is_error ? "failed" : "done") : live ? "running" : "not run";
-  const mark = { done: "✓", failed: "✗", running: "", "not run": "–" }[state];
+function ToolCall({ call, result, live, turn }) {
+  const state = result
+    ? result.cancelled ? "cancelled" : result.is_error ? "failed" : "done"
+    : live ? "running" : "not run";
+  const mark = { done: "✓", failed: "✗", cancelled: "⊘", running: "", "not run": "–" }[state];
+  const args = parseArguments(call.arguments);
+  const change = args && FILE_CHANGES[call.name] ? FILE_CHANGES[call.name](args) : null;
+  const output = result ? textOf(result.content) : "";
   return html`
-    <details class=${`tool tool-${state.replace(" ", "-")}`}>
+    <details class=${`tool tool-${state.replace(" ", "-")}`} open=${change !== null && state !== "failed"}>
       <summary>
         ${state === "running" ? html`<span class="spinner"></span>` : html`<span class="mark">${mark}</span>`}
         <span class="tool-name">${call.name}</span>
-        <code class="tool-args">${shortArguments(call.arguments)}</code>
+        <code class="tool-args">${change ? change.path : shortArguments(call.arguments)}</code>
+        ${change && change.patch && html`<${DiffStats} patch=${change.patch} />`}
         <span class="tool-state">${state}</span>
       </summary>
       <div class="tool-body">
-        <div class="label">arguments</div>
-        <pre class="code">${prettyJson(call.arguments)}</pre>
-        ${result && html`<div class="label">result</div><pre class="code">${textOf(result.content)}</pre>`}
+        ${change ? html`<${FileChange} change=${change} turn=${turn} />` : html`
+          <div class="label">arguments</div>
+          <pre class="code">${prettyJson(call.arguments)}</pre>`}
+        ${result && html`<div class="label">result</div>
+          <${Folded} text=${output}><pre class="code tool-output">${output}</pre><//>`}
       </div>
     </details>`;
+}
+
+// What a file tool call changes, drawn as a diff (edit_file) or as the new contents (write_file).
+const FILE_CHANGES = {
+  edit_file: ({ path, old_string: before, new_string: after }) =>
+    typeof before === "string" && typeof after === "string" ? { path, patch: editPatch(path, before, after) } : null,
+  write_file: ({ path, content }) => (typeof content === "string" ? { path, content } : null),
+};
+
+function FileChange({ change, turn }) {
+  const files = html`<button class="link open-files" onClick=${() => showTurnFiles(turn)}>net change of turn ${turn} in Files →</button>`;
+  if (change.patch) return html`<${Folded} text=${change.patch}><${DiffView} patch=${change.patch} /><//>${files}`;
+  const language = languageOfPath(change.path);
+  return html`
+    <div class="label">new contents · ${plural(change.content.split("\n").length, "line")}</div>
+    <${Folded} text=${change.content}>
+      <pre class="code"><code class="hljs" dangerouslySetInnerHTML=${{ __html: highlight(change.content, language) }}></code></pre>
+    <//>${files}`;
 }
 
 function Composer({ chatId, busy, onSend, onStop }) {
@@ -187,6 +320,8 @@ function Composer({ chatId, busy, onSend, onStop }) {
   const tray = useAttachments(chatId);
   const [sending, setSending] = useState(false);
   const fileInput = useRef(null);
+  const textarea = useRef(null);
+  useEffect(() => { textarea.current.focus(); }, []);
 
   async function submit(event) {
     event.preventDefault();
@@ -213,6 +348,7 @@ function Composer({ chatId, busy, onSend, onStop }) {
         <input ref=${fileInput} type="file" multiple hidden aria-label="files to attach"
           onChange=${(e) => { tray.add(e.target.files); e.target.value = ""; }} />
         <textarea
+          ref=${textarea}
           rows="1"
           placeholder=${busy ? "The agent is working…" : "Ask BooCode…"}
           title="Enter sends, Shift+Enter starts a new line"
@@ -253,10 +389,23 @@ function shortArguments(raw) {
   }
 }
 
+function parseArguments(raw) {
+  try {
+    const value = JSON.parse(raw);
+    return value && typeof value === "object" && typeof value.path === "string" ? value : null;
+  } catch {
+    return null;
+  }
+}
+
 function prettyJson(raw) {
   try {
     return JSON.stringify(JSON.parse(raw), null, 2);
   } catch {
     return raw;
   }
+}
+
+function baseName(path) {
+  return path.replace(/[\\/]+$/, "").split(/[\\/]/).pop() || path;
 }

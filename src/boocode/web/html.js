@@ -6,6 +6,7 @@ export { h, render };
 export {
   useCallback,
   useEffect,
+  useLayoutEffect,
   useMemo,
   useReducer,
   useRef,

@@ -20,6 +20,19 @@ export function panels() {
   return [...registry.values()].sort((a, b) => a.order - b.order || a.title.localeCompare(b.title));
 }
 
+// Bring a panel to the front, e.g. `showPanel("files")` from a file edit in the chat.
+export function showPanel(id) {
+  window.dispatchEvent(new CustomEvent(SHOW_EVENT, { detail: { id } }));
+}
+
+export function onShowPanel(fn) {
+  const listener = (event) => fn(event.detail.id);
+  addEventListener(SHOW_EVENT, listener);
+  return () => removeEventListener(SHOW_EVENT, listener);
+}
+
+const SHOW_EVENT = "boocode:show-panel";
+
 export function onPanelsChanged(fn) {
   listeners.add(fn);
   return () => listeners.delete(fn);

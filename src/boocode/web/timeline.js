@@ -3,6 +3,7 @@
 // A click on a turn scrolls the chat to the element `#turn-<n>` (drawn by chat.js) and
 // announces `boocode:focus-turn` on window, so the trace viewer can follow.
 import { api } from "./api.js";
+import { formatDuration, formatTokens, plural } from "./format.js";
 import { html, useState } from "./html.js";
 import { useLiveFetch } from "./live_fetch.js";
 import { registerPanel } from "./panels.js";
@@ -34,7 +35,7 @@ function TimelinePanel({ chatId, connection }) {
   return html`
     <div class="sessions timeline-panel">
       ${problem && html`<div class="banner error" role="alert">${problem}</div>`}
-      ${result && html`<${SwitchResult} result=${result} onClose=${() => setResult(null)} />`}
+      ${result && html`<${SwitchResult} result=${result} branches=${data.branches} onClose=${() => setResult(null)} />`}
       <${BranchSwitcher} data=${data} onView=${(id) => setViewed(id === data.current_branch_id ? null : id)}
         onCheckout=${(restoreFiles) => act(`/api/chats/${chatId}/branches/${data.branch_id}/checkout`, { restore_files: restoreFiles })} />
       ${data.turns.length === 0 && html`<p class="hint">No turns yet. Each turn you send appears here.</p>`}
@@ -68,10 +69,15 @@ function BranchSwitcher({ data, onView, onCheckout }) {
     </div>`;
 }
 
+// "Main" is the chat as first written; a restore starts a branch named for where it forked.
+export function branchName(branch) {
+  if (branch.id === 0) return "Main";
+  return branch.forked_at_turn ? `Restored after turn ${branch.forked_at_turn} (#${branch.id})` : `Branch #${branch.id}`;
+}
+
 function branchLabel(branch) {
-  const forked = branch.forked_at_turn ? `, from turn ${branch.forked_at_turn}` : "";
-  const current = branch.current ? " (current)" : "";
-  return `Branch ${branch.id}: ${branch.turns} turn${branch.turns === 1 ? "" : "s"}${forked}${current}`;
+  const current = branch.current ? " · current" : "";
+  return `${branchName(branch)} · ${plural(branch.turns, "turn")}${current}`;
 }
 
 function TurnItem({ turn, canRestore, laterFiles, onRestore }) {
@@ -84,8 +90,8 @@ function TurnItem({ turn, canRestore, laterFiles, onRestore }) {
         <span class="timeline-prompt">${turn.prompt || "(no text)"}</span>
       </button>
       <div class="timeline-meta">
-        <span>${turn.tool_calls} tool${turn.tool_calls === 1 ? "" : "s"}${turn.tool_errors ? ` (${turn.tool_errors} failed)` : ""}</span>
-        <span>${formatTokens(turn.tokens)} tokens</span>
+        <span>${plural(turn.tool_calls, "tool call")}${turn.tool_errors ? ` (${turn.tool_errors} failed)` : ""}</span>
+        <span>${formatTokens(turn.tokens)}</span>
         ${turn.duration_ms != null && html`<span>${formatDuration(turn.duration_ms)}</span>`}
         <span class="timeline-status">${turn.status || "—"}</span>
       </div>
@@ -104,17 +110,21 @@ function TurnItem({ turn, canRestore, laterFiles, onRestore }) {
     </li>`;
 }
 
-function SwitchResult({ result, onClose }) {
+function SwitchResult({ result, branches, onClose }) {
   const skipped = result.files.filter((f) => f.action === "skipped");
+  const name = (id) => branchName(branches.find((b) => b.id === id) || { id });
   return html`
-    <div class="banner switch-result" role="status">
-      <div>Now on branch ${result.branch_id} at turn ${result.turn}; branch ${result.previous_branch_id} is kept.</div>
+    <div class="switch-result" role="status">
+      <div class="switch-result-head">
+        <strong>Now on “${name(result.branch_id)}”, after turn ${result.turn}.</strong>
+        <button class="link" aria-label="dismiss" onClick=${onClose}>✕</button>
+      </div>
+      <div class="switch-result-kept">“${name(result.previous_branch_id)}” is kept: pick it in the branch list to go back.</div>
       ${result.files.length > 0 && html`
         <ul class="file-outcomes">
-          ${result.files.map((f) => html`<li key=${f.path} class=${`file-${f.action}`}><code>${f.path}</code> ${f.action}${f.reason ? `: ${f.reason}` : ""}</li>`)}
+          ${result.files.map((f) => html`<li key=${f.path} class=${`file-${f.action}`}><code>${f.path}</code> <span class="file-action">${f.action}</span>${f.reason ? html` <span class="hint">${f.reason}</span>` : ""}</li>`)}
         </ul>`}
       ${skipped.length > 0 && html`<div class="hint">Skipped files were left exactly as they are.</div>`}
-      <button class="link" onClick=${onClose}>Dismiss</button>
     </div>`;
 }
 
@@ -132,14 +142,6 @@ export function focusTurn(number) {
     setTimeout(() => target.classList.remove("turn-focused"), 1500);
   }
   window.dispatchEvent(new CustomEvent("boocode:focus-turn", { detail: { turn: number } }));
-}
-
-function formatTokens(n) {
-  return n >= 10000 ? `${(n / 1000).toFixed(0)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(n);
-}
-
-function formatDuration(ms) {
-  return ms >= 60000 ? `${Math.floor(ms / 60000)}m ${Math.round((ms % 60000) / 1000)}s` : `${(ms / 1000).toFixed(1)}s`;
 }
 
 registerPanel({ id: "timeline", title: "Timeline", component: TimelinePanel, order: 20 });

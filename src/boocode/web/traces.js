@@ -1,15 +1,23 @@
-// The trace viewer: per turn, a tree of model calls and the tool calls they asked for, each
-// with a waterfall bar on the turn's time axis, its latency, tokens and outcome. It loads the
-// newest page from `GET /api/chats/{id}/traces`, follows `tool_trace_start` / `tool_trace_finish`
-// frames live, and fetches older pages as the list is scrolled to its end.
+// The trace viewer: per turn of the chat's current branch, a tree of model calls and the tool
+// calls they asked for, each with a waterfall bar on the turn's time axis, its latency, tokens
+// and outcome; filters, per-turn totals, and a detail that shows what a model call received and
+// returned. It loads the newest page from `GET /api/chats/{id}/traces?branch=`, follows
+// `tool_trace_start` / `tool_trace_finish` frames live, and fetches older pages as the list is
+// scrolled to its end.
 import { api } from "./api.js";
 import { CacheBar, CacheSummary, TurnCacheRate } from "./cache.js";
+import { Folded } from "./fold.js";
+import { formatCount, formatDuration, formatTokens, plural } from "./format.js";
 import { html, useEffect, useRef, useState } from "./html.js";
 import { registerPanel } from "./panels.js";
 
 const PAGE_SIZE = 100;
 const TICK_MS = 250; // redraw running bars this often
-const FAILED = new Set(["error", "timeout", "interrupted"]);
+// A call that was interrupted by a crash was run again: the turn did not fail because of it.
+const FAILED = new Set(["error", "timeout"]);
+const OUTCOMES = ["ok", "error", "timeout", "cancelled", "interrupted", "running"];
+const KINDS = { llm: "model calls", tool: "tool calls", autofix: "auto-fix checks" };
+const NO_FILTER = { kind: "", tool: "", outcome: "", errorsOnly: false };
 const FOCUS_EVENT = "boocode:focus-turn"; // fired by the timeline (timeline.js focusTurn)
 const FOCUS_FLASH_MS = 1500;
 
@@ -19,7 +27,9 @@ let pendingFocus = null;
 addEventListener(FOCUS_EVENT, (event) => { pendingFocus = Number(event.detail?.turn) || null; });
 addEventListener("hashchange", () => { pendingFocus = null; }); // another chat: not its turn
 
-function TracesPanel({ chatId, connection }) {
+function TracesPanel({ chatId, chat, connection }) {
+  const [branch, setBranch] = useState(chat?.branch_id ?? 0);
+  const [filter, setFilter] = useState(NO_FILTER);
   const [traces, setTraces] = useState(() => new Map());
   const [cursor, setCursor] = useState(undefined); // undefined: first page not loaded yet
   const [loading, setLoading] = useState(false);
@@ -40,10 +50,10 @@ function TracesPanel({ chatId, connection }) {
       return next;
     });
 
-  async function loadPage(from) {
+  async function loadPage(from, onBranch = branch) {
     setLoading(true);
     try {
-      const query = new URLSearchParams({ limit: PAGE_SIZE });
+      const query = new URLSearchParams({ limit: PAGE_SIZE, branch: onBranch });
       if (from) query.set("cursor", from);
       const page = await api(`/api/chats/${chatId}/traces?${query}`);
       merge(page.items);
@@ -56,11 +66,22 @@ function TracesPanel({ chatId, connection }) {
     }
   }
 
+  const branchNow = useRef(branch);
   useEffect(() => {
     loadPage(null);
     return connection.subscribe((frame) => {
-      if (frame.type === "tool_trace_start" || frame.type === "tool_trace_finish") merge([frame.trace]);
-      else if (frame.type === "snapshot") loadPage(null); // reconnected: catch up from storage
+      if (frame.type === "tool_trace_start" || frame.type === "tool_trace_finish") {
+        if (frame.trace.branch_id === branchNow.current) merge([frame.trace]);
+      } else if (frame.type === "snapshot") {
+        // Reconnected, restored or switched branch: start again from storage.
+        const current = frame.chat.branch_id ?? 0;
+        if (current !== branchNow.current) {
+          branchNow.current = current;
+          setBranch(current);
+          setTraces(new Map());
+        }
+        loadPage(null, current);
+      }
     }, { replay: true });
   }, [chatId, connection]);
 
@@ -105,37 +126,96 @@ function TracesPanel({ chatId, connection }) {
     setFocus(null);
   }, [focus, traces, cursor, loading]);
 
-  const turns = groupByTurn([...traces.values()]);
+  const all = [...traces.values()];
+  const turns = groupByTurn(all);
+  const filtering = filter !== NO_FILTER;
   return html`
     <div class="traces" aria-label="traces" ref=${root}>
       ${problem && html`<div class="banner error" role="alert">${problem}</div>`}
       <${CacheSummary} chatId=${chatId} connection=${connection} />
+      <div class="traces-toolbar">
+        <span class="trace-branch" title="Traces of the chat's current branch">${branch === 0 ? "main branch" : `branch ${branch}`}</span>
+        <${Filters} filter=${filter} onChange=${setFilter} tools=${[...new Set(all.filter((c) => c.kind !== "llm").map((c) => c.tool_name))].sort()} />
+      </div>
       ${cursor !== undefined && turns.length === 0 && html`
         <p class="traces-empty">No calls yet. Each model call and tool call of a turn shows up here as it runs.</p>`}
-      ${turns.map(([turn, calls]) => html`<${TurnTrace} key=${turn} chatId=${chatId} turn=${turn} calls=${calls} now=${now} />`)}
+      ${turns.map(([turn, calls]) => html`
+        <${TurnTrace} key=${turn} chatId=${chatId} turn=${turn} calls=${calls} now=${now}
+          shown=${filtering ? calls.filter((c) => matches(c, filter)) : calls} />`)}
       <div ref=${sentinel} class="traces-more">
         ${loading ? "loading…" : cursor ? html`<button onClick=${() => loadPage(cursor)}>Load older calls</button>` : null}
       </div>
     </div>`;
 }
 
-function TurnTrace({ chatId, turn, calls, now }) {
+function Filters({ filter, onChange, tools }) {
+  const set = (change) => onChange({ ...filter, ...change });
+  return html`
+    <div class="trace-filters" role="group" aria-label="filters">
+      <select aria-label="kind" value=${filter.kind} onChange=${(e) => set({ kind: e.target.value })}>
+        <option value="">all kinds</option>
+        ${Object.entries(KINDS).map(([value, label]) => html`<option key=${value} value=${value}>${label}</option>`)}
+      </select>
+      <select aria-label="tool" value=${filter.tool} onChange=${(e) => set({ tool: e.target.value })}>
+        <option value="">all tools</option>
+        ${tools.map((name) => html`<option key=${name} value=${name}>${name}</option>`)}
+      </select>
+      <select aria-label="outcome" value=${filter.outcome} onChange=${(e) => set({ outcome: e.target.value })}>
+        <option value="">all outcomes</option>
+        ${OUTCOMES.map((name) => html`<option key=${name} value=${name}>${name}</option>`)}
+      </select>
+      <label class="check"><input type="checkbox" checked=${filter.errorsOnly}
+        onChange=${(e) => set({ errorsOnly: e.target.checked })} /> errors only</label>
+      ${(filter.kind || filter.tool || filter.outcome || filter.errorsOnly) && html`
+        <button class="link" onClick=${() => onChange(NO_FILTER)}>clear</button>`}
+    </div>`;
+}
+
+function matches(call, filter) {
+  if (filter.kind && call.kind !== filter.kind) return false;
+  if (filter.tool && call.tool_name !== filter.tool) return false;
+  if (filter.outcome && call.outcome !== filter.outcome) return false;
+  if (filter.errorsOnly && !FAILED.has(call.outcome) && call.outcome !== "interrupted") return false;
+  return true;
+}
+
+function TurnTrace({ chatId, turn, calls, shown, now }) {
+  const [open, setOpen] = useState(true);
+  if (shown.length === 0) return null;
   const axis = timeAxis(calls, now);
-  const tokens = calls.reduce((sum, c) => sum + (c.tokens_used || 0), 0);
-  const failures = calls.filter((c) => FAILED.has(c.outcome)).length;
+  const totals = turnTotals(calls);
   return html`
     <section class="trace-turn" data-turn=${turn}>
       <header class="trace-turn-header">
-        <span>Turn ${turn}</span>
-        <span class="trace-muted">${calls.length} calls · ${formatMs(axis.span)}${tokens ? ` · ${tokens} tokens` : ""}</span>
-        ${failures > 0 && html`<span class="trace-outcome outcome-error">${failures} failed</span>`}
+        <button class="trace-turn-toggle" aria-expanded=${open} onClick=${() => setOpen(!open)}
+          title=${open ? "Collapse this turn" : "Expand this turn"}>${open ? "▾" : "▸"} Turn ${turn}</button>
+        <span class="trace-muted trace-totals">${[
+          plural(totals.llm, "model call"), plural(totals.tools, "tool call"),
+          formatDuration(axis.span), totals.tokens ? formatTokens(totals.tokens) : null,
+        ].filter(Boolean).join(" · ")}</span>
+        ${totals.failed > 0 && html`<span class="trace-outcome outcome-error">${formatCount(totals.failed)} failed</span>`}
+        ${totals.cancelled > 0 && html`<span class="trace-outcome outcome-cancelled-badge">${formatCount(totals.cancelled)} cancelled</span>`}
+        ${totals.interrupted > 0 && html`<span class="trace-outcome outcome-rerun" title="Interrupted by a restart and run again">${formatCount(totals.interrupted)} re-run</span>`}
         <${TurnCacheRate} chatId=${chatId} turn=${turn} />
       </header>
-      <ol class="trace-tree">
-        ${treeOrder(calls).map(({ call, depth }) => html`
-          <${TraceRow} key=${call.id} chatId=${chatId} call=${call} depth=${depth} axis=${axis} now=${now} />`)}
-      </ol>
+      ${open && html`
+        <ol class="trace-tree">
+          ${treeOrder(shown).map(({ call, depth }) => html`
+            <${TraceRow} key=${call.id} chatId=${chatId} call=${call} depth=${depth} axis=${axis} now=${now} />`)}
+        </ol>`}
     </section>`;
+}
+
+function turnTotals(calls) {
+  const count = (test) => calls.filter(test).length;
+  return {
+    llm: count((c) => c.kind === "llm"),
+    tools: count((c) => c.kind !== "llm"),
+    tokens: calls.reduce((sum, c) => sum + (c.tokens_used || 0), 0),
+    failed: count((c) => FAILED.has(c.outcome)),
+    cancelled: count((c) => c.outcome === "cancelled"),
+    interrupted: count((c) => c.outcome === "interrupted"),
+  };
 }
 
 function TraceRow({ chatId, call, depth, axis, now }) {
@@ -143,7 +223,8 @@ function TraceRow({ chatId, call, depth, axis, now }) {
   const [full, setFull] = useState(null);
   const [problem, setProblem] = useState(null);
   const start = Date.parse(call.started_at);
-  const latency = call.latency_ms ?? (call.outcome === "running" ? now - start : null);
+  // The server's clock and this one may disagree: a call that just began is at 0, never below.
+  const latency = call.latency_ms ?? (call.outcome === "running" ? Math.max(now - start, 0) : null);
   const left = ((start - axis.start) / axis.span) * 100;
   const width = Math.max(((latency || 0) / axis.span) * 100, 0.6);
 
@@ -168,7 +249,7 @@ function TraceRow({ chatId, call, depth, axis, now }) {
         <span class="trace-bar-track" aria-hidden="true">
           <span class="trace-bar" style=${`left: ${clamp(left)}%; width: ${clamp(width, 100 - clamp(left))}%`}></span>
         </span>
-        <span class="trace-latency">${latency === null ? "—" : formatMs(latency)}</span>
+        <span class="trace-latency">${formatDuration(latency)}</span>
         <span class="trace-outcome" title=${call.outcome}>${call.outcome}</span>
       </button>
       ${call.kind === "llm" && call.tokens_used !== null && html`<${Tokens} call=${call} />`}
@@ -177,10 +258,9 @@ function TraceRow({ chatId, call, depth, axis, now }) {
       ${open && html`
         <div class="trace-detail">
           ${problem && html`<div class="banner error" role="alert">${problem}</div>`}
-          <h4>Input</h4><pre class="trace-input">${pretty(shown.input)}</pre>
-          ${shown.output != null && html`<h4>Output</h4>${shown.output === ""
-            ? html`<p class="trace-muted trace-output-empty">(empty)</p>`
-            : html`<pre class="trace-output">${shown.output}</pre>`}`}
+          ${full && call.kind === "llm" && isModelInput(shown.input)
+            ? html`<${ModelCallDetail} call=${shown} />`
+            : html`<${CallDetail} call=${shown} />`}
           ${shown.error && html`<h4>Error</h4><pre class="trace-error-full">${shown.error}</pre>`}
           <p class="trace-muted">#${call.id} · started ${new Date(start).toLocaleTimeString()}${call.parent_id ? ` · asked for by #${call.parent_id}` : ""}</p>
         </div>`}
@@ -190,11 +270,89 @@ function TraceRow({ chatId, call, depth, axis, now }) {
 function Tokens({ call }) {
   return html`
     <div class="trace-tokens" aria-label="tokens">
-      <span title="prompt tokens">prompt ${call.prompt_tokens ?? 0}</span>
-      <span title="prompt tokens read from cache">cached ${call.cache_tokens ?? 0}</span>
-      <span title="completion tokens">completion ${call.completion_tokens ?? 0}</span>
-      <span title="reasoning tokens">reasoning ${call.reasoning_tokens ?? 0}</span>
+      <span title="prompt tokens">prompt ${formatCount(call.prompt_tokens ?? 0)}</span>
+      <span title="prompt tokens read from cache">cached ${formatCount(call.cache_tokens ?? 0)}</span>
+      <span title="completion tokens">completion ${formatCount(call.completion_tokens ?? 0)}</span>
+      <span title="reasoning tokens">reasoning ${formatCount(call.reasoning_tokens ?? 0)}</span>
     </div>`;
+}
+
+// A tool call (or a model call stored before its request was kept): its input and output.
+function CallDetail({ call }) {
+  const extra = call.extra && Object.keys(call.extra).length ? call.extra : null;
+  return html`
+    <h4>Input</h4><pre class="trace-input">${pretty(call.input)}</pre>
+    ${call.output != null && !call.error && html`<h4>Output</h4>${call.output === ""
+      ? html`<p class="trace-muted trace-output-empty">(no output)</p>`
+      : html`<${Folded} text=${call.output}><pre class="trace-output">${call.output}</pre><//>`}`}
+    ${extra && html`<h4>Details</h4><pre class="trace-extra">${pretty(extra)}</pre>`}`;
+}
+
+function isModelInput(input) {
+  return input && typeof input === "object" && Array.isArray(input.new_messages);
+}
+
+// What the model received (the messages new since its previous call; the system prompt and the
+// tools on demand) and everything it returned, with the usage.
+function ModelCallDetail({ call }) {
+  const { input } = call;
+  const returned = call.extra || {};
+  const toolCalls = returned.tool_calls || [];
+  return html`
+    <section class="model-received" aria-label="received">
+      <h4>Received · ${plural(input.new_messages.length, "new message")} of ${formatCount(input.message_count)}</h4>
+      <ol class="model-messages">
+        ${input.new_messages.map((m, i) => html`<li key=${i}><${ModelMessage} message=${m} /></li>`)}
+      </ol>
+      <details class="model-system"><summary>System prompt · ${plural(lineCount(input.system), "line")}</summary>
+        <pre>${input.system}</pre></details>
+      <details class="model-tools"><summary>Tools · ${plural(input.tools.length, "tool")}</summary>
+        <ul class="model-tool-list">${input.tools.map((t) => html`
+          <li key=${t.function?.name}><details><summary><code>${t.function?.name}</code> ${t.function?.description || ""}</summary>
+            <pre>${pretty(t.function?.parameters)}</pre></details></li>`)}</ul>
+      </details>
+    </section>
+    <section class="model-returned" aria-label="returned">
+      <h4>Returned</h4>
+      ${returned.reasoning && html`<details class="model-reasoning"><summary>Reasoning · ${plural(lineCount(returned.reasoning), "line")}</summary>
+        <pre>${returned.reasoning}</pre></details>`}
+      ${call.output
+        ? html`<${Folded} text=${call.output}><pre class="trace-output">${call.output}</pre><//>`
+        : html`<p class="trace-muted">${toolCalls.length ? "no text: the model asked for tools" : "no text"}</p>`}
+      ${toolCalls.length > 0 && html`
+        <ol class="model-tool-calls">${toolCalls.map((tc) => html`
+          <li key=${tc.id}><code class="tool-call-name">${tc.name}</code><pre>${prettyArguments(tc.arguments)}</pre></li>`)}</ol>`}
+      ${call.tokens_used != null && html`
+        <table class="model-usage" aria-label="usage"><tbody>
+          <tr><th>prompt</th><td>${formatCount(call.prompt_tokens ?? 0)}</td><th>cached</th><td>${formatCount(call.cache_tokens ?? 0)}</td></tr>
+          <tr><th>completion</th><td>${formatCount(call.completion_tokens ?? 0)}</td><th>reasoning</th><td>${formatCount(call.reasoning_tokens ?? 0)}</td></tr>
+          <tr><th>total</th><td>${formatCount(call.tokens_used)}</td><th>latency</th><td>${formatDuration(call.latency_ms)}</td></tr>
+        </tbody></table>`}
+    </section>`;
+}
+
+function ModelMessage({ message }) {
+  const text = typeof message.content === "string" ? message.content : pretty(message.content);
+  const who = message.role === "tool" ? `tool result · ${message.tool_call_id}` : message.role;
+  return html`
+    <div class=${`model-message role-${message.role}`}>
+      <div class="model-message-role">${who}</div>
+      ${text && html`<${Folded} text=${text}><pre>${text}</pre><//>`}
+      ${(message.tool_calls || []).map((tc) => html`
+        <div class="model-message-call"><code>${tc.function?.name}</code> <code>${tc.function?.arguments}</code></div>`)}
+    </div>`;
+}
+
+function lineCount(text) {
+  return text ? String(text).split("\n").length : 0;
+}
+
+function prettyArguments(raw) {
+  try {
+    return JSON.stringify(JSON.parse(raw), null, 2);
+  } catch {
+    return raw;
+  }
 }
 
 // Newest turn first; within a turn, calls in the order they began.
@@ -241,12 +399,6 @@ function scrollToTop(el) {
 
 function clamp(value, max = 100) {
   return Math.min(Math.max(value, 0), max);
-}
-
-function formatMs(ms) {
-  if (ms < 1) return `${ms.toFixed(2)} ms`;
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  return `${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)} s`;
 }
 
 function firstLine(text) {

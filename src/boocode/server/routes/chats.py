@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, status
+from fastapi import APIRouter, Body, Query, Response, status
 
-from boocode.agent import service
+from boocode import __version__
+from boocode.agent import runtime, service
+from boocode.chats import listing, manage
 from boocode.contracts.chats import (
     CancelResult,
     ChatCreate,
     ChatOut,
+    ChatPage,
+    ChatQuery,
+    ChatUpdate,
     ErrorBody,
     Health,
     MessageCreate,
     MessageOut,
+    ServerInfo,
     TurnAccepted,
 )
 
@@ -28,6 +34,21 @@ async def healthz() -> Health:
     return Health()
 
 
+@router.get("/api/info", tags=["health"])
+async def server_info() -> ServerInfo:
+    rt = runtime.current()
+    workspace = rt.settings.workspace.resolve()
+    model = rt.model(workspace).name
+    is_demo = model == "demo"
+    return ServerInfo(
+        version=__version__,
+        workspace=str(workspace),
+        model=model,
+        model_label=service.DEMO_LABEL if is_demo else model,
+        is_demo=is_demo,
+    )
+
+
 @router.post(
     "/api/chats", status_code=status.HTTP_201_CREATED, tags=["chats"], response_model=ChatOut
 )
@@ -35,14 +56,33 @@ async def create_chat(body: Annotated[ChatCreate | None, Body()] = None) -> Chat
     return await service.create_chat(title=body.title if body else None)
 
 
-@router.get("/api/chats", tags=["chats"])
-async def list_chats() -> list[ChatOut]:
-    return await service.list_chats()
+@router.get("/api/chats", tags=["chats"], responses={422: {"model": ErrorBody}})
+async def list_chats(params: Annotated[ChatQuery, Query()]) -> ChatPage:
+    """Most recently active first, a page at a time; `q` searches titles."""
+    return await listing.list_chats(runtime.current().db, params)
 
 
 @router.get("/api/chats/{chat_id}", tags=["chats"], responses=_NOT_FOUND)
 async def get_chat(chat_id: str) -> ChatOut:
     return service.chat_out(await service.get_chat(chat_id))
+
+
+@router.patch("/api/chats/{chat_id}", tags=["chats"], responses=_NOT_FOUND)
+async def update_chat(chat_id: str, body: ChatUpdate) -> ChatOut:
+    """Rename (`title`), archive or unarchive (`archived`) a chat."""
+    return await manage.update_chat(runtime.current().db, chat_id, body)
+
+
+@router.delete(
+    "/api/chats/{chat_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["chats"],
+    responses={**_NOT_FOUND, 409: {"model": ErrorBody}},
+)
+async def delete_chat(chat_id: str) -> Response:
+    """Cancel the chat's running turn, then delete the chat with all its data."""
+    await manage.delete_chat(runtime.current().db, chat_id, service.cancel)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post(

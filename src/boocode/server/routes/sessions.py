@@ -95,6 +95,8 @@ async def checkout_branch(
 
 
 @router.get("/api/chats/{chat_id}/files", responses=_ERRORS)
-async def get_touched_files(chat_id: str) -> TouchedFiles:
-    """The coder pane: files the agent wrote in this chat, each with its latest diff."""
-    return await files.touched_files(runtime.current().db, chat_id)
+async def get_touched_files(
+    chat_id: str, turn: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None
+) -> TouchedFiles:
+    """The coder pane: files the agent wrote in this chat (or in `turn`), each with its net diff."""
+    return await files.touched_files(runtime.current().db, chat_id, turn)

@@ -1,0 +1,1 @@
+"""Chat management: the paged, searchable chat list; rename, archive and delete."""
