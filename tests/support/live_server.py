@@ -40,7 +40,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from support.fake_model import FakeModelServer
-from support.postgres import fresh_postgres_database
+from support.postgres import fresh_database
 
 TOKEN = "test-token-0123456789"
 _STARTUP_TIMEOUT_S = 40.0
@@ -257,7 +257,7 @@ def fake_server_each_engine(
         return
     fake: FakeModelServer = request.getfixturevalue("fake_model_server")
     # A database of its own: runs other tests left on a shared one are not its to recover.
-    with fresh_postgres_database() as postgres_url:
+    with fresh_database() as postgres_url:
         server = LiveServer.start(
             tmp_path_factory.mktemp("live-fake-pg"),
             env={**fake_model_env(fake), "BOOCODE_DATABASE_URL": postgres_url},
