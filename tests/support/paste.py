@@ -31,4 +31,5 @@ def drop_files(page: Page, files: list[tuple[str, str, bytes]]) -> None:
 
 def _send(page: Page, kind: str, selector: str, files: list[tuple[str, str, bytes]]) -> None:
     encoded = [[name, kind_, base64.b64encode(data).decode()] for name, kind_, data in files]
+    page.wait_for_selector(selector)  # as a user waits for the box to show
     page.evaluate(_EVENT, [kind, selector, encoded])

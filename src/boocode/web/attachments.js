@@ -122,13 +122,12 @@ export function MessageAttachments({ message }) {
 }
 
 function Lightbox({ image, onClose }) {
-  useEffect(() => {
-    const onKey = (event) => event.key === "Escape" && onClose();
-    addEventListener("keydown", onKey);
-    return () => removeEventListener("keydown", onKey);
-  }, []);
+  const dialog = useRef(null);
+  // The dialog takes the focus, so Escape reaches it wherever the focus was.
+  useEffect(() => { dialog.current.focus(); }, []);
   return html`
-    <div class="lightbox" role="dialog" aria-label=${image.name} onClick=${onClose}>
+    <div class="lightbox" role="dialog" aria-label=${image.name} tabIndex="-1" ref=${dialog}
+      onClick=${onClose} onKeyDown=${(event) => event.key === "Escape" && onClose()}>
       <img src=${image.src} alt=${image.name} />
     </div>`;
 }
