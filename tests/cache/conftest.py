@@ -9,9 +9,9 @@ import pytest
 from support.browser import browser, page
 from support.cache_session import cache_server_env, prepare_workspace
 from support.fake_model import FakeModelServer
-from support.live_server import LiveServer
+from support.live_server import LiveServer, live_server
 
-__all__ = ["browser", "cache_server", "page"]
+__all__ = ["browser", "cache_server", "live_server", "page"]
 
 
 @pytest.fixture(scope="session")

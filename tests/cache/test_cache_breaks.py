@@ -57,3 +57,16 @@ def test_cache_stats_of_an_unknown_chat_is_a_404(cache_server: LiveServer) -> No
         response = http.get("/api/chats/nope/cache-stats")
     assert response.status_code == 404
     assert response.json() == {"detail": "chat nope does not exist"}
+
+
+async def test_the_demo_model_has_no_cache_to_break(live_server: LiveServer) -> None:
+    chat_id = live_server.new_chat()["id"]
+    async with live_server.ws(chat_id) as ws, live_server.async_client() as http:
+        accepted = await http.post(f"/api/chats/{chat_id}/messages", json={"content": "hi"})
+        assert accepted.status_code == 202
+        await frames_until(ws, turn_ended)
+        stats = (await http.get(f"/api/chats/{chat_id}/cache-stats")).json()
+    calls = stats["calls"]
+    assert len(calls) >= 2  # the demo model makes several calls in a turn
+    assert [call["diagnosis"]["broke"] for call in calls] == [False] * len(calls)
+    assert {call["diagnosis"]["status"] for call in calls[1:]} == {"intact"}

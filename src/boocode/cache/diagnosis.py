@@ -39,6 +39,7 @@ def diagnose(
     prompt_tokens: int,
     hit_tokens: int,
     previous_body: Callable[[dict[str, Any]], bytes | None],
+    provider_caches: bool = True,
 ) -> CacheDiagnosis:
     """`previous_body(record)` returns a previous segment's bytes, or None if they are not kept."""
     if previous is None:
@@ -47,7 +48,9 @@ def diagnose(
             broke=False,
             message="first model call of this conversation: nothing could be cached yet",
         )
-    broke = hit_tokens < BREAK_SHARE * min(previous.prompt_tokens, prompt_tokens)
+    broke = provider_caches and hit_tokens < BREAK_SHARE * min(
+        previous.prompt_tokens, prompt_tokens
+    )
     before = previous.segments
     index = 0
     while (

@@ -69,6 +69,7 @@ async def record_model_call(
             prompt_tokens=usage.prompt_tokens,
             hit_tokens=usage.cache_hit_tokens,
             previous_body=previous_body,
+            provider_caches=request.provider_caches,
         )
         known = {str(record.get("hash")) for record in previous.segments} if previous else set()
         _keep_bodies(conn, dialect, request, known)

@@ -28,6 +28,8 @@ class ModelRequest:
     tools: list[dict[str, Any]]
     segments: list[Segment]
     conversation: str = MAIN_CONVERSATION
+    # The offline demo model has no prompt cache: its misses are no cache breaks.
+    provider_caches: bool = True
 
     @property
     def size(self) -> int:
@@ -52,4 +54,6 @@ async def build_model_request(rt: Runtime, chat: Chat, model: ChatModel, turn: i
         message = provider_message(row, store, images=images)
         messages.append(message)
         segments += message_segments(message, row, turn)
-    return ModelRequest(chat.id, turn, model.name, messages, tools, segments)
+    return ModelRequest(
+        chat.id, turn, model.name, messages, tools, segments, provider_caches=not model.is_demo
+    )

@@ -115,7 +115,7 @@ function ChatItem({ chat, active, onPicked, onChanged, onDeleted, onProblem }) {
         <button class="icon-text" title="Rename" aria-label=${`rename ${chat.title}`} onClick=${() => setMode("rename")}>✎</button>
         <button class="icon-text" title=${chat.archived ? "Unarchive" : "Archive"}
           aria-label=${`${chat.archived ? "unarchive" : "archive"} ${chat.title}`} disabled=${busy} onClick=${archive}>${chat.archived ? "⤴" : "⤓"}</button>
-        <button class="icon-text danger" title="Delete" aria-label=${`delete ${chat.title}`} onClick=${() => setMode("delete")}>🗑</button>
+        <button class="icon-text danger" title="Delete" aria-label=${`delete ${chat.title}`} onClick=${() => setMode("delete")}>✕</button>
       </span>
       ${mode === "delete" && html`
         <div class="confirm-delete" role="alertdialog" aria-label="confirm delete">
