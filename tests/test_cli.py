@@ -69,7 +69,7 @@ def test_run_with_no_key_completes_a_turn_on_the_demo_model(
     assert result.returncode == 0, result.stderr
     assert "offline demo model" in result.stdout
     assert '"# Sample project"' in result.stdout
-    assert "`boocode run` reads it on every run" in result.stdout
+    assert "the next boocode run reads it" in result.stdout
     assert "restart the server" not in result.stdout
     for tool in ("list_files", "read_file", "run_command"):
         assert f"→ {tool}" in result.stderr
