@@ -63,24 +63,24 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--no-worker", action="store_true", help="serve the API only; leave turns to workers"
     )
-    serve.set_defaults(handler=_serve, needs_workspace=True)
+    serve.set_defaults(handler=_serve, needs_workspace=True, uses_data_dir=True)
 
     worker = sub.add_parser("worker", help="run turns from the shared queue (PostgreSQL)")
     worker.add_argument("--workspace", type=Path, help="project directory (default: cwd)")
     worker.add_argument("--executor-id", help="a name unique to this worker process")
-    worker.set_defaults(handler=_worker, needs_workspace=True)
+    worker.set_defaults(handler=_worker, needs_workspace=True, uses_data_dir=True)
 
     run = sub.add_parser("run", help="run one turn in this process and print the answer")
     run.add_argument("prompt", help="what to ask the agent")
     run.add_argument("--chat", help="continue this chat (its id is printed on stderr)")
     run.add_argument("--workspace", type=Path, help="project directory (default: cwd)")
     run.add_argument("--json", action="store_true", help="print one JSON object per event")
-    run.set_defaults(handler=_run, needs_workspace=True)
+    run.set_defaults(handler=_run, needs_workspace=True, uses_data_dir=True)
 
     db = sub.add_parser("db", help="storage commands")
     db_sub = db.add_subparsers(dest="db_command", metavar="SUBCOMMAND", required=True)
     upgrade = db_sub.add_parser("upgrade", help="migrate the database to the newest schema")
-    upgrade.set_defaults(handler=_db_upgrade)
+    upgrade.set_defaults(handler=_db_upgrade, uses_data_dir=True)
 
     contracts = sub.add_parser("contracts", help="REST and WebSocket contract commands")
     contracts_sub = contracts.add_subparsers(dest="contracts_command", required=True)
@@ -106,6 +106,8 @@ def _checked_settings(args: argparse.Namespace) -> Settings:
     settings = _settings(args)
     if getattr(args, "needs_workspace", False):
         _check_workspace(settings.workspace)
+    if getattr(args, "uses_data_dir", False):
+        _check_data_dir(settings.data_dir)
     return settings
 
 
@@ -140,6 +142,17 @@ def _settings(args: argparse.Namespace) -> Settings:
         error = exc.errors()[0]
         name = "_".join(str(part) for part in error["loc"]).upper()
         raise _Refused(f"BOOCODE_{name} is invalid: {error['msg']}") from None
+
+
+def _check_data_dir(data_dir: Path) -> None:
+    if data_dir.exists() and not data_dir.is_dir():
+        raise _Refused(f"the data directory {data_dir} is not a directory")
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _Refused(f"cannot use the data directory {data_dir}: {exc.strerror}") from None
+    if not os.access(data_dir, os.W_OK | os.X_OK):
+        raise _Refused(f"cannot write to the data directory {data_dir}")
 
 
 def _check_workspace(workspace: Path) -> None:
