@@ -69,7 +69,7 @@ def test_run_with_no_key_completes_a_turn_on_the_demo_model(
     assert result.returncode == 0, result.stderr
     assert "offline demo model" in result.stdout
     assert '"# Sample project"' in result.stdout
-    assert "`boocode run` reads it on every run" in result.stdout
+    assert "the next boocode run reads it" in result.stdout
     assert "restart the server" not in result.stdout
     for tool in ("list_files", "read_file", "run_command"):
         assert f"→ {tool}" in result.stderr
@@ -199,3 +199,17 @@ def test_a_turn_stops_after_the_configured_tool_iterations(
     refused = query_sqlite(tmp_path / "data", "SELECT content FROM messages ORDER BY id DESC")
     assert "tool-iteration limit" in refused[0][0]
     assert len(fake_model.requests) == 3
+
+
+@pytest.mark.parametrize("command", [["run", "hello"], ["db", "upgrade"]])
+def test_a_data_dir_that_is_a_file_is_refused_at_start(
+    tmp_path: Path, workspace: Path, command: list[str]
+) -> None:
+    a_file = workspace / "README.md"
+
+    result = run_boocode(*command, env=boocode_env(a_file, workspace))
+
+    assert result.returncode == 2
+    assert (
+        result.stderr == f"boocode {command[0]}: the data directory {a_file} is not a directory\n"
+    )

@@ -67,12 +67,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--no-worker", action="store_true", help="serve the API only; leave turns to workers"
     )
-    serve.set_defaults(handler=_serve, needs_workspace=True)
+    serve.set_defaults(handler=_serve, needs_workspace=True, uses_data_dir=True)
 
     worker = sub.add_parser("worker", help="run turns from the shared queue (PostgreSQL)")
     worker.add_argument("--workspace", type=Path, help="project directory (default: cwd)")
     worker.add_argument("--executor-id", help="a name unique to this worker process")
-    worker.set_defaults(handler=_worker, needs_workspace=True)
+    worker.set_defaults(handler=_worker, needs_workspace=True, uses_data_dir=True)
 
     run = sub.add_parser("run", help="run one turn in this process and print the answer")
     run.add_argument("prompt", help="what to ask the agent")
@@ -87,18 +87,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="attach an image or a text file to the prompt (repeatable)",
     )
-    run.set_defaults(handler=_run, needs_workspace=True)
+    run.set_defaults(handler=_run, needs_workspace=True, uses_data_dir=True)
 
     cancel = sub.add_parser(
         "cancel", help="stop a chat's running turn, even while no server or worker runs it"
     )
     cancel.add_argument("chat", help="the chat id")
-    cancel.set_defaults(handler=_cancel)
+    cancel.set_defaults(handler=_cancel, uses_data_dir=True)
 
     db = sub.add_parser("db", help="storage commands")
     db_sub = db.add_subparsers(dest="db_command", metavar="SUBCOMMAND", required=True)
     upgrade = db_sub.add_parser("upgrade", help="migrate the database to the newest schema")
-    upgrade.set_defaults(handler=_db_upgrade)
+    upgrade.set_defaults(handler=_db_upgrade, uses_data_dir=True)
 
     contracts = sub.add_parser("contracts", help="REST and WebSocket contract commands")
     contracts_sub = contracts.add_subparsers(dest="contracts_command", required=True)
@@ -124,6 +124,8 @@ def _checked_settings(args: argparse.Namespace) -> Settings:
     settings = _settings(args)
     if getattr(args, "needs_workspace", False):
         _check_workspace(settings.workspace)
+    if getattr(args, "uses_data_dir", False):
+        _check_data_dir(settings.data_dir)
     return settings
 
 
@@ -156,6 +158,17 @@ def _settings(args: argparse.Namespace) -> Settings:
         return Settings(**{key: value for key, value in overrides.items() if value is not None})
     except ValidationError as exc:
         raise _Refused(f"invalid setting: {describe_invalid(exc)}") from None
+
+
+def _check_data_dir(data_dir: Path) -> None:
+    if data_dir.exists() and not data_dir.is_dir():
+        raise _Refused(f"the data directory {data_dir} is not a directory")
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _Refused(f"cannot use the data directory {data_dir}: {exc.strerror}") from None
+    if not os.access(data_dir, os.W_OK | os.X_OK):
+        raise _Refused(f"cannot write to the data directory {data_dir}")
 
 
 def _check_workspace(workspace: Path) -> None:

@@ -194,8 +194,8 @@ def _summary(turn: list[dict[str, Any]], user_message: dict[str, Any]) -> str:
         sentences.append(f'Running python3 --version printed "{output}".')
     sentences.append(
         "To use a real model, set BOOCODE_API_KEY (with BOOCODE_BASE_URL and BOOCODE_MODEL for "
-        "any OpenAI-compatible endpoint) or DEEPSEEK_API_KEY in BooCode's environment: "
-        "`boocode run` reads it on every run, `boocode serve` when it starts."
+        "any OpenAI-compatible endpoint) or DEEPSEEK_API_KEY in the environment: the next "
+        "boocode run reads it, and boocode serve reads it when it is started again."
     )
     return " ".join(sentences)
 
