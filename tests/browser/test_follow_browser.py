@@ -29,7 +29,8 @@ def test_after_a_reload_mid_turn_the_view_follows_and_can_jump_to_latest(
 ) -> None:
     lines = "\n\n".join(f"line{i}" for i in range(400))
     fake_model_server.reset()
-    fake_model_server.script([Reply.text(lines, chunk_delay_s=0.02)])
+    # Slow enough that the stream is still going while the page reloads and scrolls, on a busy CI.
+    fake_model_server.script([Reply.text(lines, chunk_delay_s=0.04)])
     chat = fake_live_server.new_chat()
     open_app(page, fake_live_server, f"#/chats/{chat['id']}")
     send(page, "many lines")
