@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, update
 
 from boocode.agent import runtime, turn
 from boocode.agent.history import load_messages, to_message_out
@@ -54,12 +54,6 @@ async def create_chat(title: str | None = None, workspace: Path | None = None) -
         rt.db, workspace=str(workspace), model=rt.model(workspace).name, title=title or UNTITLED
     )
     return chat_out(chat)
-
-
-async def list_chats() -> list[ChatOut]:
-    async with runtime.current().db.session() as session:
-        rows = await session.execute(select(Chat).order_by(Chat.updated_at.desc()))
-        return [chat_out(chat) for chat in rows.scalars()]
 
 
 async def get_chat(chat_id: str) -> Chat:

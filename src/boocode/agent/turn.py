@@ -20,7 +20,7 @@ from typing import Any
 
 from dbos import DBOS, SetWorkflowID
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, ScalarSelect, bindparam, insert, select, update
 
 from boocode import autofix, cache
 from boocode.agent import runtime
@@ -159,7 +159,7 @@ async def _llm_step(plan: TurnPlan, iteration: int) -> ModelReply:
     step_key = f"t{turn}-llm{iteration}"
     if (done := await _message_by_step_key(chat_id, step_key)) is not None:
         return _model_reply(done)
-    if await _cancel_requested(plan.run_id):
+    if _cancel_requested(plan.run_id):
         return ModelReply(cancelled=True)
     chat = await _chat(chat_id)
     workspace = Path(chat.workspace)
@@ -234,7 +234,7 @@ async def _tool_step(plan: TurnPlan, call: ToolCall, refuse: bool = False) -> bo
     if (done := await _message_by_step_key(chat_id, step_key)) is not None:
         return done.tool_name in WRITE_TOOLS and not done.is_error
     refusal = "not run: the turn reached its tool-iteration limit" if refuse else None
-    if await _cancel_requested(plan.run_id):
+    if _cancel_requested(plan.run_id):
         refusal = CANCELLED_BEFORE_RUNNING
     if refusal:
         await _answer_tool_call(plan, step_key, call, ToolResult(content=refusal, is_error=True))
@@ -316,7 +316,7 @@ async def _after_tool_phase(plan: TurnPlan) -> bool:
     """Tool-phase hooks (the snapshot save); True if the turn was asked to stop."""
     for hook in runtime.current().tool_phase_hooks:
         await hook(plan.chat_id, plan.turn)
-    return await _cancel_requested(plan.run_id)
+    return _cancel_requested(plan.run_id)
 
 
 @DBOS.step(name="boocode.turn.autofix")
@@ -379,8 +379,7 @@ async def _answer_unanswered(plan: TurnPlan, outcome: TurnOutcome) -> None:
                 select(Message.role, Message.tool_calls, Message.tool_call_id).where(
                     Message.chat_id == plan.chat_id,
                     Message.turn_number == plan.turn,
-                    Message.branch_id
-                    == select(Chat.branch_id).where(Chat.id == plan.chat_id).scalar_subquery(),
+                    Message.branch_id == _current_branch(plan.chat_id),
                     Message.role.in_(["assistant", "tool"]),
                 )
             )
@@ -398,6 +397,11 @@ async def _answer_unanswered(plan: TurnPlan, outcome: TurnOutcome) -> None:
                 )
 
 
+def _current_branch(chat_id: str) -> ScalarSelect[int]:
+    """The chat's current branch, as a subquery: turns of other branches share its numbers."""
+    return select(Chat.branch_id).where(Chat.id == chat_id).scalar_subquery()
+
+
 async def turn_usage(chat_id: str, turn: int) -> TokenUsage:
     """The tokens of a turn's model calls, added up."""
     rt = runtime.current()
@@ -407,8 +411,7 @@ async def turn_usage(chat_id: str, turn: int) -> TokenUsage:
                 Message.chat_id == chat_id,
                 Message.turn_number == turn,
                 # Other branches of the chat have turns of the same number.
-                Message.branch_id
-                == select(Chat.branch_id).where(Chat.id == chat_id).scalar_subquery(),
+                Message.branch_id == _current_branch(chat_id),
                 Message.role == "assistant",
             )
         )
@@ -432,7 +435,7 @@ async def request_cancel(run_id: str) -> bool:
     return True
 
 
-async def _cancel_requested(run_id: str) -> bool:
+def _cancel_requested(run_id: str) -> bool:
     return runtime.current().cancels.event(run_id).is_set()
 
 

@@ -168,14 +168,6 @@ async def request_cancel(db: Database, run_id: str) -> bool:
     return await db.transact(write)
 
 
-async def cancel_requested(db: Database, run_id: str) -> bool:
-    async with db.session() as session:
-        marked = (
-            await session.execute(select(AgentRun.cancel_requested).where(AgentRun.id == run_id))
-        ).scalar_one_or_none()
-    return bool(marked)
-
-
 async def get(db: Database, run_id: str) -> AgentRun:
     async with db.session() as session:
         run = await session.get(AgentRun, run_id)
