@@ -148,9 +148,20 @@ function Conversation({ state }) {
   const results = toolResults(state.messages);
   const live = state.turn !== null;
 
+  function atEnd(el) {
+    return el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+  }
   function toBottom() {
     const el = scroller.current;
-    if (el) el.scrollTop = el.scrollHeight;
+    if (!el) return;
+    // The reader scrolled up since the last time this view moved, and the scroll event has not
+    // arrived yet: their scroll wins over the stream's growth.
+    if (el.scrollTop < lastTop.current - 1 && !atEnd(el)) {
+      setFollow(false);
+      return;
+    }
+    el.scrollTop = el.scrollHeight;
+    lastTop.current = el.scrollTop;
   }
   function setFollow(value) {
     follow.current = value;
@@ -170,8 +181,7 @@ function Conversation({ state }) {
 
   function onScroll() {
     const el = scroller.current;
-    const atEnd = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
-    if (atEnd) setFollow(true);
+    if (atEnd(el)) setFollow(true);
     else if (el.scrollTop < lastTop.current) setFollow(false); // the reader scrolled up
     lastTop.current = el.scrollTop;
   }
@@ -180,7 +190,7 @@ function Conversation({ state }) {
   return html`
     <div class="conversation-box">
     ${!following && html`
-      <button class="jump-latest" onClick=${() => { setFollow(true); toBottom(); }}>
+      <button class="jump-latest" onClick=${() => { setFollow(true); lastTop.current = 0; toBottom(); }}>
         ${live ? "↓ Jump to latest (answer in progress)" : "↓ Jump to latest"}</button>`}
     <div class="conversation" ref=${scroller} onScroll=${onScroll}>
       <div class="conversation-inner" ref=${inner}>
