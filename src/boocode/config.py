@@ -65,6 +65,14 @@ class Settings(BaseSettings):
     image_describer_model: str | None = None
     image_describer_base_url: str | None = None
     image_describer_api_key: str | None = None
+    # Background subagents (docs/subagents.md): how many run at once on all processes, and per
+    # chat; how deep they may nest (1: a subagent cannot spawn subagents); whether a finished
+    # subagent wakes its idle parent chat; the longest subagent_result may wait.
+    subagent_concurrency: int = Field(default=8, ge=1, le=256)
+    subagent_chat_concurrency: int = Field(default=4, ge=1, le=256)
+    subagent_max_depth: int = Field(default=1, ge=1, le=5)
+    subagent_wake_parent: bool = True
+    subagent_result_wait_s: float = Field(default=120.0, gt=0)
     # Prices in USD per million prompt tokens, for the money the prompt cache saved.
     cache_hit_price: float = Field(default=0.0028, ge=0)
     cache_miss_price: float = Field(default=0.14, ge=0)

@@ -10,17 +10,21 @@ from pathlib import Path
 
 from dbos import DBOS, DBOSConfig
 
+from boocode import subagents
 from boocode.agent import runtime, turn
 from boocode.agent.runtime import Runtime
 from boocode.agent.turn import TURN_QUEUE
 from boocode.config import Settings
+from boocode.contracts.runs import RunKind
 from boocode.db import dbos_sqlite
 from boocode.db.preflight import open_database
+from boocode.db.tables import AgentRun
 from boocode.events.bus import EventBus, LocalBus
 from boocode.events.log import EventLog
 from boocode.runs import executor, recovery
 from boocode.runs.executor import ExecutorLease
 from boocode.sessions import hooks as session_hooks
+from boocode.subagents import SUBAGENT_QUEUE
 from boocode.traces import install_tracing
 from boocode.traces.recovery import not_live_elsewhere
 
@@ -59,6 +63,7 @@ async def start(
     rt.services["executor_lease"] = lease
     runtime.install(rt)
     session_hooks.install(rt)
+    subagents.install(rt)
 
     def live_elsewhere(executor_id: str) -> bool:
         return executor_id != me.executor_id and me.is_alive(executor_id)
@@ -70,9 +75,13 @@ async def start(
     rt.services["cancel_poll"] = asyncio.create_task(rt.cancels.poll_forever())
     # A process that starts its own turns dequeues only where others may enqueue for it.
     listens = role == "worker" or (role == "serve" and process_turns and settings.is_postgres)
-    _launch_dbos(settings, lease.executor_id, listen_to_turns=listens)
+    queues = [TURN_QUEUE] if listens else []
+    if process_turns:
+        queues.append(SUBAGENT_QUEUE)
+    _launch_dbos(settings, lease.executor_id, queues)
     await DBOS.register_queue_async(TURN_QUEUE, polling_interval_sec=0.05)
-    await recovery.reconcile(db, turn.start_turn)
+    await subagents.register_queue(rt)
+    await recovery.reconcile(db, _start_run)
     if process_turns:
         await recovery.resume_dead_executors(lease)
         rt.services["executor_sweep"] = asyncio.create_task(
@@ -103,7 +112,14 @@ def _bus(settings: Settings) -> EventBus:
     return LocalBus()
 
 
-def _launch_dbos(settings: Settings, executor_id: str, *, listen_to_turns: bool) -> None:
+async def _start_run(run: AgentRun) -> None:
+    if run.kind == RunKind.SUBAGENT.value:
+        await subagents.start_subagent(run.id, run.parent_chat_id or run.chat_id)
+    else:
+        await turn.start_turn(run.id)
+
+
+def _launch_dbos(settings: Settings, executor_id: str, queues: list[str]) -> None:
     if not settings.is_postgres:
         _use_wal(settings.data_dir / "dbos.sqlite")
     config: DBOSConfig = {
@@ -117,8 +133,7 @@ def _launch_dbos(settings: Settings, executor_id: str, *, listen_to_turns: bool)
     if not settings.is_postgres:  # commits without an fsync: docs/decisions/0070
         config["db_engine_kwargs"] = dbos_sqlite.engine_kwargs()
     DBOS(config=config)
-    if not listen_to_turns:
-        DBOS.listen_queues([])  # DBOS's own internal queues (recovery) are still served
+    DBOS.listen_queues(queues)  # DBOS's own internal queues (recovery) are still served
     DBOS.launch()
 
 

@@ -133,13 +133,13 @@ def test_cancel_stops_a_running_turn(
         http.post(f"/api/chats/{chat['id']}/messages", json={"content": "write a lot"})
         time.sleep(0.5)
         result = http.post(f"/api/chats/{chat['id']}/cancel").json()
-        assert result == {"cancelled": True, "turn": 1}
+        assert result == {"cancelled": True, "turn": 1, "subagents": 0}
         deadline = time.monotonic() + 10
         while http.post(f"/api/chats/{chat['id']}/cancel").json()["cancelled"]:
             assert time.monotonic() < deadline, "the turn did not stop"
             time.sleep(0.05)
         idle = http.post(f"/api/chats/{chat['id']}/cancel").json()
-        assert idle == {"cancelled": False, "turn": None}
+        assert idle == {"cancelled": False, "turn": None, "subagents": 0}
 
 
 def test_cancel_kills_a_running_command_and_answers_every_tool_call(

@@ -9,20 +9,44 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from boocode.agent.instrument import CallTracer, UntracedCalls
 from boocode.config import Settings
 from boocode.db.engine import Database
+from boocode.db.tables import Chat
 from boocode.events.bus import EventBus
 from boocode.events.log import EventLog
 from boocode.providers import ChatModel, create_model
 from boocode.runs.cancels import CancelWatch
 from boocode.sandbox import sandbox_for
-from boocode.tools import ToolRegistry
+from boocode.tools import ToolRegistry, ToolResult
 from boocode.tools.run_command import ProcessObserver
 
 TurnHook = Callable[[str, int], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Where a run tool was called from: the run, its chat, the turn and the call."""
+
+    run_id: str
+    chat: Chat
+    turn: int
+    call_id: str
+
+
+class RunTool(Protocol):
+    """A tool that acts on runs (spawning a subagent) rather than on the workspace."""
+
+    name: str
+    schema: dict[str, Any]
+
+    def offered(self, chat: Chat) -> bool:
+        """Whether the model of `chat` is offered this tool (its depth allows it)."""
+        ...
+
+    async def __call__(self, context: RunContext, arguments_json: str) -> ToolResult: ...
 
 
 @dataclass
@@ -40,8 +64,12 @@ class Runtime:
     cancels: CancelWatch = field(init=False)
     # Called after every turn ends (snapshots, telemetry); each gets (chat_id, turn).
     turn_end_hooks: list[TurnHook] = field(default_factory=list)
+    # Called in each model-call step before the request is built, with the same arguments.
+    model_call_hooks: list[TurnHook] = field(default_factory=list)
     # Called after each tool phase of a turn, with the same arguments.
     tool_phase_hooks: list[TurnHook] = field(default_factory=list)
+    # Tools that act on runs, by name (boocode.subagents installs its own).
+    run_tools: dict[str, RunTool] = field(default_factory=dict)
     # Extra services keyed by name (the OTLP exporter).
     services: dict[str, Any] = field(default_factory=dict)
     _models: dict[Path, ChatModel] = field(default_factory=dict)
@@ -64,6 +92,20 @@ class Runtime:
             sandbox=sandbox_for(self.settings, workspace),
             on_process_start=on_process_start,
         )
+
+    def tool_schemas(self, chat: Chat) -> list[dict[str, Any]]:
+        """The tools the model of `chat` is offered, in a fixed order: the same bytes on every
+        call of the chat, so the provider's prompt cache keeps its prefix."""
+        allowed = None if chat.tools is None else set(chat.tools)
+        schemas = [
+            schema
+            for schema in self.tools(Path(chat.workspace)).schemas()
+            if allowed is None or schema["function"]["name"] in allowed
+        ]
+        for name, tool in self.run_tools.items():
+            if (allowed is None or name in allowed) and tool.offered(chat):
+                schemas.append(tool.schema)
+        return schemas
 
     async def close(self) -> None:
         for model in self._models.values():

@@ -21,6 +21,7 @@ from boocode.contracts.frames import MessageFrame
 from boocode.db.chats import UNTITLED, insert_chat
 from boocode.db.tables import Chat, Message
 from boocode.runs import store as runs
+from boocode.subagents import service as subagent_service
 
 DEMO_LABEL = "demo (offline demo model)"
 
@@ -28,6 +29,15 @@ DEMO_LABEL = "demo (offline demo model)"
 class ChatNotFound(LookupError):
     def __init__(self, chat_id: str) -> None:
         super().__init__(f"chat {chat_id} does not exist")
+
+
+class SubagentConversation(RuntimeError):
+    """A message posted to a subagent's own conversation: it takes none from outside."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this is a subagent's conversation; it takes no messages (write in its parent chat)"
+        )
 
 
 def chat_out(chat: Chat) -> ChatOut:
@@ -78,6 +88,8 @@ async def post_message(chat_id: str, body: MessageCreate) -> TurnAccepted:
     """
     rt = runtime.current()
     chat = await get_chat(chat_id)
+    if chat.parent_chat_id is not None:
+        raise SubagentConversation()
     attached = await message_attachments(
         rt.db, rt.settings, rt.model(Path(chat.workspace)), chat_id, body.attachment_ids
     )
@@ -113,12 +125,18 @@ async def post_message(chat_id: str, body: MessageCreate) -> TurnAccepted:
     return TurnAccepted(turn=new.turn, task_id=new.run_id)
 
 
-async def cancel(chat_id: str) -> CancelResult:
+async def cancel(chat_id: str, *, subagents: bool = False) -> CancelResult:
+    """Stop the chat's running turn; its subagents go on unless `subagents` says to stop them
+    too (docs/subagents.md)."""
+    rt = runtime.current()
     await get_chat(chat_id)
-    run = await runs.active_turn(runtime.current().db, chat_id)
+    stopped = await subagent_service.cancel_all(rt, chat_id) if subagents else 0
+    run = await runs.active_turn(rt.db, chat_id)
     if run is None:
-        return CancelResult(cancelled=False)
-    return CancelResult(cancelled=await turn.request_cancel(run.id), turn=run.turn_number)
+        return CancelResult(cancelled=False, subagents=stopped)
+    return CancelResult(
+        cancelled=await turn.request_cancel(run.id), turn=run.turn_number, subagents=stopped
+    )
 
 
 def _title_from(content: str) -> str:

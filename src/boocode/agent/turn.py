@@ -26,6 +26,7 @@ from boocode import autofix, cache
 from boocode.agent import runtime
 from boocode.agent.deltas import DeltaPublisher
 from boocode.agent.history import to_message_out
+from boocode.agent.runtime import RunContext
 from boocode.contracts.chats import TurnStatus
 from boocode.contracts.frames import (
     ErrorFrame,
@@ -39,8 +40,10 @@ from boocode.providers import ProviderError, ToolCall
 from boocode.providers.errors import RETRYABLE_KINDS
 from boocode.runs import store as runs
 from boocode.runs.commands import RERUN_NOTE, CommandRecords
+from boocode.runs.detach import outside_any_run
 from boocode.tools import WRITE_TOOLS, FileChange, ToolResult
 from boocode.tools.result import CANCELLED_BEFORE_RUNNING, CANCELLED_WHILE_RUNNING
+from boocode.tools.run_command import ProcessObserver
 from boocode.traces.model_call import model_call_input, model_call_output
 
 log = logging.getLogger(__name__)
@@ -76,6 +79,14 @@ class TurnOutcome(BaseModel):
 @DBOS.workflow(name="boocode.turn")
 async def run_turn(run_id: str) -> str:
     """Run one turn to its end and return its final status."""
+    return (await drive(run_id)).status.value
+
+
+async def drive(run_id: str) -> TurnOutcome:
+    """The agent loop of a stored run, from its first step to its recorded end.
+
+    Called from a workflow body: a chat turn's, a subagent's (`boocode.subagents.runner`).
+    """
     plan = await _begin_turn(run_id)
     if plan.cancelled:
         outcome = TurnOutcome(status=TurnStatus.CANCELLED)
@@ -86,7 +97,7 @@ async def run_turn(run_id: str) -> str:
             log.exception("turn %s of chat %s failed", plan.turn, plan.chat_id)
             outcome = TurnOutcome(status=TurnStatus.FAILED, error=f"internal error: {exc}")
     await _end_turn(plan, outcome)
-    return outcome.status.value
+    return outcome
 
 
 async def _converse(plan: TurnPlan) -> TurnOutcome:
@@ -123,16 +134,21 @@ async def start_turn(run_id: str) -> None:
     """Start a stored turn: here if this process runs turns, else on the durable queue.
 
     The workflow id is the run id, so starting a run twice (a retry, start-up reconciliation
-    racing a live start) still gives one workflow.
+    racing a live start) still gives one workflow. A turn woken from a step of another run
+    starts as a run of its own.
     """
-    with SetWorkflowID(run_id):
-        if runtime.current().process_turns:
-            await DBOS.start_workflow_async(run_turn, run_id)
-            return
-        queue = await DBOS.retrieve_queue_async(TURN_QUEUE)
-        if queue is None:
-            raise RuntimeError(f"the {TURN_QUEUE} queue is not registered")
-        await queue.enqueue_async(run_turn, run_id)
+
+    async def start() -> None:
+        with SetWorkflowID(run_id):
+            if runtime.current().process_turns:
+                await DBOS.start_workflow_async(run_turn, run_id)
+                return
+            queue = await DBOS.retrieve_queue_async(TURN_QUEUE)
+            if queue is None:
+                raise RuntimeError(f"the {TURN_QUEUE} queue is not registered")
+            await queue.enqueue_async(run_turn, run_id)
+
+    await outside_any_run(start)
 
 
 @DBOS.step(name="boocode.turn.begin")
@@ -162,6 +178,8 @@ async def _llm_step(plan: TurnPlan, iteration: int) -> ModelReply:
     if _cancel_requested(plan.run_id):
         return ModelReply(cancelled=True)
     chat = await _chat(chat_id)
+    for hook in rt.model_call_hooks:  # appends what arrived since (a subagent's notification)
+        await hook(chat_id, turn)
     workspace = Path(chat.workspace)
     model = rt.model(workspace)
     request = await cache.build_model_request(rt, chat, model, turn)
@@ -248,7 +266,6 @@ async def _tool_step(plan: TurnPlan, call: ToolCall, refuse: bool = False) -> bo
         spawned.append(pid)
         await commands.started(pid)
 
-    registry = rt.tools(Path(chat.workspace), on_process_start=on_process_start)
     async with rt.tracer.span(
         chat_id=chat_id,
         turn=turn,
@@ -258,7 +275,7 @@ async def _tool_step(plan: TurnPlan, call: ToolCall, refuse: bool = False) -> bo
         session_id=plan.run_id,
         step_key=step_key,
     ) as span:
-        execution = asyncio.ensure_future(registry.execute(call.name, call.arguments))
+        execution = asyncio.ensure_future(_execute(plan, chat, call, on_process_start))
         if await _await_unless_cancelled(execution, plan.run_id):
             # Cancelling the execution killed the command's whole process group.
             result = ToolResult(content=CANCELLED_WHILE_RUNNING, is_error=True)
@@ -276,6 +293,26 @@ async def _tool_step(plan: TurnPlan, call: ToolCall, refuse: bool = False) -> bo
         await commands.finished()
     await _answer_tool_call(plan, step_key, call, result)
     return call.name in WRITE_TOOLS and not result.is_error
+
+
+async def _execute(
+    plan: TurnPlan, chat: Chat, call: ToolCall, on_process_start: ProcessObserver
+) -> ToolResult:
+    """Run a call with the workspace's tools, or with a run tool (spawn_subagent and the like);
+    a tool the chat is not offered is refused."""
+    rt = runtime.current()
+    if chat.tools is not None and call.name not in chat.tools:
+        return ToolResult(
+            content=f"tool {call.name} is not available here; the tools are: "
+            + ", ".join(chat.tools),
+            is_error=True,
+        )
+    run_tool = rt.run_tools.get(call.name)
+    if run_tool is not None and run_tool.offered(chat):
+        context = RunContext(run_id=plan.run_id, chat=chat, turn=plan.turn, call_id=call.id)
+        return await run_tool(context, call.arguments)
+    registry = rt.tools(Path(chat.workspace), on_process_start=on_process_start)
+    return await registry.execute(call.name, call.arguments)
 
 
 async def _answer_tool_call(

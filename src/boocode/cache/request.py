@@ -47,7 +47,7 @@ async def build_model_request(rt: Runtime, chat: Chat, model: ChatModel, turn: i
     images = accepts_images(model.name, is_demo=model.is_demo, configured=rt.settings.vision_models)
     prompt = system_prompt(chat.workspace, project_instructions(workspace))
     system = {"role": "system", "content": prompt}
-    tools = rt.tools(workspace).schemas()
+    tools = rt.tool_schemas(chat)
     messages = [system]
     segments = head_segments(system, tools)
     for row in await load_messages(rt.db, chat.id):

@@ -14,7 +14,8 @@ from boocode.db.tables import Chat
 
 async def list_chats(db: Database, query: ChatQuery) -> ChatPage:
     """One page of the chats matching `query`; `next_cursor` is None on the last page."""
-    stmt = select(Chat).where(Chat.archived == query.archived)
+    # A subagent's conversation is shown under the chat that spawned it, not in the list.
+    stmt = select(Chat).where(Chat.archived == query.archived, Chat.parent_chat_id.is_(None))
     if query.q and query.q.strip():
         stmt = stmt.where(Chat.title.ilike(f"%{_escape_like(query.q.strip())}%", escape="\\"))
     if query.cursor is not None:

@@ -42,7 +42,10 @@ async def update_chat(db: Database, chat_id: str, change: ChatUpdate) -> ChatOut
 
 
 async def delete_chat(
-    db: Database, chat_id: str, cancel: Callable[[str], Awaitable[CancelResult]]
+    db: Database,
+    chat_id: str,
+    cancel: Callable[[str], Awaitable[CancelResult]],
+    stop_subagents: Callable[[str], Awaitable[int]],
 ) -> None:
     """Cancel the chat's running turn, wait for it to end, then remove the chat and its data.
 
@@ -52,6 +55,8 @@ async def delete_chat(
     async with db.session() as session:
         if await session.get(Chat, chat_id) is None:
             raise ChatNotFound(chat_id)
+    # Its subagents' conversations go with it: they are stopped first.
+    await stop_subagents(chat_id)
     running = await runs.active_turn(db, chat_id)
     if running is not None:
         await cancel(chat_id)

@@ -170,6 +170,7 @@ class TurnAccepted(BaseModel):
 class CancelResult(BaseModel):
     cancelled: bool
     turn: int | None = None
+    subagents: int = Field(default=0, description="subagents asked to stop with the turn")
 
 
 class ErrorBody(BaseModel):

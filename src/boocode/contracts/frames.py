@@ -13,6 +13,7 @@ from boocode.contracts.autofix import AutofixFrame
 from boocode.contracts.base import FrameBase
 from boocode.contracts.chats import ChatOut, MessageOut, TurnStatus
 from boocode.contracts.sessions import SessionSnapshot
+from boocode.contracts.subagents import SubagentFrame
 from boocode.contracts.traces import ToolTraceFinishFrame, ToolTraceStartFrame
 from boocode.contracts.usage import TokenUsage
 
@@ -89,7 +90,8 @@ Frame = Annotated[
     | ErrorFrame
     | ToolTraceStartFrame
     | ToolTraceFinishFrame
-    | AutofixFrame,
+    | AutofixFrame
+    | SubagentFrame,
     Field(discriminator="type"),
 ]
 

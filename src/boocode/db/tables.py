@@ -79,7 +79,10 @@ class Base(DeclarativeBase):
 class Chat(Base):
     __tablename__ = "chats"
     # The chat list pages by keyset on (updated_at, id), archived or not.
-    __table_args__ = (Index("ix_chats_listing", "archived", "updated_at", "id"),)
+    __table_args__ = (
+        Index("ix_chats_listing", "archived", "updated_at", "id"),
+        Index("ix_chats_parent", "parent_chat_id"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -91,6 +94,14 @@ class Chat(Base):
     autofix: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A subagent's conversation belongs to the chat that spawned it and is not listed itself.
+    parent_chat_id: Mapped[str | None] = mapped_column(
+        ForeignKey("chats.id", ondelete="CASCADE", name="fk_chats_parent_chat_id"), nullable=True
+    )
+    # The names of the tools its model is offered; None: every tool of its depth.
+    tools: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    # 0 for a user's chat, 1 for a subagent it spawned, and so on.
+    depth: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Message(Base):
@@ -138,6 +149,7 @@ class AgentRun(Base):
     __tablename__ = "agent_runs"
     __table_args__ = (
         Index("ix_agent_runs_chat", "chat_id", "turn_number"),
+        Index("ix_agent_runs_parent_chat", "parent_chat_id", "created_at"),
         Index(
             "ux_agent_runs_active_turn",
             "chat_id",
@@ -162,6 +174,14 @@ class AgentRun(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The user's chat a subagent (or workflow) reports to; `chat_id` is its own conversation.
+    parent_chat_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    label: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # What the run was asked to do, and what it gave back (pydantic models as JSON).
+    spec: Mapped[dict[str, Any] | None] = mapped_column(StorableJSON(), nullable=True)
+    result: Mapped[dict[str, Any] | None] = mapped_column(StorableJSON(), nullable=True)
+    # When the parent conversation received the run's notification.
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class RunningCommand(Base):

@@ -18,6 +18,7 @@ from dbos import DBOS
 
 from boocode.contracts.runs import RunStatus
 from boocode.db.engine import Database
+from boocode.db.tables import AgentRun
 from boocode.runs import store
 from boocode.runs.executor import ExecutorLease
 from boocode.runs.status import InvalidTransition
@@ -29,7 +30,7 @@ SWEEP_INTERVAL_S = 10.0
 # DBOS's final workflow statuses, as run statuses.
 _FINAL = {"SUCCESS": None, "ERROR": RunStatus.FAILED, "CANCELLED": RunStatus.CANCELLED}
 
-StartRun = Callable[[str], Awaitable[None]]
+StartRun = Callable[[AgentRun], Awaitable[None]]
 
 
 async def reconcile(db: Database, start: StartRun) -> int:
@@ -39,7 +40,7 @@ async def reconcile(db: Database, start: StartRun) -> int:
         status = await DBOS.get_workflow_status_async(run.id)
         if status is None:
             log.info("starting run %s, stored but never started", run.id)
-            await start(run.id)
+            await start(run)
             changed += 1
             continue
         if status.status not in _FINAL:

@@ -53,6 +53,8 @@ def bwrap_argv(
         if path.is_dir():
             argv += ["--ro-bind", str(path.resolve()), str(path)]
     argv += ["--bind", str(workspace), str(workspace)]
+    if (git_dir := linked_git_dir(workspace)) is not None:
+        argv += ["--bind", str(git_dir), str(git_dir)]
     config_dir = workspace / CONFIG_DIR
     if config_dir.is_dir() and not config_dir.is_symlink():
         argv += ["--ro-bind", str(config_dir), str(config_dir)]
@@ -70,6 +72,30 @@ def bwrap_argv(
             argv += ["--ro-bind", "/dev/null", masked]
     argv += ["--remount-ro", "/", "--chdir", str(cwd), "--", *command]
     return argv
+
+
+def linked_git_dir(workspace: Path) -> Path | None:
+    """The repository a linked worktree (a subagent's) keeps its objects and refs in.
+
+    Its `.git` is a file naming `<repo>/.git/worktrees/<name>`; git in the worktree needs the
+    repository's `.git` too, writable to commit.
+    """
+    marker = workspace / ".git"
+    if not marker.is_file() or marker.is_symlink():
+        return None
+    try:
+        line = marker.read_text(errors="replace").strip()
+    except OSError:
+        return None
+    if not line.startswith("gitdir:"):
+        return None
+    git_dir = Path(os.path.realpath(workspace / line.removeprefix("gitdir:").strip()))
+    try:
+        common = (git_dir / "commondir").read_text().strip()
+    except OSError:
+        return None
+    found = Path(os.path.realpath(git_dir / common))
+    return found if found.is_dir() and found.name == ".git" else None
 
 
 def visible_roots(workspace: Path, read_only: Sequence[Path] = ()) -> list[Path]:

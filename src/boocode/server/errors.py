@@ -17,6 +17,7 @@ from boocode.agent import service
 from boocode.attachments import AttachmentError
 from boocode.chats.manage import TurnDidNotStop
 from boocode.runs.store import TurnInProgress
+from boocode.subagents.store import SubagentNotFound
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(service.ChatNotFound, _not_found)
     app.add_exception_handler(TurnInProgress, _conflict)
     app.add_exception_handler(TurnDidNotStop, _conflict)
+    app.add_exception_handler(service.SubagentConversation, _conflict)
+    app.add_exception_handler(SubagentNotFound, _not_found)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(SQLAlchemyError, _storage_failed)
     app.add_exception_handler(Exception, _internal)

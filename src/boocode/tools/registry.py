@@ -5,7 +5,7 @@ import json
 import logging
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
@@ -20,6 +20,8 @@ from boocode.tools.result import ToolResult
 from boocode.tools.run_command import ProcessObserver, format_for_model, run_argv
 
 logger = logging.getLogger(__name__)
+
+A = TypeVar("A", bound=BaseModel)
 
 WRITE_TOOLS = frozenset({"write_file", "edit_file"})
 """Tools that change files; their results carry a FileChange."""
@@ -159,7 +161,8 @@ class _ParametersSchema(GenerateJsonSchema):
         return json_schema
 
 
-def _openai_tool(name: str, description: str, args: type[_ToolArgs]) -> dict[str, Any]:
+def openai_tool(name: str, description: str, args: type[BaseModel]) -> dict[str, Any]:
+    """A tool in OpenAI "tools" format, its parameters the JSON Schema of `args`."""
     parameters = args.model_json_schema(schema_generator=_ParametersSchema)
     del parameters["title"]
     return {
@@ -170,7 +173,7 @@ def _openai_tool(name: str, description: str, args: type[_ToolArgs]) -> dict[str
 
 # Built once: the provider's prompt cache needs the same bytes on every call.
 TOOL_SCHEMAS: tuple[dict[str, Any], ...] = tuple(
-    _openai_tool(name, description, args) for name, (description, args) in _TOOLS.items()
+    openai_tool(name, description, args) for name, (description, args) in _TOOLS.items()
 )
 
 
@@ -224,7 +227,11 @@ class ToolRegistry:
 def _parse_arguments(name: str, arguments_json: str) -> _ToolArgs:
     if name not in _TOOLS:
         raise ToolError(f"unknown tool {name!r}; the tools are: {', '.join(_TOOLS)}")
-    args_model = _TOOLS[name][1]
+    return parse_arguments(name, arguments_json, _TOOLS[name][1])
+
+
+def parse_arguments(name: str, arguments_json: str, args_model: type[A]) -> A:
+    """A model's arguments for tool `name`, validated; a ToolError that says what is wrong."""
     try:
         data = json.loads(arguments_json or "{}")
     except json.JSONDecodeError as exc:

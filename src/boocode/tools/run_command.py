@@ -56,6 +56,7 @@ async def run_argv(
     timeout_s: float = DEFAULT_TIMEOUT_S,
     output_cap: int = DEFAULT_OUTPUT_CAP,
     on_start: ProcessObserver | None = None,
+    stdin: bytes | None = None,
 ) -> CommandResult:
     """Run `argv` directly (no shell, so `;`, `|`, `$(...)` are plain text) inside the workspace.
 
@@ -88,7 +89,7 @@ async def run_argv(
         transport, protocol = await loop.subprocess_exec(
             lambda: _CommandProtocol(output),
             *command.argv,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             cwd=workdir,
@@ -102,6 +103,8 @@ async def run_argv(
     except OSError as exc:
         raise ToolError(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
     group = transport.get_pid()
+    if stdin is not None:
+        _feed(transport, stdin)
     try:
         if on_start is not None:
             await on_start(group)
@@ -124,6 +127,14 @@ async def run_argv(
         truncated_bytes=output.truncated_bytes,
         sandboxed=sandbox.confined,
     )
+
+
+def _feed(transport: asyncio.SubprocessTransport, data: bytes) -> None:
+    """Hand `data` to the command's stdin and close it; a command that ignores stdin is fine."""
+    pipe = transport.get_pipe_transport(0)
+    if isinstance(pipe, asyncio.WriteTransport):
+        pipe.write(data)
+        pipe.write_eof()
 
 
 def format_for_model(result: CommandResult) -> str:

@@ -10,6 +10,7 @@ from boocode.server.routes.cache import router as cache_router
 from boocode.server.routes.chats import router as chats_router
 from boocode.server.routes.sandbox import router as sandbox_router
 from boocode.server.routes.sessions import router as sessions_router
+from boocode.server.routes.subagents import router as subagents_router
 from boocode.server.routes.traces import router as traces_router
 from boocode.server.ws import router as ws_router
 
@@ -22,4 +23,5 @@ ROUTERS: list[APIRouter] = [
     sandbox_router,
     attachments_router,
     cache_router,
+    subagents_router,
 ]

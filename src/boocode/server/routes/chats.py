@@ -23,10 +23,12 @@ from boocode.contracts.chats import (
     ServerInfo,
     TurnAccepted,
 )
+from boocode.subagents import service as subagent_service
 
 router = APIRouter()
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}}
+_INVALID: dict[str, Any] = {"model": ErrorBody}
 
 
 @router.get("/healthz", tags=["health"])
@@ -81,7 +83,12 @@ async def update_chat(chat_id: str, body: ChatUpdate) -> ChatOut:
 )
 async def delete_chat(chat_id: str) -> Response:
     """Cancel the chat's running turn, then delete the chat with all its data."""
-    await manage.delete_chat(runtime.current().db, chat_id, service.cancel)
+    rt = runtime.current()
+
+    async def stop_subagents(of_chat: str) -> int:
+        return await subagent_service.cancel_all(rt, of_chat, wait_s=manage.STOP_WAIT_S)
+
+    await manage.delete_chat(rt.db, chat_id, service.cancel, stop_subagents)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -101,6 +108,7 @@ async def list_messages(chat_id: str) -> list[MessageOut]:
     return await service.messages(chat_id)
 
 
-@router.post("/api/chats/{chat_id}/cancel", tags=["chats"], responses=_NOT_FOUND)
-async def cancel_turn(chat_id: str) -> CancelResult:
-    return await service.cancel(chat_id)
+@router.post("/api/chats/{chat_id}/cancel", tags=["chats"], responses={**_NOT_FOUND, 422: _INVALID})
+async def cancel_turn(chat_id: str, subagents: bool = False) -> CancelResult:
+    """Stop the running turn; `?subagents=true` stops the chat's subagents too."""
+    return await service.cancel(chat_id, subagents=subagents)

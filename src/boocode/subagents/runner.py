@@ -1,0 +1,149 @@
+"""A subagent as a DBOS workflow on its queue: prepare, the agent loop, finish.
+
+The queue has a global concurrency limit and one per parent chat (its partition), so any
+`serve` or `worker` process dequeues subagents and, on PostgreSQL, several workers share them.
+The loop is the chat turn's (`boocode.agent.turn.drive`) run on the subagent's own
+conversation, so its model and tool calls are durable steps and traced the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
+from pydantic import BaseModel
+
+from boocode.agent import runtime
+from boocode.agent import turn as turns
+from boocode.agent.runtime import Runtime
+from boocode.contracts.runs import RunStatus
+from boocode.contracts.subagents import (
+    Isolation,
+    SubagentEvent,
+    SubagentFrame,
+    SubagentOut,
+    SubagentResult,
+    SubagentSpec,
+)
+from boocode.db.tables import AgentRun, Chat
+from boocode.runs import store as runs
+from boocode.runs.detach import outside_any_run
+from boocode.subagents import hooks, notify, worktree
+from boocode.subagents import store as subagents
+
+log = logging.getLogger(__name__)
+
+SUBAGENT_QUEUE = "boocode_subagents"
+
+
+class Prepared(BaseModel):
+    error: str | None = None
+
+
+@DBOS.workflow(name="boocode.subagent")
+async def run_subagent(run_id: str) -> str:
+    """Run a stored subagent to its end, then report to its parent chat."""
+    prepared = await _prepare(run_id)
+    if prepared.error is not None:
+        status = await _fail(run_id, prepared.error)
+    else:
+        status = (await turns.drive(run_id)).status
+    await _finish(run_id)
+    return status.value
+
+
+async def start_subagent(run_id: str, parent_chat_id: str) -> None:
+    """Put a stored subagent on the queue, in its parent chat's partition; idempotent."""
+
+    async def enqueue() -> None:
+        queue = await DBOS.retrieve_queue_async(SUBAGENT_QUEUE)
+        if queue is None:
+            raise RuntimeError(f"the {SUBAGENT_QUEUE} queue is not registered")
+        with SetWorkflowID(run_id), SetEnqueueOptions(queue_partition_key=parent_chat_id):
+            await queue.enqueue_async(run_subagent, run_id)
+
+    await outside_any_run(enqueue)
+
+
+async def register_queue(rt: Runtime) -> None:
+    await DBOS.register_queue_async(
+        SUBAGENT_QUEUE,
+        global_concurrency=rt.settings.subagent_concurrency,
+        partition_concurrency=rt.settings.subagent_chat_concurrency,
+        # DBOS's 1 s default would dominate a subagent's start.
+        polling_interval_sec=0.05,
+    )
+
+
+@DBOS.step(name="boocode.subagent.prepare")
+async def _prepare(run_id: str) -> Prepared:
+    """Create the worktree if one was asked for; mark the run running; tell the parent."""
+    rt = runtime.current()
+    run = await runs.get(rt.db, run_id)
+    spec = SubagentSpec.model_validate(run.spec)
+    if spec.isolation is Isolation.WORKTREE and not run.cancel_requested:
+        try:
+            await worktree.create(_plan(spec))
+        except worktree.WorktreeError as exc:
+            return Prepared(error=str(exc))
+    if run.status == RunStatus.QUEUED.value and not run.cancel_requested:
+        await runs.transition(rt.db, run_id, RunStatus.RUNNING, executor_id=rt.executor_id)
+    out = await _announce(rt, run_id, "started")
+    await hooks.run_hooks(rt.settings, await _parent_workspace(rt, out), "subagent_start", out)
+    return Prepared()
+
+
+@DBOS.step(name="boocode.subagent.fail")
+async def _fail(run_id: str, error: str) -> RunStatus:
+    await runs.transition(runtime.current().db, run_id, RunStatus.FAILED, error=error)
+    return RunStatus.FAILED
+
+
+@DBOS.step(name="boocode.subagent.finish")
+async def _finish(run_id: str) -> None:
+    """Store the result (answer, worktree report), tell the parent chat, run the stop hooks,
+    and wake the parent if it is idle. Every part is safe to repeat after a crash."""
+    rt = runtime.current()
+    run = await runs.get(rt.db, run_id)
+    if run.result is None:
+        await subagents.store_result(rt.db, run_id, await _result(rt, run))
+    out = await _announce(rt, run_id, "ended")
+    await hooks.run_hooks(rt.settings, await _parent_workspace(rt, out), "subagent_stop", out)
+    await notify.wake_if_due(rt, out.chat_id)
+
+
+async def _result(rt: Runtime, run: AgentRun) -> SubagentResult:
+    spec = SubagentSpec.model_validate(run.spec)
+    result = SubagentResult(answer=await subagents.final_answer(rt.db, run.chat_id))
+    if spec.isolation is Isolation.WORKTREE and spec.worktree:
+        try:
+            result.worktree = await worktree.finish(_plan(spec))
+        except worktree.WorktreeError as exc:
+            log.warning("subagent %s: %s", run.id, exc)
+            result.answer += f"\n\n[the worktree could not be reported: {exc}]"
+    return result
+
+
+async def _announce(rt: Runtime, run_id: str, event: SubagentEvent) -> SubagentOut:
+    run = await subagents.get(rt.db, run_id)
+    progress = await subagents.progress(rt.db, [run])
+    out = subagents.to_out(run, progress[run.chat_id])
+    if run.parent_chat_id is not None:
+        await rt.events.publish(
+            SubagentFrame(chat_id=run.parent_chat_id, event=event, subagent=out)
+        )
+    return out
+
+
+async def _parent_workspace(rt: Runtime, out: SubagentOut) -> Path:
+    async with rt.db.session() as session:
+        chat = await session.get(Chat, out.chat_id)
+    return Path(chat.workspace) if chat is not None else rt.settings.workspace
+
+
+def _plan(spec: SubagentSpec) -> worktree.WorktreePlan:
+    assert spec.worktree and spec.branch and spec.base
+    return worktree.WorktreePlan(
+        root=Path(spec.worktree), branch=spec.branch, base=spec.base, subdir=spec.subdir
+    )

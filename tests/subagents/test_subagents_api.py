@@ -1,0 +1,142 @@
+"""Background subagents as a user meets them: over HTTP and WebSocket, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from support.fake_model import FakeModelServer, Reply, render_prompt
+from support.live_server import LiveServer, frames_until, turn_ended
+
+from .scripted import PARENT_PROMPT, helpers
+
+
+def _get(server: LiveServer, path: str) -> Any:
+    with server.client() as http:
+        response = http.get(path)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def wait_quiet(server: LiveServer, chat_id: str, timeout: float = 60) -> list[dict[str, Any]]:
+    """Wait until every subagent of the chat ended and was delivered, and the parent answered
+    the last of them."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        subagents = _get(server, f"/api/chats/{chat_id}/subagents")["subagents"]
+        ended = all(s["status"] in ("succeeded", "failed", "cancelled") for s in subagents)
+        delivered = all(s["notified"] for s in subagents)
+        last = _get(server, f"/api/chats/{chat_id}/messages")[-1]
+        answered = last["role"] == "assistant" and not last["tool_calls"]
+        if subagents and ended and delivered and answered:
+            return list(subagents)
+        time.sleep(0.2)
+    raise AssertionError(f"the chat did not settle: {subagents}")
+
+
+async def test_three_subagents_report_back_and_wake_the_parent(
+    fake_server_each_engine: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    server = fake_server_each_engine
+    fake_model_server.reset()
+    fake_model_server.responder = helpers
+    chat_id = server.new_chat()["id"]
+    async with server.ws(chat_id) as ws:
+        async with server.async_client() as http:
+            response = await http.post(
+                f"/api/chats/{chat_id}/messages", json={"content": PARENT_PROMPT}
+            )
+            assert response.status_code == 202, response.text
+        first_turn = await frames_until(ws, turn_ended)
+    # The parent answered at once, its helpers still working or queued.
+    assert first_turn[-1]["status"] == "succeeded"
+    answers = [f["message"]["content"] for f in first_turn if f["type"] == "message"]
+    assert "Three helpers are on it." in answers
+    spawned = [f for f in first_turn if f["type"] == "subagent" and f["event"] == "spawned"]
+    assert sorted(f["subagent"]["label"] for f in spawned) == ["helper a", "helper b", "helper c"]
+
+    subagents = wait_quiet(server, chat_id)
+    assert [s["status"] for s in subagents] == ["succeeded"] * 3
+    assert all(s["tool_calls"] == 1 and s["usage"]["prompt_tokens"] > 0 for s in subagents)
+    assert sorted(s["answer"] for s in subagents) == [f"answer for task {n}" for n in "abc"]
+
+    messages = _get(server, f"/api/chats/{chat_id}/messages")
+    notices = [m for m in messages if m["tool_name"] == "subagent_notification"]
+    assert notices and all(m["role"] == "user" for m in notices)
+    assert "".join(m["content"] for m in notices).count("[subagent succeeded]") == 3
+    # The parent was woken and answered with every helper's result.
+    assert messages[-1]["role"] == "assistant"
+    assert messages[-1]["content"] == "Results so far: a,b,c"
+
+    # Every request of the parent extends the one before it: nothing earlier was rewritten.
+    parent = [
+        render_prompt(body)
+        for body in fake_model_server.requests
+        if body["messages"][1]["content"] == PARENT_PROMPT
+    ]
+    assert len(parent) >= 3
+    for before, after in zip(parent, parent[1:], strict=False):
+        assert after.startswith(before)
+
+    # A subagent's transcript, and its traces nested under the spawning call.
+    detail = _get(server, f"/api/subagents/{subagents[0]['task_id']}")
+    roles = [m["role"] for m in detail["transcript"]]
+    assert roles == ["user", "assistant", "tool", "assistant"]
+    assert detail["transcript"][0]["content"] == detail["prompt"]
+    spawn_traces = [
+        t
+        for t in _get(server, f"/api/chats/{chat_id}/traces?tool_name=spawn_subagent")["items"]
+        if t["tool_name"] == "spawn_subagent"
+    ]
+    assert sorted(t["extra"]["task_id"] for t in spawn_traces) == sorted(
+        s["task_id"] for s in subagents
+    )
+    conversation = subagents[0]["conversation_id"]
+    child_traces = _get(server, f"/api/chats/{conversation}/traces")["items"]
+    assert sorted(t["tool_name"] for t in child_traces) == ["fake-model", "fake-model", "read_file"]
+
+    # Their conversations are not chats of the list, and take no messages.
+    listed = {c["id"] for c in _get(server, "/api/chats?limit=100")["items"]}
+    assert chat_id in listed and conversation not in listed
+    with server.client() as http:
+        refused = http.post(f"/api/chats/{conversation}/messages", json={"content": "hi"})
+    assert refused.status_code == 409
+    assert "subagent's conversation" in refused.json()["detail"]
+
+
+async def test_tool_errors_are_clear(
+    fake_server_each_engine: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    server = fake_server_each_engine
+    fake_model_server.reset()
+    fake_model_server.script(
+        [
+            Reply.tool_calls(
+                [
+                    ("spawn_subagent", {"prompt": "x", "isolation": "worktree"}),
+                    ("spawn_subagent", {"prompt": "x", "tools": ["rm_rf"]}),
+                    ("spawn_subagent", {"prompt": ""}),
+                    ("subagent_status", {"task_id": "sub-nope"}),
+                    ("subagent_result", {"task_id": "sub-nope", "wait_s": 1}),
+                ]
+            ),
+            Reply.text("done"),
+        ]
+    )
+    chat_id = server.new_chat()["id"]
+    async with server.ws(chat_id) as ws:
+        async with server.async_client() as http:
+            await http.post(f"/api/chats/{chat_id}/messages", json={"content": "go"})
+        await frames_until(ws, turn_ended)
+    results = [
+        m["content"] for m in _get(server, f"/api/chats/{chat_id}/messages") if m["role"] == "tool"
+    ]
+    assert results[0].startswith('isolation "worktree" needs a git repository')
+    assert results[1].startswith("tools 'rm_rf' cannot be given to a subagent; choose from:")
+    assert "prompt: String should have at least 1 character" in results[2]
+    assert results[3] == results[4] == "subagent sub-nope does not exist"
+    assert _get(server, f"/api/chats/{chat_id}/subagents") == {"subagents": []}
+    with server.client() as http:
+        assert http.get("/api/subagents/sub-nope").status_code == 404
+        assert http.post("/api/subagents/sub-nope/cancel").status_code == 404
+        assert http.get("/api/chats/nope/subagents").status_code == 404
