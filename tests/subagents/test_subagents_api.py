@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import time
 from typing import Any
 
@@ -75,7 +77,7 @@ async def test_three_subagents_report_back_and_wake_the_parent(
         if body["messages"][1]["content"] == PARENT_PROMPT
     ]
     assert len(parent) >= 3
-    for before, after in zip(parent, parent[1:], strict=False):
+    for before, after in itertools.pairwise(parent):
         assert after.startswith(before)
 
     # A subagent's transcript, and its traces nested under the spawning call.
@@ -140,3 +142,83 @@ async def test_tool_errors_are_clear(
         assert http.get("/api/subagents/sub-nope").status_code == 404
         assert http.post("/api/subagents/sub-nope/cancel").status_code == 404
         assert http.get("/api/chats/nope/subagents").status_code == 404
+
+
+def _waiting(body: dict[str, Any]) -> Reply:
+    """The parent spawns a slow helper, then waits for its result with subagent_result."""
+    messages = body["messages"]
+    first = messages[1]["content"]
+    tools = [m for m in messages if m["role"] == "tool"]
+    if first == "slow task":
+        return Reply.text("slow answer", delay_s=1.0)
+    if first == "endless task":
+        return Reply.text("never", delay_s=60)
+    if first == "wait for it":
+        if not tools:
+            return Reply.tool_calls([("spawn_subagent", {"prompt": "slow task"})])
+        if len(tools) == 1:
+            task_id = json.loads(tools[0]["content"])["task_id"]
+            return Reply.tool_calls([("subagent_result", {"task_id": task_id, "wait_s": 30})])
+        return Reply.text("got: " + tools[-1]["content"])
+    if first == "start endless":
+        if not tools:
+            return Reply.tool_calls(
+                [("spawn_subagent", {"prompt": "endless task", "label": f"e{n}"}) for n in (1, 2)]
+            )
+        return Reply.text("started")
+    return Reply.text("noted")
+
+
+async def _turn(server: LiveServer, chat_id: str, content: str) -> list[dict[str, Any]]:
+    async with server.ws(chat_id) as ws:
+        async with server.async_client() as http:
+            response = await http.post(f"/api/chats/{chat_id}/messages", json={"content": content})
+            assert response.status_code == 202, response.text
+        return await frames_until(ws, turn_ended, timeout=40)
+
+
+async def test_subagent_result_waits_and_then_no_notification_repeats_it(
+    fake_server_each_engine: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    server = fake_server_each_engine
+    fake_model_server.reset()
+    fake_model_server.responder = _waiting
+    chat_id = server.new_chat()["id"]
+    await _turn(server, chat_id, "wait for it")
+    messages = _get(server, f"/api/chats/{chat_id}/messages")
+    assert messages[-1]["content"] == 'got: {"status": "succeeded", "answer": "slow answer"}'
+    (subagent,) = _get(server, f"/api/chats/{chat_id}/subagents")["subagents"]
+    assert subagent["notified"] and subagent["elapsed_s"] >= 1.0
+    time.sleep(1.0)  # a notification, had one been due, would have woken the chat by now
+    after = _get(server, f"/api/chats/{chat_id}/messages")
+    assert len(after) == len(messages)
+    assert not [m for m in after if m["tool_name"] == "subagent_notification"]
+
+
+async def test_cancel_one_then_the_rest_with_the_turn_and_deleting_the_chat(
+    fake_server_each_engine: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    server = fake_server_each_engine
+    fake_model_server.reset()
+    fake_model_server.responder = _waiting
+    chat_id = server.new_chat()["id"]
+    await _turn(server, chat_id, "start endless")
+    first, second = _get(server, f"/api/chats/{chat_id}/subagents")["subagents"]
+    with server.client() as http:
+        # Cancelling the turn alone leaves the subagents running (there is no turn now).
+        assert http.post(f"/api/chats/{chat_id}/cancel").json()["subagents"] == 0
+        stopped = http.post(f"/api/subagents/{first['task_id']}/cancel").json()
+        assert stopped == {"task_id": first["task_id"], "cancelled": True}
+    deadline = time.monotonic() + 20
+    while _get(server, f"/api/subagents/{first['task_id']}")["status"] != "cancelled":
+        assert time.monotonic() < deadline, "the subagent did not stop"
+        time.sleep(0.1)
+    assert _get(server, f"/api/subagents/{second['task_id']}")["status"] == "running"
+    with server.client() as http:
+        again = http.post(f"/api/subagents/{first['task_id']}/cancel").json()
+        assert again["cancelled"] is False
+        # The woken parent's turn (on the first one's notification) is stopped with the rest.
+        assert http.post(f"/api/chats/{chat_id}/cancel?subagents=true").json()["subagents"] == 1
+        assert http.delete(f"/api/chats/{chat_id}").status_code == 204
+        assert http.get(f"/api/chats/{second['conversation_id']}").status_code == 404
+        assert http.get(f"/api/subagents/{second['task_id']}").status_code == 404

@@ -13,6 +13,7 @@ import subprocess
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import cast
 
 from pydantic import BaseModel
 
@@ -131,10 +132,10 @@ async def run_argv(
 
 def _feed(transport: asyncio.SubprocessTransport, data: bytes) -> None:
     """Hand `data` to the command's stdin and close it; a command that ignores stdin is fine."""
-    pipe = transport.get_pipe_transport(0)
-    if isinstance(pipe, asyncio.WriteTransport):
-        pipe.write(data)
-        pipe.write_eof()
+    # uvloop's pipe is no asyncio.WriteTransport subclass, but has the same two methods.
+    pipe = cast(asyncio.WriteTransport, transport.get_pipe_transport(0))
+    pipe.write(data)
+    pipe.write_eof()
 
 
 def format_for_model(result: CommandResult) -> str:

@@ -1,0 +1,122 @@
+"""Subagents in git worktrees, and the project's subagent hooks, on a server whose workspace is a
+git repository."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support.fake_model import FakeModelServer, Reply
+from support.live_server import LiveServer, fake_model_env, frames_until, make_workspace, turn_ended
+
+from .test_subagents_api import wait_quiet
+
+HOOKS = """
+[hooks]
+subagent_start = [["sh", "-c", "cat >> hooks.log; echo >> hooks.log"]]
+subagent_stop = ["sh", "-c", "cat >> hooks.log; echo >> hooks.log"]
+"""
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def git_server(
+    tmp_path_factory: pytest.TempPathFactory, fake_model_server: FakeModelServer
+) -> Iterator[LiveServer]:
+    root = tmp_path_factory.mktemp("subagents-git")
+    workspace = make_workspace(root)
+    (workspace / ".boocode").mkdir()
+    (workspace / ".boocode" / "config.toml").write_text(HOOKS)
+    git(workspace, "init", "-q", "-b", "main")
+    git(workspace, "add", "-A")
+    git(workspace, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start")
+    server = LiveServer.start(root, env=fake_model_env(fake_model_server))
+    yield server
+    server.stop()
+
+
+def _isolated(body: dict[str, Any]) -> Reply:
+    messages = body["messages"]
+    first = next(m["content"] for m in messages if m["role"] == "user")
+    last = messages[-1]
+    tool_results = [m["content"] for m in messages if m["role"] == "tool"]
+    if first == "task edit":
+        if len(tool_results) == 0:
+            return Reply.tool_calls([("write_file", {"path": "notes.txt", "content": "found\n"})])
+        if len(tool_results) == 1:
+            return Reply.tool_calls([("run_command", {"argv": ["git", "status", "--short"]})])
+        return Reply.text("edited: " + tool_results[-1].splitlines()[1])
+    if first == "task look":
+        return Reply.text("looked, changed nothing")
+    if last["role"] == "user" and last["content"] == "isolate":
+        return Reply.tool_calls(
+            [
+                (
+                    "spawn_subagent",
+                    {"prompt": f"task {name}", "label": name, "isolation": "worktree"},
+                )
+                for name in ("edit", "look")
+            ]
+        )
+    return Reply.text("noted")
+
+
+async def test_worktree_subagents_keep_changes_on_a_branch_and_run_the_hooks(
+    git_server: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    fake_model_server.reset()
+    fake_model_server.responder = _isolated
+    chat_id = git_server.new_chat()["id"]
+    async with git_server.ws(chat_id) as ws:
+        async with git_server.async_client() as http:
+            await http.post(f"/api/chats/{chat_id}/messages", json={"content": "isolate"})
+        await frames_until(ws, turn_ended)
+    by_label = {s["label"]: s for s in wait_quiet(git_server, chat_id)}
+    workspace = git_server.workspace
+
+    edit = by_label["edit"]
+    assert edit["status"] == "succeeded", edit
+    # git works inside the sandbox of a worktree: it saw the new file.
+    assert edit["answer"] == "edited: ?? notes.txt"
+    tree = edit["worktree"]
+    assert tree["kept"] and tree["branch"].startswith("boocode/")
+    assert "notes.txt | 1 +" in tree["diff_stat"]
+    assert git(workspace, "show", f"{tree['branch']}:notes.txt") == "found"
+    assert (Path(tree["path"]) / "notes.txt").read_text() == "found\n"
+    assert not (workspace / "notes.txt").exists()  # the main tree is untouched
+
+    look = by_label["look"]["worktree"]
+    assert not look["kept"] and not Path(look["path"]).exists()
+    assert git(workspace, "branch", "--list", look["branch"]) == ""
+    assert ".boocode/worktrees" not in git(workspace, "status", "--porcelain")
+
+    notices = "".join(
+        m["content"]
+        for m in git_server.client().get(f"/api/chats/{chat_id}/messages").json()
+        if m["tool_name"] == "subagent_notification"
+    )
+    assert f"worktree: kept at {tree['path']}, branch {tree['branch']}" in notices
+    assert "worktree: no changes, removed" in notices
+
+    events = [
+        json.loads(line) for line in (workspace / "hooks.log").read_text().splitlines() if line
+    ]
+    seen = sorted((e["event"], e["subagent"]["label"]) for e in events)
+    assert seen == [
+        ("subagent_start", "edit"),
+        ("subagent_start", "look"),
+        ("subagent_stop", "edit"),
+        ("subagent_stop", "look"),
+    ]
+    stops = [e["subagent"] for e in events if e["event"] == "subagent_stop"]
+    assert all(s["status"] == "succeeded" and s["answer"] for s in stops)
