@@ -1,5 +1,6 @@
 // The WebSocket to one chat: reconnects with `?after_seq=` so no frame is missed or repeated,
 // and hands every frame to its subscribers (the chat pane and the side panels).
+import { useEffect, useMemo } from "./html.js";
 
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 8000;
@@ -78,4 +79,11 @@ export class ChatConnection {
     this.status = status;
     this._statusListeners.forEach((fn) => fn(status));
   }
+}
+
+// A connection to the chat `chatId` for as long as the calling component is on screen.
+export function useChatConnection(chatId) {
+  const connection = useMemo(() => new ChatConnection(chatId), [chatId]);
+  useEffect(() => () => connection.close(), [connection]);
+  return connection;
 }

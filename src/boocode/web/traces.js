@@ -6,6 +6,8 @@
 // scrolled to its end.
 import { api } from "./api.js";
 import { CacheBar, CacheSummary, TurnCacheRate } from "./cache.js";
+import { useNow } from "./clock.js";
+import { useChatConnection } from "./connection.js";
 import { Folded } from "./fold.js";
 import { formatCount, formatDuration, formatTokens, plural } from "./format.js";
 import { html, useEffect, useRef, useState } from "./html.js";
@@ -27,17 +29,15 @@ let pendingFocus = null;
 addEventListener(FOCUS_EVENT, (event) => { pendingFocus = Number(event.detail?.turn) || null; });
 addEventListener("hashchange", () => { pendingFocus = null; }); // another chat: not its turn
 
-function TracesPanel({ chatId, chat, connection }) {
-  const [branch, setBranch] = useState(chat?.branch_id ?? 0);
-  const [filter, setFilter] = useState(NO_FILTER);
+// The calls of a chat's current branch: the newest page from storage, kept live by the chat's
+// `tool_trace_start` / `tool_trace_finish` frames, older pages on demand with `loadPage(cursor)`.
+function useTraceList(chatId, connection, initialBranch = 0) {
+  const [branch, setBranch] = useState(initialBranch);
   const [traces, setTraces] = useState(() => new Map());
   const [cursor, setCursor] = useState(undefined); // undefined: first page not loaded yet
   const [loading, setLoading] = useState(false);
   const [problem, setProblem] = useState(null);
-  const [now, setNow] = useState(Date.now());
-  const [focus, setFocus] = useState(() => pendingFocus);
-  const root = useRef(null);
-  const sentinel = useRef(null);
+  const branchNow = useRef(branch);
 
   const merge = (items) =>
     setTraces((old) => {
@@ -50,7 +50,7 @@ function TracesPanel({ chatId, chat, connection }) {
       return next;
     });
 
-  async function loadPage(from, onBranch = branch) {
+  async function loadPage(from, onBranch = branchNow.current) {
     setLoading(true);
     try {
       const query = new URLSearchParams({ limit: PAGE_SIZE, branch: onBranch });
@@ -66,7 +66,6 @@ function TracesPanel({ chatId, chat, connection }) {
     }
   }
 
-  const branchNow = useRef(branch);
   useEffect(() => {
     loadPage(null);
     return connection.subscribe((frame) => {
@@ -85,12 +84,17 @@ function TracesPanel({ chatId, chat, connection }) {
     }, { replay: true });
   }, [chatId, connection]);
 
-  const running = [...traces.values()].some((t) => t.outcome === "running");
-  useEffect(() => {
-    if (!running) return undefined;
-    const timer = setInterval(() => setNow(Date.now()), TICK_MS);
-    return () => clearInterval(timer);
-  }, [running]);
+  const all = [...traces.values()];
+  return { branch, traces, all, cursor, loading, problem, loadPage, running: all.some((t) => t.outcome === "running") };
+}
+
+function TracesPanel({ chatId, chat, connection }) {
+  const [filter, setFilter] = useState(NO_FILTER);
+  const { branch, traces, all, cursor, loading, problem, loadPage, running } = useTraceList(chatId, connection, chat?.branch_id ?? 0);
+  const now = useNow(running, TICK_MS);
+  const [focus, setFocus] = useState(() => pendingFocus);
+  const root = useRef(null);
+  const sentinel = useRef(null);
 
   useEffect(() => {
     const target = sentinel.current;
@@ -111,7 +115,7 @@ function TracesPanel({ chatId, chat, connection }) {
   // Scroll to the focused turn once its calls are here, paging back through older calls if needed.
   useEffect(() => {
     if (focus === null || cursor === undefined) return;
-    const target = root.current?.querySelector(`.trace-turn[data-turn="${focus}"]`);
+    const target = root.current?.querySelector(`:scope > .trace-turn[data-turn="${focus}"]`);
     if (target) {
       scrollToTop(target);
       target.classList.add("trace-turn-focused");
@@ -126,7 +130,6 @@ function TracesPanel({ chatId, chat, connection }) {
     setFocus(null);
   }, [focus, traces, cursor, loading]);
 
-  const all = [...traces.values()];
   const turns = groupByTurn(all);
   const filtering = filter !== NO_FILTER;
   return html`
@@ -254,6 +257,7 @@ function TraceRow({ chatId, call, depth, axis, now }) {
       </button>
       ${call.kind === "llm" && call.tokens_used !== null && html`<${Tokens} call=${call} />`}
       ${call.kind === "llm" && html`<${CacheBar} chatId=${chatId} traceId=${call.id} />`}
+      ${call.extra?.conversation_id && html`<${SpawnedCalls} conversationId=${call.extra.conversation_id} />`}
       ${call.error && !open && html`<div class="trace-error" title=${call.error}>${firstLine(call.error)}</div>`}
       ${open && html`
         <div class="trace-detail">
@@ -265,6 +269,38 @@ function TraceRow({ chatId, call, depth, axis, now }) {
           <p class="trace-muted">#${call.id} · started ${new Date(start).toLocaleTimeString()}${call.parent_id ? ` · asked for by #${call.parent_id}` : ""}</p>
         </div>`}
     </li>`;
+}
+
+// A spawn_subagent call: the subagent's own calls, nested under it on demand and followed live.
+function SpawnedCalls({ conversationId }) {
+  const [open, setOpen] = useState(false);
+  return html`
+    <div class="trace-spawned">
+      <button class="link trace-spawned-toggle" aria-expanded=${open} onClick=${() => setOpen(!open)}>
+        ${open ? "▾" : "▸"} the subagent's calls</button>
+      ${open && html`<${LiveSubagentTraces} chatId=${conversationId} />`}
+    </div>`;
+}
+
+function LiveSubagentTraces({ chatId }) {
+  const connection = useChatConnection(chatId);
+  return html`<${SubagentTraces} chatId=${chatId} connection=${connection} />`;
+}
+
+// A subagent's calls (`chatId` is its conversation), without the chat-wide tools of the panel.
+export function SubagentTraces({ chatId, connection }) {
+  const { all, cursor, loading, problem, loadPage, running } = useTraceList(chatId, connection);
+  const now = useNow(running, TICK_MS);
+  const turns = groupByTurn(all);
+  return html`
+    <div class="traces subagent-traces" aria-label="subagent traces">
+      ${problem && html`<div class="banner error" role="alert">${problem}</div>`}
+      ${cursor !== undefined && turns.length === 0 && html`<p class="traces-empty">No calls yet.</p>`}
+      ${turns.map(([turn, calls]) => html`
+        <${TurnTrace} key=${turn} chatId=${chatId} turn=${turn} calls=${calls} shown=${calls} now=${now} />`)}
+      ${cursor && html`<div class="traces-more">
+        <button disabled=${loading} onClick=${() => loadPage(cursor)}>Load older calls</button></div>`}
+    </div>`;
 }
 
 function Tokens({ call }) {
