@@ -2,8 +2,8 @@
 import { ApiError, getChat, serverInfo } from "./api.js";
 import { ChatList, useChatList } from "./chat_list.js";
 import { ChatPane, DraftChat } from "./chat.js";
-import { ChatConnection } from "./connection.js";
-import { html, render, useEffect, useMemo, useState } from "./html.js";
+import { useChatConnection } from "./connection.js";
+import { html, render, useEffect, useState } from "./html.js";
 import { MenuIcon, PanelIcon } from "./icons.js";
 import { onPanelsChanged, onShowPanel, panels } from "./panels.js";
 import { SandboxBadge } from "./sandbox.js";
@@ -35,6 +35,8 @@ function App() {
   const list = useChatList(report);
 
   useEffect(() => onPanelsChanged(() => setHasPanels(panels().length > 0)), []);
+  // A panel asked for from the chat (a file edit, a subagent's report) slides in on a phone.
+  useEffect(() => onShowPanel(() => setDrawer("panels")), []);
   useEffect(() => {
     if (WRONG_TOKEN) return undefined;
     serverInfo().then(setInfo, report);
@@ -105,8 +107,7 @@ function ChatView({ chatId, listed, onActivity, onClosePanels }) {
 }
 
 function LiveChat({ chatId, chat, onActivity, onClosePanels }) {
-  const connection = useMemo(() => new ChatConnection(chatId), [chatId]);
-  useEffect(() => () => connection.close(), [connection]);
+  const connection = useChatConnection(chatId);
   return html`
     <div class="chat-view">
       <${ChatPane} chatId=${chatId} connection=${connection} listed=${chat} onActivity=${onActivity} />

@@ -9,6 +9,8 @@ import { AttachIcon } from "./icons.js";
 import { showTurnFiles } from "./files.js";
 import { highlight, inline, languageOfPath, Markdown } from "./markdown.js";
 import { applyFrame, EMPTY_CHAT, textOf, toolResults } from "./state.js";
+import { useSubagentAlerts } from "./subagent_alerts.js";
+import { openSubagent, SUBAGENT_NOTIFICATION, SubagentNote } from "./subagent_note.js";
 
 const AUTOFIX = "autofix"; // tool_name of the user-role messages auto-fix adds for the model
 const AUTOFIX_OPEN_LINES = 8; // a longer check output starts folded
@@ -31,6 +33,7 @@ export function ChatPane({ chatId, connection, listed, onActivity }) {
 
   useEffect(() => connection.subscribe(dispatch, { replay: true }), [connection]);
   useEffect(() => connection.onStatus(setStatus), [connection]);
+  useSubagentAlerts(connection);
   useEffect(() => {
     if (state.ended) onActivity();
   }, [state.ended]);
@@ -145,7 +148,6 @@ function Conversation({ state }) {
   const [following, setFollowing] = useState(true);
   const follow = useRef(true);
   const lastTop = useRef(0);
-  const results = toolResults(state.messages);
   const live = state.turn !== null;
 
   function atEnd(el) {
@@ -195,18 +197,27 @@ function Conversation({ state }) {
     <div class="conversation" ref=${scroller} onScroll=${onScroll}>
       <div class="conversation-inner" ref=${inner}>
         ${empty && html`<p class="hint">Ask about the code in this workspace. The agent can list, read and edit files and run commands.</p>`}
-        ${state.messages.map((m) => html`<${MessageView} key=${m.id} message=${m} results=${results} live=${live} />`)}
-        ${live && html`<${StreamingTurn} turn=${state.turn} />`}
-        ${state.ended && state.ended.status === "cancelled" && html`<p class="note">Stopped.</p>`}
-        ${state.errors.map((e, i) => html`<div key=${i} class="banner error turn-error" role="alert">${e.message}</div>`)}
+        <${Transcript} state=${state} />
       </div>
     </div>
     </div>
   `;
 }
 
+// The messages of a conversation and the turn streaming now: a chat's, or a subagent's.
+export function Transcript({ state }) {
+  const results = toolResults(state.messages);
+  const live = state.turn !== null;
+  return html`
+    ${state.messages.map((m) => html`<${MessageView} key=${m.id} message=${m} results=${results} live=${live} />`)}
+    ${live && html`<${StreamingTurn} turn=${state.turn} />`}
+    ${state.ended && state.ended.status === "cancelled" && html`<p class="note">Stopped.</p>`}
+    ${state.errors.map((e, i) => html`<div key=${i} class="banner error turn-error" role="alert">${e.message}</div>`)}`;
+}
+
 function MessageView({ message, results, live }) {
   if (message.role === "user" && message.tool_name === AUTOFIX) return html`<${AutofixNote} message=${message} />`;
+  if (message.role === "user" && message.tool_name === SUBAGENT_NOTIFICATION) return html`<${SubagentNote} message=${message} />`;
   if (message.role === "user") {
     return html`
       <div class="msg user" id=${`turn-${message.turn}`}>
@@ -303,8 +314,16 @@ function ToolCall({ call, result, live, turn }) {
           <pre class="code">${prettyJson(call.arguments)}</pre>`}
         ${result && html`<div class="label">result</div>
           <${Folded} text=${output}><pre class="code tool-output">${output}</pre><//>`}
+        ${call.name === "spawn_subagent" && result && !result.is_error && html`<${SpawnedLink} output=${output} />`}
       </div>
     </details>`;
+}
+
+// A spawn_subagent call answers `{"task_id": …, "label": …}`: a way to watch that subagent.
+function SpawnedLink({ output }) {
+  const spawned = parseJson(output);
+  if (!spawned || typeof spawned.task_id !== "string") return null;
+  return html`<button class="link open-files" onClick=${() => openSubagent(spawned.task_id)}>watch ${spawned.label || "it"} in Agents →</button>`;
 }
 
 // What a file tool call changes, drawn as a diff (edit_file) or as the new contents (write_file).
@@ -400,9 +419,13 @@ function shortArguments(raw) {
 }
 
 function parseArguments(raw) {
+  const value = parseJson(raw);
+  return value && typeof value === "object" && typeof value.path === "string" ? value : null;
+}
+
+function parseJson(raw) {
   try {
-    const value = JSON.parse(raw);
-    return value && typeof value === "object" && typeof value.path === "string" ? value : null;
+    return JSON.parse(raw);
   } catch {
     return null;
   }
