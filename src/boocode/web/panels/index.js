@@ -4,5 +4,6 @@ import "../timeline.js";
 import "../files.js";
 import "../traces.js";
 import "../autofix.js";
+import "../subagents.js";
 
 export {};
