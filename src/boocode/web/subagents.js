@@ -190,8 +190,8 @@ function Worktree({ report }) {
 function DiffStat({ text }) {
   return html`<pre class="agent-diff-stat">${text.split("\n").map((line, i) => {
     const parts = line.match(/^(.*\|\s*\d+\s*)(\+*)(-*)\s*$/);
-    if (!parts) return html`<span key=${i}>${line}\n</span>`;
-    return html`<span key=${i}>${parts[1]}<span class="diff-stat-add">${parts[2]}</span><span class="diff-stat-del">${parts[3]}</span>\n</span>`;
+    if (!parts) return html`<span key=${i}>${line}</span>`;
+    return html`<span key=${i}>${parts[1]}<span class="diff-stat-add">${parts[2]}</span><span class="diff-stat-del">${parts[3]}</span></span>`;
   })}</pre>`;
 }
 
