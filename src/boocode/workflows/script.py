@@ -1,0 +1,113 @@
+"""Loading a workflow script: parsed whole by acorn in V8, its `meta` checked, before launch."""
+
+from __future__ import annotations
+
+import atexit
+import functools
+from concurrent.futures import ThreadPoolExecutor
+from importlib import resources
+
+from py_mini_racer import JSEvalException, MiniRacer
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictStr, ValidationError
+
+MAX_SCRIPT_BYTES = 1024 * 1024
+_CHECK_TIMEOUT_S = 10.0
+
+
+class ScriptError(ValueError):
+    """A script refused before launch; the message is one line a user can act on."""
+
+
+class PhaseSpec(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    title: StrictStr
+    detail: StrictStr | None = None
+    model: StrictStr | None = None
+
+
+class ScriptMeta(BaseModel):
+    """What `export const meta = {...}` declares; unknown keys are ignored, as Claude Code does."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    name: StrictStr = Field(min_length=1)
+    description: StrictStr
+    when_to_use: StrictStr | None = Field(default=None, alias="whenToUse")
+    phases: tuple[PhaseSpec, ...] = ()
+
+
+class Script(BaseModel):
+    """A checked script: `body` is what the sandbox runs, with the script's own line numbers."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    meta: ScriptMeta | None
+    body: str
+
+
+class _CheckReport(BaseModel):
+    error: str | None = None
+    meta: JsonValue = None
+    body: str = ""
+
+
+def load_script(source: str, *, name: str | None = None) -> Script:
+    """Check `source` and return it ready to run; `name` (its file's) serves when meta is absent."""
+    size = len(source.encode())
+    if size > MAX_SCRIPT_BYTES:
+        raise ScriptError(
+            f"the script has {size:,} bytes; a workflow script may have {MAX_SCRIPT_BYTES:,}"
+        )
+    report = _check(source)
+    if report.error is not None:
+        raise ScriptError(report.error)
+    meta = _validated_meta(report.meta)
+    script_name = meta.name if meta is not None else name
+    if not script_name:
+        raise ScriptError("a script without `export const meta` needs a name (its file's)")
+    return Script(name=script_name, meta=meta, body=report.body)
+
+
+def _validated_meta(value: JsonValue) -> ScriptMeta | None:
+    if value is None:
+        return None
+    try:
+        return ScriptMeta.model_validate(value)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(["meta", *(str(part) for part in first["loc"])])
+        if first["type"] == "missing":
+            raise ScriptError(f"{field} is required") from None
+        raise ScriptError(f"{field}: {first['msg']}") from None
+
+
+def _check(source: str) -> _CheckReport:
+    try:
+        answer = _checker().call("checkWorkflowScript", source, timeout_sec=_CHECK_TIMEOUT_S)
+    except TimeoutError:
+        raise ScriptError(f"checking the script took over {_CHECK_TIMEOUT_S:g} s") from None
+    except JSEvalException as error:
+        raise ScriptError(f"the script could not be checked: {error}") from None
+    return _CheckReport.model_validate_json(answer)
+
+
+@functools.cache
+def _checker() -> MiniRacer:
+    """One isolate per process with acorn loaded, owned by its own event-loop thread.
+
+    Built on a thread with no running loop, so mini-racer gives it a private loop: calls from any
+    thread or event loop then hop onto that loop, and no caller's loop ever owns it.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(_new_checker).result()
+
+
+def _new_checker() -> MiniRacer:
+    racer = MiniRacer()
+    atexit.register(racer.close)  # else its loop thread keeps the interpreter from exiting
+    package = resources.files(__package__)
+    racer.eval((package / "vendor" / "acorn.js").read_text())
+    racer.eval((package / "check.js").read_text())
+    return racer
