@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictStr, Validat
 
 MAX_SCRIPT_BYTES = 1024 * 1024
 _CHECK_TIMEOUT_S = 10.0
+_CHECK_MEMORY_BYTES = 512 * 1024 * 1024
 
 
 class ScriptError(ValueError):
@@ -107,6 +108,7 @@ def _checker() -> MiniRacer:
 def _new_checker() -> MiniRacer:
     racer = MiniRacer()
     atexit.register(racer.close)  # else its loop thread keeps the interpreter from exiting
+    racer.set_hard_memory_limit(_CHECK_MEMORY_BYTES)
     package = resources.files(__package__)
     racer.eval((package / "vendor" / "acorn.js").read_text())
     racer.eval((package / "check.js").read_text())
