@@ -1,0 +1,212 @@
+"""Running a checked script: one child process per run, killed at the deadline or on cancel."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from asyncio.subprocess import PIPE, Process
+from pathlib import Path
+
+from pydantic import JsonValue, ValidationError
+
+import boocode
+from boocode.workflows.host import ScriptCancelled, WorkflowHost
+from boocode.workflows.limits import MAX_ITEMS, MIB, ScriptLimits
+from boocode.workflows.outcome import ScriptOutcome, ScriptStatus
+from boocode.workflows.protocol import (
+    CHILD_MESSAGE,
+    MAX_LINE_BYTES,
+    AgentRequest,
+    Finished,
+    HostRequest,
+    LogEvent,
+    PhaseEvent,
+    Reply,
+    RuntimeConfig,
+    StartRun,
+)
+from boocode.workflows.script import Script
+
+_STDERR_TAIL_BYTES = 4096
+
+
+async def run_script(
+    script: Script, args: JsonValue, host: WorkflowHost, limits: ScriptLimits | None = None
+) -> ScriptOutcome:
+    """Run `script` with `args` against `host`; cancelling the caller kills the child."""
+    limits = limits or ScriptLimits()
+    child = await _start_child()
+    assert child.stderr is not None
+    stderr_tail = asyncio.create_task(_tail(child.stderr))
+    try:
+        async with asyncio.timeout(limits.deadline_s):
+            return await _Run(child, host, limits, stderr_tail).outcome(script, args)
+    except TimeoutError:
+        error = f"the workflow did not finish within its deadline of {limits.deadline_s:g} s"
+        return ScriptOutcome(status=ScriptStatus.TIMED_OUT, error=error)
+    finally:
+        if child.returncode is None:
+            child.kill()
+        stderr_tail.cancel()
+        await child.wait()
+
+
+async def _start_child() -> Process:
+    # The child inherits nothing from the server's environment: no keys, no tokens.
+    source_root = Path(boocode.__file__).resolve().parent.parent
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-P",
+        "-m",
+        "boocode.workflows.child",
+        stdin=PIPE,
+        stdout=PIPE,
+        stderr=PIPE,
+        env={"PYTHONPATH": str(source_root), "LANG": "C.UTF-8"},
+        cwd="/",
+        start_new_session=True,
+        limit=MAX_LINE_BYTES,
+    )
+
+
+async def _tail(stream: asyncio.StreamReader) -> str:
+    kept = b""
+    while chunk := await stream.read(65536):
+        kept = (kept + chunk)[-_STDERR_TAIL_BYTES:]
+    return kept.decode(errors="replace")
+
+
+class _Refused(Exception):
+    """A limit refused a request: the script's call rejects with this message."""
+
+
+class _Run:
+    def __init__(
+        self,
+        child: Process,
+        host: WorkflowHost,
+        limits: ScriptLimits,
+        stderr_tail: asyncio.Task[str],
+    ) -> None:
+        self._child = child
+        self._host = host
+        self._limits = limits
+        self._stderr_tail = stderr_tail
+        self._slots = asyncio.Semaphore(limits.max_concurrent_agents)
+        self._agent_calls = 0
+        self._serving: set[asyncio.Task[None]] = set()
+
+    async def outcome(self, script: Script, args: JsonValue) -> ScriptOutcome:
+        runtime = RuntimeConfig(
+            args=args,
+            budget_total=self._limits.budget_tokens,
+            spent=self._host.tokens_spent(),
+            max_items=MAX_ITEMS,
+        )
+        await self._send(
+            StartRun(body=script.body, memory_bytes=self._limits.memory_bytes, runtime=runtime)
+        )
+        finished: Finished | None = None
+        cancelled: str | None = None
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                finished = await self._read_until_finished(tasks)
+                for task in self._serving:
+                    task.cancel()  # agents the script started and never awaited
+        except* ScriptCancelled as group:
+            cancelled = _one_line(group.exceptions[0])
+        if cancelled is not None:
+            return ScriptOutcome(status=ScriptStatus.CANCELLED, error=cancelled)
+        assert finished is not None
+        return _outcome(finished)
+
+    async def _read_until_finished(self, tasks: asyncio.TaskGroup) -> Finished:
+        assert self._child.stdout is not None
+        while True:
+            try:
+                line = await self._child.stdout.readline()
+            except ValueError:
+                return Finished(
+                    ok=False, error=f"the script sent a message over {MAX_LINE_BYTES // MIB} MiB"
+                )
+            if not line:
+                return await self._child_ended()
+            try:
+                message = CHILD_MESSAGE.validate_json(line)
+            except ValidationError:
+                return Finished(
+                    ok=False, error="the workflow child sent a message this host cannot read"
+                )
+            if isinstance(message, Finished):
+                return message
+            if isinstance(message, LogEvent):
+                self._host.log(message.message)
+            elif isinstance(message, PhaseEvent):
+                self._host.phase(message.title)
+            else:
+                task = tasks.create_task(self._serve(message))
+                self._serving.add(task)
+                task.add_done_callback(self._serving.discard)
+
+    async def _child_ended(self) -> Finished:
+        code = await self._child.wait()
+        stderr = await self._stderr_tail
+        if "out of memory" in stderr.lower():
+            limit_mib = self._limits.memory_bytes // MIB
+            return Finished(
+                ok=False,
+                memory=True,
+                error=f"the script used more than its {limit_mib} MiB of memory",
+            )
+        last = stderr.strip().splitlines()[-1:] or ["no message"]
+        return Finished(
+            ok=False, error=f"the workflow process ended unexpectedly (exit {code}): {last[0]}"
+        )
+
+    async def _serve(self, request: HostRequest) -> None:
+        try:
+            if isinstance(request, AgentRequest):
+                value = await self._agent(request)
+            else:
+                value = await self._host.workflow(request.name, request.args)
+            reply = Reply(id=request.id, ok=True, value=value, spent=self._host.tokens_spent())
+        except ScriptCancelled:
+            raise
+        except Exception as error:
+            reply = Reply(
+                id=request.id, ok=False, error=_one_line(error), spent=self._host.tokens_spent()
+            )
+        # A child gone already is reported by the reader, with how it ended.
+        with contextlib.suppress(ConnectionError):
+            await self._send(reply)
+
+    async def _agent(self, request: AgentRequest) -> JsonValue:
+        budget = self._limits.budget_tokens
+        spent = self._host.tokens_spent()
+        if budget is not None and spent >= budget:
+            raise _Refused(f"the token budget is spent: {spent:,} of {budget:,} tokens")
+        self._agent_calls += 1
+        if self._agent_calls > self._limits.max_agent_calls:
+            raise _Refused(
+                f"a workflow run may call agent() at most {self._limits.max_agent_calls:,} times"
+            )
+        async with self._slots:
+            return await self._host.agent(request.prompt, request.options)
+
+    async def _send(self, message: StartRun | Reply) -> None:
+        assert self._child.stdin is not None
+        self._child.stdin.write(message.model_dump_json(by_alias=True).encode() + b"\n")
+        await self._child.stdin.drain()
+
+
+def _outcome(finished: Finished) -> ScriptOutcome:
+    if finished.ok:
+        return ScriptOutcome(status=ScriptStatus.SUCCEEDED, result=finished.result)
+    status = ScriptStatus.MEMORY if finished.memory else ScriptStatus.FAILED
+    return ScriptOutcome(status=status, error=finished.error, line=finished.line)
+
+
+def _one_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__

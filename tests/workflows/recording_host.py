@@ -1,0 +1,87 @@
+"""A small WorkflowHost that records what a script asked for, and a helper to run a script."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import JsonValue
+
+from boocode.workflows.host import AgentOptions
+from boocode.workflows.limits import MIB, ScriptLimits
+from boocode.workflows.outcome import ScriptOutcome
+from boocode.workflows.sandbox import run_script
+from boocode.workflows.script import load_script
+
+META = "export const meta = { name: 'test', description: 'a script under test' }\n"
+# Small enough that a runaway allocation is caught in well under a second.
+TEST_LIMITS: dict[str, Any] = {"deadline_s": 20.0, "memory_bytes": 32 * MIB}
+
+Answer = Callable[[str, AgentOptions], Awaitable[JsonValue]]
+
+
+async def echo(prompt: str, options: AgentOptions) -> JsonValue:
+    return f"done: {prompt}"
+
+
+class RecordingHost:
+    """Answers each agent() with `answer`, charging `tokens_per_agent`, and records every call."""
+
+    def __init__(self, answer: Answer = echo, *, tokens_per_agent: int = 0) -> None:
+        self.answer = answer
+        self.tokens_per_agent = tokens_per_agent
+        self.spent = 0
+        self.agents: list[tuple[str, AgentOptions]] = []
+        self.workflows: list[tuple[str, JsonValue]] = []
+        self.events: list[tuple[str, str]] = []
+        self.running = 0
+        self.most_running = 0
+
+    async def agent(self, prompt: str, options: AgentOptions) -> JsonValue:
+        self.agents.append((prompt, options))
+        self.events.append(("agent", prompt))
+        self.running += 1
+        self.most_running = max(self.most_running, self.running)
+        try:
+            result = await self.answer(prompt, options)
+            self.spent += self.tokens_per_agent
+            return result
+        finally:
+            self.running -= 1
+
+    async def workflow(self, name_or_ref: str, args: JsonValue) -> JsonValue:
+        self.workflows.append((name_or_ref, args))
+        return {"ran": name_or_ref, "with": args}
+
+    def log(self, message: str) -> None:
+        self.events.append(("log", message))
+
+    def phase(self, title: str) -> None:
+        self.events.append(("phase", title))
+
+    def tokens_spent(self) -> int:
+        return self.spent
+
+
+async def run(
+    body: str,
+    args: JsonValue = None,
+    host: RecordingHost | None = None,
+    **limits: Any,
+) -> ScriptOutcome:
+    """Run `body` after a standard meta line (so the body's first line is line 2)."""
+    script = load_script(META + body)
+    return await run_script(
+        script, args, host or RecordingHost(), ScriptLimits(**(TEST_LIMITS | limits))
+    )
+
+
+def delayed(seconds_by_prompt: dict[str, float]) -> Answer:
+    """An answer that takes the given time for some prompts, to make agents finish out of order."""
+
+    async def answer(prompt: str, options: AgentOptions) -> JsonValue:
+        await asyncio.sleep(seconds_by_prompt.get(prompt, 0))
+        return f"done: {prompt}"
+
+    return answer

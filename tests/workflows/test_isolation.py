@@ -1,0 +1,214 @@
+"""What a script cannot do: read the clock or chance, reach the host, outgrow its memory, or
+outlive its deadline; and what cancelling a run does to its process."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import secrets
+import time
+from pathlib import Path
+
+import pytest
+from pydantic import JsonValue
+
+from boocode.workflows.host import AgentOptions, ScriptCancelled
+from boocode.workflows.limits import MIB
+from boocode.workflows.outcome import ScriptStatus
+from workflows.recording_host import RecordingHost, run
+from workflows.test_globals import ERRORS_OF
+
+UNAVAILABLE = (
+    "is not available in a workflow script: a workflow must replay the same way when it is "
+    "resumed; pass the value in through args"
+)
+
+
+def workflow_children() -> list[int]:
+    """The PIDs of this process's workflow children still alive (or not yet reaped)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            command = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError):
+            continue
+        if parent == os.getpid() and b"boocode.workflows.child" in command:
+            found.append(int(stat.parent.name))
+    return found
+
+
+async def test_the_clock_and_chance_throw_saying_why() -> None:
+    outcome = await run(
+        ERRORS_OF
+        + """
+return {
+  now: await errorOf(() => Date.now()),
+  random: await errorOf(() => Math.random()),
+  today: await errorOf(() => new Date()),
+  dateString: await errorOf(() => Date()),
+  temporal: await errorOf(() => Temporal.Now.instant()),
+  given: new Date('2026-11-25T12:00:00Z').getTime(),
+  epoch: new Date(0) instanceof Date,
+}
+"""
+    )
+
+    assert outcome.result == {
+        "now": f"Error: Date.now() {UNAVAILABLE}",
+        "random": f"Error: Math.random() {UNAVAILABLE}",
+        "today": f"Error: The current date (Date() or new Date()) {UNAVAILABLE}",
+        "dateString": f"Error: The current date (Date() or new Date()) {UNAVAILABLE}",
+        "temporal": f"Error: Temporal.Now.instant() {UNAVAILABLE}",
+        "given": 1795608000000,
+        "epoch": True,
+    }
+
+
+async def test_nothing_of_the_host_is_reachable() -> None:
+    outcome = await run(
+        ERRORS_OF
+        + """
+const names = ['require', 'process', 'fetch', 'setTimeout', 'setInterval', 'clearTimeout',
+  'setImmediate', 'queueMicrotask', 'XMLHttpRequest', 'WebSocket', 'module', 'exports',
+  '__dirname', 'Buffer', 'Deno', 'Bun', 'importScripts', '__timer_manager']
+return {
+  present: names.filter((name) => typeof globalThis[name] !== 'undefined'),
+  timer: await errorOf(() => setTimeout(() => {}, 10)),
+  files: await errorOf(() => require('fs')),
+  replaced: await errorOf(() => { agent = null }),
+}
+"""
+    )
+
+    assert outcome.result == {
+        "present": [],
+        "timer": "ReferenceError: setTimeout is not defined",
+        "files": "ReferenceError: require is not defined",
+        "replaced": "TypeError: Cannot assign to read only property 'agent' of object '#<Object>'",
+    }
+
+
+async def test_the_child_does_not_inherit_the_servers_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    secret = f"secret-{secrets.token_hex(8)}"
+    monkeypatch.setenv("DEEPSEEK_API_KEY", secret)
+
+    async def look_at_the_child(prompt: str, options: AgentOptions) -> JsonValue:
+        [child] = workflow_children()
+        environ = Path(f"/proc/{child}/environ").read_bytes()
+        return {
+            "leaked": secret.encode() in environ,
+            "names": sorted(
+                entry.split(b"=")[0].decode() for entry in environ.split(b"\0") if entry
+            ),
+        }
+
+    outcome = await run("return await agent('look')", host=RecordingHost(look_at_the_child))
+
+    assert outcome.result == {"leaked": False, "names": ["LANG", "PYTHONPATH"]}
+
+
+@pytest.mark.parametrize(
+    "allocation",
+    [
+        "const rows = []; while (true) rows.push({ row: rows.length })",
+        "await agent('first'); const t = []; while (true) t.push('x'.repeat(64) + t.length)",
+        "const buffers = []; while (true) buffers.push(new Uint8Array(8 * 1024 * 1024).fill(1))",
+    ],
+    ids=["heap", "heap-after-await", "array-buffers"],
+)
+async def test_a_script_over_its_memory_limit_is_stopped(allocation: str) -> None:
+    outcome = await run(allocation, memory_bytes=16 * MIB)
+
+    assert outcome.status == ScriptStatus.MEMORY
+    assert outcome.error == "the script used more than its 16 MiB of memory"
+
+
+async def test_runaway_loops_die_at_the_deadline_while_other_runs_and_the_event_loop_go_on() -> (
+    None
+):
+    ticks: list[float] = []
+
+    async def tick() -> None:
+        while True:
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.02)
+
+    ticker = asyncio.create_task(tick())
+    started = time.monotonic()
+    try:
+        spinning, wedged, normal = await asyncio.gather(
+            run("while (true) {}", deadline_s=3),
+            run("await agent('first'); while (true) {}", deadline_s=3),
+            run("let n = 0\nfor (const step of 'abc') n += (await agent(step)).length\nreturn n"),
+        )
+    finally:
+        ticker.cancel()
+
+    assert (spinning.status, spinning.error) == (
+        ScriptStatus.TIMED_OUT,
+        "the workflow did not finish within its deadline of 3 s",
+    )
+    assert wedged.status == ScriptStatus.TIMED_OUT
+    assert (normal.status, normal.result) == (ScriptStatus.SUCCEEDED, 21)
+    assert time.monotonic() - started < 6
+    assert max(later - earlier for earlier, later in itertools.pairwise(ticks)) < 0.5
+    assert workflow_children() == []
+
+
+async def test_cancelling_the_run_kills_its_process() -> None:
+    agent_started = asyncio.Event()
+
+    async def forever(prompt: str, options: AgentOptions) -> JsonValue:
+        agent_started.set()
+        await asyncio.sleep(3600)
+        return None
+
+    running = asyncio.create_task(run("await agent('never ends')", host=RecordingHost(forever)))
+    await asyncio.wait_for(agent_started.wait(), 10)
+    assert len(workflow_children()) == 1
+
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    assert workflow_children() == []
+
+
+async def test_a_host_can_cancel_the_whole_run() -> None:
+    async def stop(prompt: str, options: AgentOptions) -> JsonValue:
+        if prompt == "stop":
+            raise ScriptCancelled("the user cancelled the workflow")
+        await asyncio.sleep(3600)
+        return None
+
+    outcome = await run(
+        "await parallel([() => agent('wait'), () => agent('stop')])\nreturn 'unreachable'",
+        host=RecordingHost(stop),
+        max_concurrent_agents=2,
+    )
+
+    assert (outcome.status, outcome.error) == (
+        ScriptStatus.CANCELLED,
+        "the user cancelled the workflow",
+    )
+    assert workflow_children() == []
+
+
+async def test_agents_a_finished_script_left_running_are_cancelled() -> None:
+    cancelled = asyncio.Event()
+
+    async def slow(prompt: str, options: AgentOptions) -> JsonValue:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return None
+
+    outcome = await run("agent('never awaited')\nreturn 'early'", host=RecordingHost(slow))
+
+    assert outcome.result == "early"
+    assert cancelled.is_set()
