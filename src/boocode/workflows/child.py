@@ -89,16 +89,15 @@ async def _main() -> None:
     with mini_racer() as racer:
         racer.set_hard_memory_limit(start.memory_bytes)
         _cap_data_segment(start.memory_bytes)
-        replies = asyncio.create_task(_read_replies(stdin, channel))
-        async with racer.wrap_py_function(channel.call) as host_call:
+        async with racer.wrap_py_function(channel.call) as host_call, asyncio.TaskGroup() as tasks:
+            tasks.create_task(_read_replies(stdin, channel))
             install = racer.eval(resources.files(__package__).joinpath("runtime.js").read_text())
             assert isinstance(install, JSFunction)
             run = install(host_call, start.runtime.model_dump_json(by_alias=True))
             assert isinstance(run, JSFunction)
             output.send(await _run(racer, run, start))
-        replies.cancel()
-    # mini-racer's threads can keep a finished process alive; the host wants it gone.
-    os._exit(0)
+            # Leave at once: tearing down an isolate V8 stopped mid-script can hang.
+            os._exit(0)
 
 
 async def _run(racer: MiniRacer, run: JSFunction, start: StartRun) -> Finished:

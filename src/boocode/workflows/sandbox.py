@@ -29,6 +29,7 @@ from boocode.workflows.protocol import (
 from boocode.workflows.script import Script
 
 _STDERR_TAIL_BYTES = 4096
+_EXIT_GRACE_S = 2.0
 
 
 async def run_script(
@@ -41,15 +42,19 @@ async def run_script(
     stderr_tail = asyncio.create_task(_tail(child.stderr))
     try:
         async with asyncio.timeout(limits.deadline_s):
-            return await _Run(child, host, limits, stderr_tail).outcome(script, args)
+            outcome = await _Run(child, host, limits, stderr_tail).outcome(script, args)
     except TimeoutError:
         error = f"the workflow did not finish within its deadline of {limits.deadline_s:g} s"
-        return ScriptOutcome(status=ScriptStatus.TIMED_OUT, error=error)
+        outcome = ScriptOutcome(status=ScriptStatus.TIMED_OUT, error=error)
+    else:
+        if outcome.status != ScriptStatus.CANCELLED:
+            await _exit_of(child)
     finally:
         if child.returncode is None:
             child.kill()
         stderr_tail.cancel()
         await child.wait()
+    return outcome
 
 
 async def _start_child() -> Process:
@@ -68,6 +73,12 @@ async def _start_child() -> Process:
         start_new_session=True,
         limit=MAX_LINE_BYTES,
     )
+
+
+async def _exit_of(child: Process) -> None:
+    """A finished child exits by itself; killing it as it exits would race its reaping."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(child.wait(), _EXIT_GRACE_S)
 
 
 async def _tail(stream: asyncio.StreamReader) -> str:
