@@ -16,7 +16,15 @@ from importlib import resources
 from pathlib import Path
 from typing import BinaryIO
 
-from py_mini_racer import JSEvalException, JSFunction, JSPromise, MiniRacer, _mini_racer, mini_racer
+from py_mini_racer import (
+    JSEvalException,
+    JSFunction,
+    JSPromise,
+    JSPromiseError,
+    MiniRacer,
+    _mini_racer,
+    mini_racer,
+)
 from pydantic import BaseModel, ValidationError
 
 from boocode.workflows.protocol import (
@@ -112,10 +120,10 @@ async def _run(racer: MiniRacer, run: JSFunction, start: StartRun) -> Finished:
         # Past the limit V8 stops the script, but a promise it left pending never settles.
         if not settled.done() and racer.was_hard_memory_limit_reached():
             settled.cancel()
-            return _out_of_memory(start)
+            return Finished.out_of_memory(start.memory_bytes)
     try:
         return Finished.model_validate_json(settled.result())
-    except JSEvalException as error:
+    except (JSEvalException, JSPromiseError) as error:
         return _stopped(racer, start, error)
 
 
@@ -123,18 +131,11 @@ async def _await(promise: JSPromise) -> str:
     return str(await promise)
 
 
-def _stopped(racer: MiniRacer, start: StartRun, error: JSEvalException) -> Finished:
+def _stopped(racer: MiniRacer, start: StartRun, error: Exception) -> Finished:
     if racer.was_hard_memory_limit_reached():
-        return _out_of_memory(start)
+        return Finished.out_of_memory(start.memory_bytes)
     first_line = str(error).strip().splitlines()[:1] or ["no message"]
     return Finished(ok=False, error=f"the script stopped: {first_line[0]}")
-
-
-def _out_of_memory(start: StartRun) -> Finished:
-    limit_mib = start.memory_bytes // (1024 * 1024)
-    return Finished(
-        ok=False, memory=True, error=f"the script used more than its {limit_mib} MiB of memory"
-    )
 
 
 async def _read_replies(stdin: asyncio.StreamReader, channel: _Channel) -> None:

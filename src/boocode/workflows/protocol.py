@@ -77,6 +77,13 @@ class Finished(BaseModel):
     line: int | None = None
     memory: bool = False
 
+    @classmethod
+    def out_of_memory(cls, memory_bytes: int) -> Finished:
+        limit_mib = memory_bytes // (1024 * 1024)
+        return cls(
+            ok=False, memory=True, error=f"the script used more than its {limit_mib} MiB of memory"
+        )
+
 
 HostRequest = AgentRequest | WorkflowRequest
 ScriptMessage = Annotated[HostRequest | LogEvent | PhaseEvent, Field(discriminator="type")]

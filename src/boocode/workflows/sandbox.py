@@ -115,9 +115,10 @@ class _Run:
             spent=self._host.tokens_spent(),
             max_items=MAX_ITEMS,
         )
-        await self._send(
-            StartRun(body=script.body, memory_bytes=self._limits.memory_bytes, runtime=runtime)
-        )
+        start = StartRun(body=script.body, memory_bytes=self._limits.memory_bytes, runtime=runtime)
+        # A child that died at start is reported by the reader, with its last stderr line.
+        with contextlib.suppress(ConnectionError):
+            await self._send(start)
         finished: Finished | None = None
         cancelled: str | None = None
         try:
@@ -163,13 +164,8 @@ class _Run:
     async def _child_ended(self) -> Finished:
         code = await self._child.wait()
         stderr = await self._stderr_tail
-        if "out of memory" in stderr.lower():
-            limit_mib = self._limits.memory_bytes // MIB
-            return Finished(
-                ok=False,
-                memory=True,
-                error=f"the script used more than its {limit_mib} MiB of memory",
-            )
+        if "out of memory" in stderr.lower():  # V8's fatal error when the data cap is hit
+            return Finished.out_of_memory(self._limits.memory_bytes)
         last = stderr.strip().splitlines()[-1:] or ["no message"]
         return Finished(
             ok=False, error=f"the workflow process ended unexpectedly (exit {code}): {last[0]}"
@@ -188,8 +184,7 @@ class _Run:
             reply = Reply(
                 id=request.id, ok=False, error=_one_line(error), spent=self._host.tokens_spent()
             )
-        # A child gone already is reported by the reader, with how it ended.
-        with contextlib.suppress(ConnectionError):
+        with contextlib.suppress(ConnectionError):  # the reader reports a child gone
             await self._send(reply)
 
     async def _agent(self, request: AgentRequest) -> JsonValue:
