@@ -17,7 +17,8 @@ from support.live_server import LiveServer
 
 pytestmark = pytest.mark.browser
 
-SLOW_ANSWER = " ".join(f"slow{i}" for i in range(40))
+# Streamed over about six seconds.
+SLOW = Reply.text(" ".join(f"slow{i}" for i in range(40)), chunk_delay_s=0.15)
 # The page's Notification, recorded; the page is told it is out of sight, as in another tab.
 FAKE_NOTIFICATIONS = """
 window.shown = [];
@@ -36,9 +37,9 @@ def _text(message: dict[str, Any]) -> str:
     return content if isinstance(content, str) else json.dumps(content)
 
 
-def helpers(*names: str, slow_chunk_s: float = 0.15) -> Callable[[dict[str, Any]], Reply]:
+def helpers(*names: str, slow: Reply = SLOW) -> Callable[[dict[str, Any]], Reply]:
     """The parent spawns `helper <name>` for each name and answers at once; each helper reads
-    a file, then "fast" answers at once and the others stream slowly; a report gets a reply."""
+    a file, then "fast" answers at once and the others answer `slow`; a report gets a reply."""
 
     def respond(body: dict[str, Any]) -> Reply:
         messages = body["messages"]
@@ -49,7 +50,7 @@ def helpers(*names: str, slow_chunk_s: float = 0.15) -> Callable[[dict[str, Any]
                 return Reply.tool_calls([("read_file", {"path": "README.md"})])
             if first == "task fast":
                 return Reply.text("The fast helper read the README.")
-            return Reply.text(SLOW_ANSWER, chunk_delay_s=slow_chunk_s)
+            return slow
         if last["role"] == "user" and _text(last) == "go":
             return Reply.tool_calls(
                 [
@@ -138,7 +139,8 @@ def test_on_a_phone_a_running_subagent_is_stopped_from_the_panel(
     page: Page, fake_live_server: LiveServer, fake_model_server: FakeModelServer
 ) -> None:
     fake_model_server.reset()
-    fake_model_server.responder = helpers("stuck", slow_chunk_s=0.5)
+    # Its model takes its time to answer: the subagent is stopped while it waits.
+    fake_model_server.responder = helpers("stuck", slow=Reply.text("too late", delay_s=30))
     page.set_viewport_size(PHONE)
     start(page, fake_live_server)
     page.get_by_role("button", name="show panels").click()
@@ -151,6 +153,7 @@ def test_on_a_phone_a_running_subagent_is_stopped_from_the_panel(
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
     assert panels.evaluate("el => el.scrollWidth <= el.clientWidth")
 
+    expect(stuck.locator(".agent-calls")).to_have_text("1 tool call")  # its model is thinking
     stuck.get_by_role("button", name="stop helper stuck").click()
     expect(stuck).to_have_attribute("data-status", "cancelled")
     expect(stuck.get_by_role("button", name="stop helper stuck")).to_have_count(0)
