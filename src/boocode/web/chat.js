@@ -204,23 +204,24 @@ function Conversation({ state }) {
   `;
 }
 
-// The messages of a conversation and the turn streaming now: a chat's, or a subagent's.
-export function Transcript({ state }) {
+// The messages of a conversation and the turn streaming now: a chat's, or a subagent's
+// (`anchored` false: its turns get no `#turn-<n>` ids, those are the chat's).
+export function Transcript({ state, anchored = true }) {
   const results = toolResults(state.messages);
   const live = state.turn !== null;
   return html`
-    ${state.messages.map((m) => html`<${MessageView} key=${m.id} message=${m} results=${results} live=${live} />`)}
+    ${state.messages.map((m) => html`<${MessageView} key=${m.id} message=${m} results=${results} live=${live} anchored=${anchored} />`)}
     ${live && html`<${StreamingTurn} turn=${state.turn} />`}
     ${state.ended && state.ended.status === "cancelled" && html`<p class="note">Stopped.</p>`}
     ${state.errors.map((e, i) => html`<div key=${i} class="banner error turn-error" role="alert">${e.message}</div>`)}`;
 }
 
-function MessageView({ message, results, live }) {
+function MessageView({ message, results, live, anchored }) {
   if (message.role === "user" && message.tool_name === AUTOFIX) return html`<${AutofixNote} message=${message} />`;
   if (message.role === "user" && message.tool_name === SUBAGENT_NOTIFICATION) return html`<${SubagentNote} message=${message} />`;
   if (message.role === "user") {
     return html`
-      <div class="msg user" id=${`turn-${message.turn}`}>
+      <div class="msg user" id=${anchored ? `turn-${message.turn}` : undefined}>
         <div class="bubble">
           <${MessageAttachments} message=${message} />
           <${Folded} text=${textOf(message.content)}><div class="plain">${textOf(message.content)}</div><//>

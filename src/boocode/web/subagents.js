@@ -165,7 +165,7 @@ function AgentDetail({ agent, now, onBack, onStop }) {
       ${agent.worktree && html`<${Worktree} report=${agent.worktree} />`}
       <details class="agent-section" open>
         <summary>Transcript</summary>
-        <div class="agent-transcript" aria-label="transcript"><${Transcript} state=${state} /></div>
+        <div class="agent-transcript" aria-label="transcript"><${Transcript} state=${state} anchored=${false} /></div>
       </details>
       <details class="agent-section" onToggle=${(e) => setTracesOpen(e.currentTarget.open)}>
         <summary>Traces</summary>
