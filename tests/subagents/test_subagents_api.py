@@ -151,8 +151,8 @@ def _waiting(body: dict[str, Any]) -> Reply:
     tools = [m for m in messages if m["role"] == "tool"]
     if first == "slow task":
         return Reply.text("slow answer", delay_s=1.0)
-    if first == "endless task":
-        return Reply.text("never", delay_s=60)
+    if first == "endless task":  # streams for a minute
+        return Reply.text(" ".join(["slowly"] * 120), chunk_delay_s=0.5)
     if first == "wait for it":
         if not tools:
             return Reply.tool_calls([("spawn_subagent", {"prompt": "slow task"})])
@@ -204,6 +204,7 @@ async def test_cancel_one_then_the_rest_with_the_turn_and_deleting_the_chat(
     chat_id = server.new_chat()["id"]
     await _turn(server, chat_id, "start endless")
     first, second = _get(server, f"/api/chats/{chat_id}/subagents")["subagents"]
+    time.sleep(1.5)  # stopped mid-answer: its partial text is kept, without usage
     with server.client() as http:
         # Cancelling the turn alone leaves the subagents running (there is no turn now).
         assert http.post(f"/api/chats/{chat_id}/cancel").json()["subagents"] == 0
@@ -214,6 +215,8 @@ async def test_cancel_one_then_the_rest_with_the_turn_and_deleting_the_chat(
         assert time.monotonic() < deadline, "the subagent did not stop"
         time.sleep(0.1)
     assert _get(server, f"/api/subagents/{second['task_id']}")["status"] == "running"
+    stopped_one = _get(server, f"/api/subagents/{first['task_id']}")
+    assert stopped_one["transcript"][-1]["content"].startswith("slowly")
     with server.client() as http:
         again = http.post(f"/api/subagents/{first['task_id']}/cancel").json()
         assert again["cancelled"] is False

@@ -39,7 +39,7 @@ from boocode.db.tables import Chat, FileWrite, Message
 from boocode.providers import ProviderError, ToolCall
 from boocode.providers.errors import RETRYABLE_KINDS
 from boocode.runs import store as runs
-from boocode.runs.commands import RERUN_NOTE, CommandRecords
+from boocode.runs.commands import RERUN_NOTE, CommandRecords, forget_run
 from boocode.runs.detach import outside_any_run
 from boocode.tools import WRITE_TOOLS, FileChange, ToolResult
 from boocode.tools.result import CANCELLED_BEFORE_RUNNING, CANCELLED_WHILE_RUNNING
@@ -259,7 +259,7 @@ async def _tool_step(plan: TurnPlan, call: ToolCall, refuse: bool = False) -> bo
         return False
     chat = await _chat(chat_id)
     commands = CommandRecords(rt.db, plan.run_id, f"{plan.run_id}/{step_key}")
-    rerun = await commands.kill_leftover()
+    leftover = await commands.leftover()
     spawned: list[int] = []
 
     async def on_process_start(pid: int) -> None:
@@ -275,31 +275,41 @@ async def _tool_step(plan: TurnPlan, call: ToolCall, refuse: bool = False) -> bo
         session_id=plan.run_id,
         step_key=step_key,
     ) as span:
-        execution = asyncio.ensure_future(_execute(plan, chat, call, on_process_start))
+        execution = asyncio.ensure_future(
+            _execute(plan, chat, call, on_process_start, done=leftover.result)
+        )
         if await _await_unless_cancelled(execution, plan.run_id):
             # Cancelling the execution killed the command's whole process group.
             result = ToolResult(content=CANCELLED_WHILE_RUNNING, is_error=True)
             span.outcome = "cancelled"
         else:
             result = execution.result()
+            if spawned:  # first, so that a crash from here on never runs the command again
+                await commands.finished(result)
             if result.is_error:
                 span.outcome = "timeout" if result.metadata.get("timed_out") else "error"
-        if rerun:
+        if leftover.interrupted:
             result = result.model_copy(update={"content": RERUN_NOTE + result.content})
         span.output = result.content
         span.error = result.content if result.is_error else None
         span.extra = dict(result.metadata)
-    if spawned:
-        await commands.finished()
     await _answer_tool_call(plan, step_key, call, result)
     return call.name in WRITE_TOOLS and not result.is_error
 
 
 async def _execute(
-    plan: TurnPlan, chat: Chat, call: ToolCall, on_process_start: ProcessObserver
+    plan: TurnPlan,
+    chat: Chat,
+    call: ToolCall,
+    on_process_start: ProcessObserver,
+    *,
+    done: ToolResult | None = None,
 ) -> ToolResult:
     """Run a call with the workspace's tools, or with a run tool (spawn_subagent and the like);
-    a tool the chat is not offered is refused."""
+    a tool the chat is not offered is refused. `done`: the result of a command that ended
+    before a crash stopped its step, given again instead of running it twice."""
+    if done is not None:
+        return done
     rt = runtime.current()
     if chat.tools is not None and call.name not in chat.tools:
         return ToolResult(
@@ -390,6 +400,7 @@ async def _end_turn(plan: TurnPlan, outcome: TurnOutcome) -> None:
     chat_id, turn = plan.chat_id, plan.turn
     await _answer_unanswered(plan, outcome)
     await runs.transition(rt.db, plan.run_id, outcome.status, error=outcome.error)
+    await forget_run(rt.db, plan.run_id)
     usage = await turn_usage(chat_id, turn)
     async with rt.db.session() as session, session.begin():
         await session.execute(

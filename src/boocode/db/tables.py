@@ -196,6 +196,8 @@ class RunningCommand(Base):
     # The process's start time in clock ticks since boot: a reused pid has another.
     proc_start: Mapped[int] = mapped_column(BigInteger)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The tool result once the command ended: a step re-run after a crash reuses it.
+    result: Mapped[dict[str, Any] | None] = mapped_column(StorableJSON(), nullable=True)
 
 
 class Event(Base):

@@ -1,10 +1,11 @@
 """Commands while they run: recorded at spawn, so a crash cannot leave one running twice.
 
-A tool step records the process group of the command it starts and forgets it when the
-command ends. If the process running the step dies, the record outlives it; when the step
-runs again (after a restart, or on another worker of the same machine) it first kills the
-recorded group — the pid and its start time must both match, so a reused pid is never hit —
-and tells the model the command was interrupted and run again.
+A tool step records the process group of the command it starts, and the command's result as
+soon as it ends; its run forgets both when it ends. If the process running the step dies, the
+record outlives it, and the step run again (after a restart, or on another worker) finds it:
+a command that had ended gives its recorded result and is not run again; one that had not is
+killed first — the pid and its start time must both match, so a reused pid is never hit — then
+run again, and the model is told so.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import contextlib
 import os
 import signal
 import socket
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, insert, select, update
 
 from boocode.db.engine import Database
 from boocode.db.tables import RunningCommand
+from boocode.tools.result import ToolResult
 
 RERUN_NOTE = (
     "[the previous attempt of this command was interrupted when its process stopped; "
@@ -70,15 +73,19 @@ class CommandRecords:
 
         await self._db.transact(write)
 
-    async def finished(self) -> None:
+    async def finished(self, result: ToolResult) -> None:
+        """Keep the ended command's result: from here on the step never runs it again."""
         await self._db.transact(
             lambda conn: conn.execute(
-                delete(RunningCommand).where(RunningCommand.step_key == self._step_key)
+                update(RunningCommand)
+                .where(RunningCommand.step_key == self._step_key)
+                .values(result=result.model_dump(mode="json"))
             )
         )
 
-    async def kill_leftover(self) -> bool:
-        """Kill a command an earlier attempt of this step left running; True if there was one."""
+    async def leftover(self) -> Leftover:
+        """What an earlier attempt of this step left: nothing, the result of a command that
+        ended, or a command that did not end (killed now if it still runs)."""
         async with self._db.session() as session:
             row = (
                 await session.execute(
@@ -86,13 +93,32 @@ class CommandRecords:
                 )
             ).scalar_one_or_none()
         if row is None:
-            return False
+            return Leftover()
+        if row.result is not None:
+            return Leftover(result=ToolResult.model_validate(row.result))
         if row.host == _HOST and process_start_time(row.pid) == row.proc_start:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(row.pid, signal.SIGKILL)
             await _until_gone(row.pid, row.proc_start)
-        await self.finished()
-        return True
+        await self._db.transact(
+            lambda conn: conn.execute(
+                delete(RunningCommand).where(RunningCommand.step_key == self._step_key)
+            )
+        )
+        return Leftover(interrupted=True)
+
+
+@dataclass(frozen=True)
+class Leftover:
+    result: ToolResult | None = None
+    interrupted: bool = False
+
+
+async def forget_run(db: Database, run_id: str) -> None:
+    """The run ended: none of its steps runs again, so their records can go."""
+    await db.transact(
+        lambda conn: conn.execute(delete(RunningCommand).where(RunningCommand.run_id == run_id))
+    )
 
 
 async def _until_gone(pid: int, proc_start: int) -> None:

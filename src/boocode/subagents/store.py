@@ -152,15 +152,16 @@ async def progress(db: Database, runs: Sequence[AgentRun]) -> dict[str, Progress
         usages = (
             await session.execute(
                 select(Message.chat_id, Message.usage).where(
-                    Message.chat_id.in_(chats),
-                    Message.role == "assistant",
-                    Message.usage.is_not(None),
+                    Message.chat_id.in_(chats), Message.role == "assistant"
                 )
             )
         ).tuples()
         totals: dict[str, TokenUsage] = {}
         for chat_id, usage in usages:
-            totals[chat_id] = totals.get(chat_id, TokenUsage()) + TokenUsage.model_validate(usage)
+            if usage:  # a stopped answer has none (stored as JSON null, not SQL NULL)
+                totals[chat_id] = totals.get(chat_id, TokenUsage()) + TokenUsage.model_validate(
+                    usage
+                )
     return {
         chat: Progress(tool_calls=calls.get(chat, 0), usage=totals.get(chat, TokenUsage()))
         for chat in chats

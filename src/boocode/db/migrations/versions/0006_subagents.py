@@ -1,5 +1,6 @@
 """Background subagents: a chat may belong to a parent chat; runs carry a label, a spec, a
-result and when their notification reached the parent.
+result and when their notification reached the parent. A running command keeps its result
+once it ended, until its run ends.
 
 Revision ID: 0006
 Revises: 0005
@@ -32,9 +33,13 @@ def upgrade() -> None:
     op.create_index(
         "ix_agent_runs_parent_chat", "agent_runs", ["parent_chat_id", "created_at"], unique=False
     )
+    with op.batch_alter_table("running_commands") as batch:
+        batch.add_column(sa.Column("result", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("running_commands") as batch:
+        batch.drop_column("result")
     op.drop_index("ix_agent_runs_parent_chat", table_name="agent_runs")
     with op.batch_alter_table("agent_runs") as batch:
         for column in ("delivered_at", "result", "spec", "label", "parent_chat_id"):
