@@ -18,6 +18,13 @@ META = "export const meta = { name: 'test', description: 'a script under test' }
 # Small enough that a runaway allocation is caught in well under a second.
 TEST_LIMITS: dict[str, Any] = {"deadline_s": 20.0, "memory_bytes": 32 * MIB}
 
+# Collects the message of each thrown error, so that one run checks many calls.
+ERRORS_OF = """
+async function errorOf(call) {
+  try { await call(); return 'no error' } catch (e) { return `${e.name}: ${e.message}` }
+}
+"""
+
 Answer = Callable[[str, AgentOptions], Awaitable[JsonValue]]
 
 

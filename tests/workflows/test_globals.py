@@ -6,15 +6,7 @@ from pydantic import JsonValue
 
 from boocode.workflows.host import AgentOptions
 from boocode.workflows.outcome import ScriptStatus
-from workflows.recording_host import RecordingHost, delayed, run
-
-# Collects the message of each thrown error, so that one run checks many calls.
-ERRORS_OF = """
-async function errorOf(call) {
-  try { await call(); return 'no error' } catch (e) { return `${e.name}: ${e.message}` }
-}
-"""
-
+from workflows.recording_host import ERRORS_OF, RecordingHost, delayed, run
 
 NOT_A_THUNK = "parallel() takes functions that start the work, like () => agent(...)"
 

@@ -16,8 +16,7 @@ from pydantic import JsonValue
 from boocode.workflows.host import AgentOptions, ScriptCancelled
 from boocode.workflows.limits import MIB
 from boocode.workflows.outcome import ScriptStatus
-from workflows.recording_host import RecordingHost, run
-from workflows.test_globals import ERRORS_OF
+from workflows.recording_host import ERRORS_OF, RecordingHost, run
 
 UNAVAILABLE = (
     "is not available in a workflow script: a workflow must replay the same way when it is "

@@ -9,8 +9,7 @@ from pydantic import JsonValue
 from boocode.workflows.host import AgentOptions
 from boocode.workflows.limits import ScriptLimits
 from boocode.workflows.outcome import ScriptStatus
-from workflows.recording_host import RecordingHost, run
-from workflows.test_globals import ERRORS_OF
+from workflows.recording_host import ERRORS_OF, RecordingHost, run
 
 
 async def test_parallel_and_pipeline_take_4096_items_and_refuse_more() -> None:
