@@ -25,7 +25,7 @@ from py_mini_racer import (
     _mini_racer,
     mini_racer,
 )
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from boocode.workflows.protocol import (
     MAX_LINE_BYTES,
@@ -55,6 +55,13 @@ class _Output:
         self._stream.flush()
 
 
+class _ScriptEnd(BaseModel):
+    """What runtime.js's run() resolves to."""
+
+    finished: Finished
+    host_calls: int = Field(alias="hostCalls")
+
+
 class _Channel:
     """The Python side of the isolate's `hostCall`: forwards requests, awaits their replies."""
 
@@ -62,8 +69,10 @@ class _Channel:
         self._output = output
         self._spent = spent
         self._pending: dict[int, asyncio.Future[Reply]] = {}
+        self._calls = 0
 
     async def call(self, request_json: object) -> str:
+        self._calls += 1
         try:
             message = SCRIPT_MESSAGE.validate_json(str(request_json))
         except ValidationError as error:
@@ -74,6 +83,11 @@ class _Channel:
         reply: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._pending[message.id] = reply
         return (await reply).model_dump_json()
+
+    async def forwarded(self, calls: int) -> None:
+        """Wait for the calls the script made before it ended: they are already on the loop."""
+        while self._calls < calls:
+            await asyncio.sleep(0)
 
     def resolve(self, reply: Reply) -> None:
         self._spent = reply.spent
@@ -103,12 +117,12 @@ async def _main() -> None:
             assert isinstance(install, JSFunction)
             run = install(host_call, start.runtime.model_dump_json(by_alias=True))
             assert isinstance(run, JSFunction)
-            output.send(await _run(racer, run, start))
+            output.send(await _run(racer, run, start, channel))
             # Leave at once: tearing down an isolate V8 stopped mid-script can hang.
             os._exit(0)
 
 
-async def _run(racer: MiniRacer, run: JSFunction, start: StartRun) -> Finished:
+async def _run(racer: MiniRacer, run: JSFunction, start: StartRun, channel: _Channel) -> Finished:
     try:
         promise = run(start.body)  # the script's synchronous start runs inside this call
     except JSEvalException as error:
@@ -122,9 +136,12 @@ async def _run(racer: MiniRacer, run: JSFunction, start: StartRun) -> Finished:
             settled.cancel()
             return Finished.out_of_memory(start.memory_bytes)
     try:
-        return Finished.model_validate_json(settled.result())
+        end = _ScriptEnd.model_validate_json(settled.result())
     except (JSEvalException, JSPromiseError) as error:
         return _stopped(racer, start, error)
+    # Its last log() lines reach the host before the line that ends the run.
+    await channel.forwarded(end.host_calls)
+    return end.finished
 
 
 async def _await(promise: JSPromise) -> str:

@@ -1,6 +1,7 @@
 // The globals of a workflow script, installed in the child's isolate before the script runs.
 // install(hostCall, configJson) returns run(body). hostCall is the isolate's only way out: it
-// takes one JSON request and resolves to one JSON reply (see protocol.py).
+// takes one JSON request and resolves to one JSON reply (see protocol.py). run(body) resolves to
+// {finished, hostCalls}: the last line for the host, and how many calls came before it.
 (function install(hostCall, configJson) {
   "use strict";
   const config = JSON.parse(configJson);
@@ -10,6 +11,12 @@
   let spent = config.spent;
   let currentPhase = null;
   let nextId = 1;
+  let hostCalls = 0;
+
+  function callHost(message) {
+    hostCalls += 1;
+    return hostCall(JSON.stringify(message));
+  }
 
   function describe(value) {
     if (value === null || value === undefined) return String(value);
@@ -28,14 +35,14 @@
   }
 
   async function request(message) {
-    const reply = JSON.parse(await hostCall(JSON.stringify({ ...message, id: nextId++ })));
+    const reply = JSON.parse(await callHost({ ...message, id: nextId++ }));
     spent = reply.spent;
     if (!reply.ok) throw new Error(reply.error);
     return reply.value;
   }
 
   function notify(message) {
-    hostCall(JSON.stringify(message));
+    callHost(message);
   }
 
   const AGENT_OPTIONS = {
@@ -203,7 +210,7 @@
   }
 
   function finished(fields) {
-    return JSON.stringify({ type: "finished", ...fields });
+    return JSON.stringify({ finished: { type: "finished", ...fields }, hostCalls });
   }
 
   function failure(error) {
