@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter
 from pydantic.alias_generators import to_camel
 
 from boocode.workflows.host import AgentOptions
+from boocode.workflows.limits import MIB
 
 MAX_LINE_BYTES = 64 * 1024 * 1024
 
@@ -79,7 +80,7 @@ class Finished(BaseModel):
 
     @classmethod
     def out_of_memory(cls, memory_bytes: int) -> Finished:
-        limit_mib = memory_bytes // (1024 * 1024)
+        limit_mib = memory_bytes // MIB
         return cls(
             ok=False, memory=True, error=f"the script used more than its {limit_mib} MiB of memory"
         )

@@ -28,7 +28,7 @@ class PhaseSpec(BaseModel):
 
 
 class ScriptMeta(BaseModel):
-    """What `export const meta = {...}` declares; unknown keys are ignored, as Claude Code does."""
+    """What `export const meta = {...}` declares; keys BooCode does not use are ignored."""
 
     model_config = ConfigDict(frozen=True, populate_by_name=True)
 
