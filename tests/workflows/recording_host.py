@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -84,11 +85,15 @@ async def run(
     )
 
 
-def delayed(seconds_by_prompt: dict[str, float]) -> Answer:
-    """An answer that takes the given time for some prompts, to make agents finish out of order."""
+def held_until(asked_first: dict[str, str]) -> Answer:
+    """An answer that holds a prompt until another one has been asked: agents finish in an order
+    the test chooses, however loaded the machine."""
+    asked: defaultdict[str, asyncio.Event] = defaultdict(asyncio.Event)
 
     async def answer(prompt: str, options: AgentOptions) -> JsonValue:
-        await asyncio.sleep(seconds_by_prompt.get(prompt, 0))
+        asked[prompt].set()
+        if prompt in asked_first:
+            await asyncio.wait_for(asked[asked_first[prompt]].wait(), 10)
         return f"done: {prompt}"
 
     return answer

@@ -6,7 +6,7 @@ from pydantic import JsonValue
 
 from boocode.workflows.host import AgentOptions
 from boocode.workflows.outcome import ScriptStatus
-from workflows.recording_host import ERRORS_OF, RecordingHost, delayed, run
+from workflows.recording_host import ERRORS_OF, RecordingHost, held_until, run
 
 NOT_A_THUNK = "parallel() takes functions that start the work, like () => agent(...)"
 
@@ -161,7 +161,7 @@ return { total: budget.total, before, after: budget.spent(), unbounded }
 
 
 async def test_parallel_keeps_the_order_of_its_thunks_and_turns_failures_into_null() -> None:
-    host = RecordingHost(delayed({"slow": 0.3, "medium": 0.1}))
+    host = RecordingHost(held_until({"slow": "fast", "medium": "fast"}))
     outcome = await run(
         """
 const results = await parallel([
@@ -207,7 +207,7 @@ return [
 
 
 async def test_pipeline_moves_each_item_through_the_stages_without_a_barrier() -> None:
-    host = RecordingHost(delayed({"draft slow": 0.4}))
+    host = RecordingHost(held_until({"draft slow": "check quick"}))
     outcome = await run(
         """
 const seen = []
@@ -240,7 +240,7 @@ return { results, seen }
         ],
     }
     prompts = [prompt for prompt, _ in host.agents]
-    # The quick item was checked while the slow one was still being drafted: no barrier.
+    # The slow draft was held until the quick item reached its check: no barrier between stages.
     assert prompts.index("check quick") < prompts.index("check slow")
 
 
