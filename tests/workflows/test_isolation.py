@@ -50,6 +50,8 @@ return {
   today: await errorOf(() => new Date()),
   dateString: await errorOf(() => Date()),
   temporal: await errorOf(() => Temporal.Now.instant()),
+  formatted: await errorOf(() => new Intl.DateTimeFormat('en-US').format()),
+  formattedDate: new Intl.DateTimeFormat('en-US', { timeZone: 'UTC' }).format(new Date(0)),
   given: new Date('2026-11-25T12:00:00Z').getTime(),
   epoch: new Date(0) instanceof Date,
 }
@@ -62,6 +64,9 @@ return {
         "today": f"Error: The current date (Date() or new Date()) {UNAVAILABLE}",
         "dateString": f"Error: The current date (Date() or new Date()) {UNAVAILABLE}",
         "temporal": f"Error: Temporal.Now.instant() {UNAVAILABLE}",
+        "formatted": "Error: Formatting the current date (Intl.DateTimeFormat with no date) "
+        f"{UNAVAILABLE}",
+        "formattedDate": "1/1/1970",
         "given": 1795608000000,
         "epoch": True,
     }

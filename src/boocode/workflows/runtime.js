@@ -187,6 +187,20 @@
   for (const name of Object.getOwnPropertyNames(Temporal.Now)) {
     Temporal.Now[name] = unavailable(`Temporal.Now.${name}()`);
   }
+  // Formatting no date formats the current one.
+  const dateFormat = Intl.DateTimeFormat.prototype;
+  const boundFormat = Object.getOwnPropertyDescriptor(dateFormat, "format").get;
+  const formatToParts = dateFormat.formatToParts;
+  const noDate = unavailable("Formatting the current date (Intl.DateTimeFormat with no date)");
+  Object.defineProperty(dateFormat, "format", {
+    get() {
+      const format = boundFormat.call(this);
+      return (date) => (date === undefined ? noDate() : format(date));
+    },
+  });
+  dateFormat.formatToParts = function (date) {
+    return date === undefined ? noDate() : formatToParts.call(this, date);
+  };
 
   const globals = {
     agent,
