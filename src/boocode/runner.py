@@ -1,4 +1,5 @@
-"""`boocode run`: one turn in this process, its answer streamed to the terminal."""
+"""`boocode run`: one turn in this process, its answer streamed to the terminal, and the
+subagents it spawned with the turns their results wake, until the chat is quiet."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dbos import DBOS, WorkflowHandleAsync
 
 from boocode import engine
 from boocode.agent import service
+from boocode.agent.runtime import Runtime
 from boocode.attachments import AttachmentError, upload_paths
 from boocode.cache import cache_summary_line
 from boocode.config import Settings
@@ -25,7 +27,11 @@ from boocode.contracts.frames import (
     ReasoningDeltaFrame,
     TurnEndFrame,
 )
-from boocode.runs.store import TurnInProgress
+from boocode.contracts.runs import RunStatus
+from boocode.contracts.subagents import SubagentFrame
+from boocode.runs.status import ACTIVE
+from boocode.runs.store import TurnInProgress, active_turn
+from boocode.subagents import store as subagents
 
 EXIT_FAILED = 1
 EXIT_CANCELLED = 130
@@ -54,17 +60,19 @@ async def run_once(
             accepted = await service.post_message(chat_id, message)
             _interrupt_cancels(chat_id)
             printer = _JsonPrinter() if as_json else _TextPrinter()
+            status = TurnStatus.FAILED
             async for frame in subscription:
                 printer.show(frame)
-                if isinstance(frame, TurnEndFrame) and frame.turn == accepted.turn:
-                    # The turn's last step is durable only once its workflow has finished.
-                    handle: WorkflowHandleAsync[str] = await DBOS.retrieve_workflow_async(
-                        accepted.task_id
-                    )
-                    await handle.get_result(polling_interval_sec=0.02)
-                    summary = await cache_summary_line(rt.db, settings, chat_id, accepted.turn)
+                if isinstance(frame, TurnEndFrame):
+                    status = frame.status
+                    summary = await cache_summary_line(rt.db, settings, chat_id, frame.turn)
                     print(summary, file=sys.stderr)
-                    return _exit_code(frame.status)
+                ended = isinstance(frame, TurnEndFrame) or (
+                    isinstance(frame, SubagentFrame) and frame.event == "ended"
+                )
+                # The chat's subagents, and the turns their results wake, are waited for.
+                if ended and await _settled(rt, chat_id, accepted.task_id):
+                    return _exit_code(status)
         finally:
             subscription.close()
     except (service.ChatNotFound, TurnInProgress, AttachmentError) as exc:
@@ -73,6 +81,23 @@ async def run_once(
     finally:
         await engine.stop(rt)
     return EXIT_FAILED
+
+
+async def _settled(rt: Runtime, chat_id: str, first_run: str) -> bool:
+    """No turn runs, no subagent runs, no notification waits to wake the chat; every run's
+    workflow has finished (its last step is durable only then)."""
+    runs = await subagents.of_chat(rt.db, chat_id)
+    if any(RunStatus(run.status) in ACTIVE for run in runs):
+        return False
+    if await active_turn(rt.db, chat_id) is not None:
+        return False
+    waking = rt.settings.subagent_wake_parent
+    if waking and any(run.result is None or run.delivered_at is None for run in runs):
+        return False
+    for run_id in [first_run, *(run.id for run in runs)]:
+        handle: WorkflowHandleAsync[str] = await DBOS.retrieve_workflow_async(run_id)
+        await handle.get_result(polling_interval_sec=0.02)
+    return await active_turn(rt.db, chat_id) is None
 
 
 def _exit_code(status: TurnStatus) -> int:
@@ -117,6 +142,11 @@ class _TextPrinter:
             if (frame.turn, frame.message) not in self._errors_shown:
                 self._errors_shown.add((frame.turn, frame.message))
                 self._note(f"error: {frame.message}")
+        elif isinstance(frame, SubagentFrame):
+            subagent = frame.subagent
+            outcome = subagent.status.value if frame.event == "ended" else ""
+            timing = f", {subagent.elapsed_s:.1f} s" if frame.event == "ended" else ""
+            self._note(f"  ⇢ subagent {subagent.label!r} {frame.event} {outcome}{timing}".rstrip())
         elif isinstance(frame, TurnEndFrame):
             usage = frame.usage
             self._note(

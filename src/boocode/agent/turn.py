@@ -113,8 +113,10 @@ async def _converse(plan: TurnPlan) -> TurnOutcome:
         if not reply.tool_calls:
             return TurnOutcome()
         wrote = False
-        for call in reply.tool_calls:
-            wrote = await _tool_step(plan, call, refuse=iteration == limit) or wrote
+        for batch in _batches(reply.tool_calls):
+            # Steps get their ids when called, so a concurrent batch replays in the same order.
+            steps = [_tool_step(plan, call, refuse=iteration == limit) for call in batch]
+            wrote = any(await asyncio.gather(*steps)) or wrote
         if await _after_tool_phase(plan):
             return TurnOutcome(status=TurnStatus.CANCELLED)
         if iteration == limit:
@@ -128,6 +130,20 @@ async def _converse(plan: TurnPlan) -> TurnOutcome:
             if fix.gave_up:
                 return TurnOutcome(status=TurnStatus.FAILED, error=fix.error)
     return TurnOutcome()
+
+
+def _batches(calls: list[ToolCall]) -> list[list[ToolCall]]:
+    """The calls in order, consecutive run-tool calls (spawning subagents, reading their
+    results) in one batch that runs at once; every other call alone, after the one before."""
+    run_tools = runtime.current().run_tools
+    batches: list[list[ToolCall]] = []
+    for call in calls:
+        together = call.name in run_tools
+        if together and batches and batches[-1][0].name in run_tools:
+            batches[-1].append(call)
+        else:
+            batches.append([call])
+    return batches
 
 
 async def start_turn(run_id: str) -> None:

@@ -56,10 +56,9 @@ async def run_subagent(run_id: str) -> str:
 async def start_subagent(run_id: str, parent_chat_id: str) -> None:
     """Put a stored subagent on the queue, in its parent chat's partition; idempotent."""
 
+    queue = runtime.current().services[SUBAGENT_QUEUE]
+
     async def enqueue() -> None:
-        queue = await DBOS.retrieve_queue_async(SUBAGENT_QUEUE)
-        if queue is None:
-            raise RuntimeError(f"the {SUBAGENT_QUEUE} queue is not registered")
         with SetWorkflowID(run_id), SetEnqueueOptions(queue_partition_key=parent_chat_id):
             await queue.enqueue_async(run_subagent, run_id)
 
@@ -67,7 +66,7 @@ async def start_subagent(run_id: str, parent_chat_id: str) -> None:
 
 
 async def register_queue(rt: Runtime) -> None:
-    await DBOS.register_queue_async(
+    rt.services[SUBAGENT_QUEUE] = await DBOS.register_queue_async(
         SUBAGENT_QUEUE,
         global_concurrency=rt.settings.subagent_concurrency,
         partition_concurrency=rt.settings.subagent_chat_concurrency,
