@@ -140,9 +140,15 @@ def main() -> None:
         f"{args.count} x {per_run * 1000:.0f} ms / {args.concurrency} = {ideal:.2f} s; "
         f"ratio {many['total_s'] / ideal:.2f}x"
     )
+    cpu_each = many["cpu_s"] / args.count * 1000
     print(
-        f"server CPU (the bound on 2 cores): {many['cpu_s']:.1f} s in all, {many['cpu_s'] / args.count * 1000:.0f} ms "
+        f"server CPU (the bound on 2 cores): {many['cpu_s']:.1f} s in all, {cpu_each:.0f} ms "
         f"per subagent; the parent was woken {many['parent_turns'] - 1} times"
+    )
+    queue_alone = [single["queue_s"][0] for single in singles]
+    print(
+        f"queue latency of one subagent alone: median "
+        f"{statistics.median(queue_alone) * 1000:.0f} ms (5 runs)"
     )
     print(
         f"queue latency, spawn to first model call: median {statistics.median(queue) * 1000:.0f}"
