@@ -5,10 +5,12 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 from support.fake_model import FakeModelServer, Reply, render_prompt
 from support.live_server import LiveServer, frames_until, turn_ended
+from support.processes import boocode_env, run_boocode
 
 from .scripted import PARENT_PROMPT, helpers
 
@@ -225,3 +227,20 @@ async def test_cancel_one_then_the_rest_with_the_turn_and_deleting_the_chat(
         assert http.delete(f"/api/chats/{chat_id}").status_code == 204
         assert http.get(f"/api/chats/{second['conversation_id']}").status_code == 404
         assert http.get(f"/api/subagents/{second['task_id']}").status_code == 404
+
+
+def test_boocode_run_prints_subagent_events_and_waits_for_the_woken_answer(
+    tmp_path: Path, workspace: Path, fake_model: FakeModelServer
+) -> None:
+    fake_model.responder = helpers
+    env = boocode_env(tmp_path / "data", workspace, fake_model)
+
+    result = run_boocode("run", PARENT_PROMPT, env=env, timeout=120)
+
+    assert result.returncode == 0, result.stderr
+    for name in "abc":
+        assert f"⇢ subagent 'helper {name}' spawned" in result.stderr
+        assert f"⇢ subagent 'helper {name}' ended succeeded" in result.stderr
+    # The first answer, then the woken turn's answer with every result, on stdout.
+    assert result.stdout.startswith("Three helpers are on it.\n")
+    assert result.stdout.endswith("Results so far: a,b,c\n")
