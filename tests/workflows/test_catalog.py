@@ -13,21 +13,31 @@ from boocode.workflows.host import AgentOptions
 from boocode.workflows.limits import ScriptLimits
 from boocode.workflows.outcome import ScriptOutcome, ScriptStatus
 from boocode.workflows.sandbox import run_script
-from boocode.workflows.script import load_script
+from boocode.workflows.script import Script, load_script
 from workflows.recording_host import TEST_LIMITS, Answer, RecordingHost
+
+
+def catalog_script(name: str) -> Script:
+    return load_script((CATALOG_DIR / f"{name}.js").read_text(), name=name)
 
 
 async def run_catalog(
     name: str, args: JsonValue, answer: Answer, *, tokens_per_agent: int = 0, **limits: Any
 ) -> tuple[ScriptOutcome, RecordingHost]:
-    path = CATALOG_DIR / f"{name}.js"
-    script = load_script(path.read_text(), name=name)
     host = RecordingHost(answer, tokens_per_agent=tokens_per_agent)
     # Enough agents at once for every fan-out to be seen running together on a 2-core machine.
     all_limits = TEST_LIMITS | {"max_concurrent_agents": 8} | limits
-    outcome = await run_script(script, args, host, ScriptLimits(**all_limits))
+    outcome = await run_script(catalog_script(name), args, host, ScriptLimits(**all_limits))
     assert outcome.status == ScriptStatus.SUCCEEDED, outcome.error
     return outcome, host
+
+
+async def failure_of(name: str, args: JsonValue) -> str | None:
+    """The error of a catalog workflow that fails before it starts any agent."""
+    host = RecordingHost()
+    outcome = await run_script(catalog_script(name), args, host, ScriptLimits(**TEST_LIMITS))
+    assert outcome.status == ScriptStatus.FAILED and host.agents == []
+    return outcome.error
 
 
 def labels(host: RecordingHost) -> list[str]:
@@ -125,13 +135,9 @@ async def test_deep_research_starts_no_investigator_without_budget_for_the_answe
 
 
 async def test_deep_research_without_a_question_fails_saying_what_it_needs() -> None:
-    path = CATALOG_DIR / "deep-research.js"
-    outcome = await run_script(
-        load_script(path.read_text()), {}, RecordingHost(), ScriptLimits(**TEST_LIMITS)
+    assert await failure_of("deep-research", {}) == (
+        "Error: deep-research needs a question: args.question, or args as a string (line 27)"
     )
-
-    assert outcome.status == ScriptStatus.FAILED
-    assert outcome.error is not None and "needs a question" in outcome.error
 
 
 def finding(file: str, line: int | None, severity: str, claim: str) -> dict[str, JsonValue]:
@@ -211,6 +217,12 @@ async def test_multi_review_takes_a_base_and_a_focus_and_counts_refuted_findings
         "unverified": [],
         "failedReviewers": [],
     }
+
+
+async def test_multi_review_refuses_a_base_that_is_not_a_git_ref() -> None:
+    assert await failure_of("multi-review", "main; rm -rf ~") == (
+        "Error: multi-review diffs against a git ref, not: main; rm -rf ~ (line 49)"
+    )
 
 
 async def test_multi_review_leaves_findings_unverified_when_the_budget_runs_low() -> None:

@@ -45,6 +45,8 @@ const VERDICT = {
 }
 
 const base = String((typeof args === 'string' ? args : args?.base) ?? '').trim() || 'HEAD'
+// The reviewers run `git diff <base>`: a ref, never a second command.
+if (!/^[\w./~^@{}-]+$/.test(base)) throw new Error(`multi-review diffs against a git ref, not: ${base}`)
 const wanted = Array.isArray(args?.focus) ? args.focus : FOCI.map((f) => f.id)
 const foci = FOCI.filter((f) => wanted.includes(f.id))
 if (foci.length === 0) throw new Error(`multi-review focuses on: ${FOCI.map((f) => f.id).join(', ')}`)
