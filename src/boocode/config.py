@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from functools import cached_property
 from pathlib import Path
@@ -73,6 +74,12 @@ class Settings(BaseSettings):
     subagent_max_depth: int = Field(default=1, ge=1, le=5)
     subagent_wake_parent: bool = True
     subagent_result_wait_s: float = Field(default=120.0, gt=0)
+    # Workflows (docs/workflows.md): agents of one run at once (default min(16, cores - 2)),
+    # and workflow agents running at once on all processes.
+    workflow_concurrency: int = Field(
+        default_factory=lambda: min(16, max(1, (os.cpu_count() or 1) - 2)), ge=1, le=256
+    )
+    workflow_agent_concurrency: int = Field(default=16, ge=1, le=1024)
     # Prices in USD per million prompt tokens, for the money the prompt cache saved.
     cache_hit_price: float = Field(default=0.0028, ge=0)
     cache_miss_price: float = Field(default=0.14, ge=0)

@@ -27,6 +27,8 @@ from boocode.sessions import hooks as session_hooks
 from boocode.subagents import SUBAGENT_QUEUE
 from boocode.traces import install_tracing
 from boocode.traces.recovery import not_live_elsewhere
+from boocode.workflows import engine as workflow_engine
+from boocode.workflows.engine import WORKFLOW_AGENT_QUEUE
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,7 @@ async def start(
     runtime.install(rt)
     session_hooks.install(rt)
     subagents.install(rt)
+    workflow_engine.install(rt)
 
     def live_elsewhere(executor_id: str) -> bool:
         return executor_id != me.executor_id and me.is_alive(executor_id)
@@ -77,10 +80,11 @@ async def start(
     listens = role == "worker" or (role == "serve" and process_turns and settings.is_postgres)
     queues = [TURN_QUEUE] if listens else []
     if process_turns:
-        queues.append(SUBAGENT_QUEUE)
+        queues += [SUBAGENT_QUEUE, WORKFLOW_AGENT_QUEUE]
     _launch_dbos(settings, lease.executor_id, queues)
     await DBOS.register_queue_async(TURN_QUEUE, polling_interval_sec=0.05)
     await subagents.register_queue(rt)
+    await workflow_engine.register_queue(rt)
     await recovery.reconcile(db, _start_run)
     if process_turns:
         await recovery.resume_dead_executors(lease)
@@ -115,6 +119,10 @@ def _bus(settings: Settings) -> EventBus:
 async def _start_run(run: AgentRun) -> None:
     if run.kind == RunKind.SUBAGENT.value:
         await subagents.start_subagent(run.id, run.parent_chat_id or run.chat_id)
+    elif run.kind == RunKind.WORKFLOW.value:
+        await workflow_engine.start_workflow_run(run.id)
+    elif run.kind == RunKind.WORKFLOW_AGENT.value:
+        await workflow_engine.start_agent(run.id)
     else:
         await turn.start_turn(run.id)
 

@@ -40,10 +40,13 @@ class RunTool(Protocol):
     """A tool that acts on runs (spawning a subagent) rather than on the workspace."""
 
     name: str
-    schema: dict[str, Any]
 
     def offered(self, chat: Chat) -> bool:
         """Whether the model of `chat` is offered this tool (its depth allows it)."""
+        ...
+
+    def schema_for(self, chat: Chat) -> dict[str, Any]:
+        """The tool in OpenAI "tools" format, as the model of `chat` is offered it."""
         ...
 
     async def __call__(self, context: RunContext, arguments_json: str) -> ToolResult: ...
@@ -104,7 +107,7 @@ class Runtime:
         ]
         for name, tool in self.run_tools.items():
             if (allowed is None or name in allowed) and tool.offered(chat):
-                schemas.append(tool.schema)
+                schemas.append(tool.schema_for(chat))
         return schemas
 
     async def close(self) -> None:

@@ -16,6 +16,7 @@ from boocode.contracts.sessions import SessionSnapshot
 from boocode.contracts.subagents import SubagentFrame
 from boocode.contracts.traces import ToolTraceFinishFrame, ToolTraceStartFrame
 from boocode.contracts.usage import TokenUsage
+from boocode.contracts.workflows import WorkflowFrame
 
 
 class TurnState(BaseModel):
@@ -91,7 +92,8 @@ Frame = Annotated[
     | ToolTraceStartFrame
     | ToolTraceFinishFrame
     | AutofixFrame
-    | SubagentFrame,
+    | SubagentFrame
+    | WorkflowFrame,
     Field(discriminator="type"),
 ]
 

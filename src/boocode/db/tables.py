@@ -102,6 +102,8 @@ class Chat(Base):
     tools: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
     # 0 for a user's chat, 1 for a subagent it spawned, and so on.
     depth: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A workflow agent's JSON Schema: its model must answer through the submit_result tool.
+    output_schema: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class Message(Base):
@@ -150,6 +152,7 @@ class AgentRun(Base):
     __table_args__ = (
         Index("ix_agent_runs_chat", "chat_id", "turn_number"),
         Index("ix_agent_runs_parent_chat", "parent_chat_id", "created_at"),
+        Index("ix_agent_runs_cache_key", "parent_run_id", "cache_key"),
         Index(
             "ux_agent_runs_active_turn",
             "chat_id",
@@ -182,6 +185,21 @@ class AgentRun(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(StorableJSON(), nullable=True)
     # When the parent conversation received the run's notification.
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # A workflow agent's key: SHA-256 of what it was asked, and which of identical asks it is.
+    cache_key: Mapped[str | None] = mapped_column(String(80), nullable=True)
+
+
+class WorkflowLogLine(Base):
+    """A workflow run's `log()` lines and `phase()` changes, in order."""
+
+    __tablename__ = "workflow_log"
+    __table_args__ = (Index("ix_workflow_log_run", "run_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("agent_runs.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(StorableText())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class RunningCommand(Base):

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from boocode.contracts.base import FrameBase
 from boocode.contracts.runs import RunKind, RunStatus
 from boocode.db.engine import Database
-from boocode.db.tables import AgentRun, Message
+from boocode.db.tables import AgentRun, Chat, Message
 from boocode.events.log import EventLog
 from boocode.runs.status import (
     ACTIVE,
@@ -110,6 +110,82 @@ async def open_turn(
             raise
         raise TurnInProgress(running.turn_number) from None
     return opened[0]
+
+
+@dataclass(frozen=True)
+class ConversationRun:
+    """A run with a conversation of its own (a subagent, a workflow agent): a hidden chat owned
+    by `owner_chat_id`, its first message the prompt, and the queued run."""
+
+    run_id: str
+    kind: RunKind
+    conversation_id: str
+    owner_chat_id: str
+    parent_run_id: str
+    workspace: str
+    model: str
+    prompt: str
+    label: str
+    spec: dict[str, Any]
+    tools: list[str] | None = None
+    depth: int = 1
+    # The chat its end is reported to (a notification); None: nobody is notified.
+    report_to: str | None = None
+    cache_key: str | None = None
+    output_schema: dict[str, Any] | None = None
+
+
+def insert_conversation_run(conn: Connection, new: ConversationRun) -> None:
+    """Store a conversation run in the caller's transaction."""
+    now = datetime.now(UTC)
+    conn.execute(
+        insert(Chat).values(
+            id=new.conversation_id,
+            title=new.label,
+            created_at=now,
+            updated_at=now,
+            workspace=new.workspace,
+            model=new.model,
+            branch_id=0,
+            last_seq=0,
+            archived=False,
+            parent_chat_id=new.owner_chat_id,
+            tools=new.tools,
+            depth=new.depth,
+            output_schema=new.output_schema,
+        )
+    )
+    conn.execute(
+        _INSERT_RUN,
+        {
+            "id": new.run_id,
+            "kind": new.kind.value,
+            "chat_id": new.conversation_id,
+            "parent_run_id": new.parent_run_id,
+            "parent_chat_id": new.report_to,
+            "turn_number": 1,
+            "branch_id": 0,
+            "status": RunStatus.QUEUED.value,
+            "error": None,
+            "cancel_requested": False,
+            "executor_id": None,
+            "created_at": now,
+            "label": new.label,
+            "spec": new.spec,
+            "cache_key": new.cache_key,
+        },
+    )
+    conn.execute(
+        insert(Message).values(
+            chat_id=new.conversation_id,
+            branch_id=0,
+            turn_number=1,
+            role="user",
+            content=new.prompt,
+            is_error=False,
+            created_at=now,
+        )
+    )
 
 
 async def transition(

@@ -18,6 +18,8 @@ from boocode.attachments import AttachmentError
 from boocode.chats.manage import TurnDidNotStop
 from boocode.runs.store import TurnInProgress
 from boocode.subagents.store import SubagentNotFound
+from boocode.workflows.service import WorkflowRefused
+from boocode.workflows.store import WorkflowRunNotFound
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(TurnDidNotStop, _conflict)
     app.add_exception_handler(service.SubagentConversation, _conflict)
     app.add_exception_handler(SubagentNotFound, _not_found)
+    app.add_exception_handler(WorkflowRunNotFound, _not_found)
+    app.add_exception_handler(WorkflowRefused, _unprocessable)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(SQLAlchemyError, _storage_failed)
     app.add_exception_handler(Exception, _internal)
@@ -43,6 +47,10 @@ async def _not_found(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _conflict(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=409)
+
+
+async def _unprocessable(_request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=422)
 
 
 async def _storage_failed(_request: Request, exc: Exception) -> JSONResponse:

@@ -35,6 +35,10 @@ from boocode.subagents import store as subagents
 log = logging.getLogger(__name__)
 
 SUBAGENT_QUEUE = "boocode_subagents"
+# How often a process looks for queued subagents and workflow agents. DBOS's 1 s default would
+# dominate a short agent's start; each poll of a SQLite queue costs a few queries, so 50 ms made
+# an idle server spend about 5 % of a core per queue.
+AGENT_QUEUE_POLL_S = 0.2
 
 
 class Prepared(BaseModel):
@@ -70,8 +74,7 @@ async def register_queue(rt: Runtime) -> None:
         SUBAGENT_QUEUE,
         global_concurrency=rt.settings.subagent_concurrency,
         partition_concurrency=rt.settings.subagent_chat_concurrency,
-        # DBOS's 1 s default would dominate a subagent's start.
-        polling_interval_sec=0.05,
+        polling_interval_sec=AGENT_QUEUE_POLL_S,
     )
 
 

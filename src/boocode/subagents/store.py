@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from boocode.contracts.runs import RunKind, RunStatus
 from boocode.contracts.subagents import (
@@ -24,9 +24,10 @@ from boocode.contracts.subagents import (
 )
 from boocode.contracts.usage import TokenUsage
 from boocode.db.engine import Database
-from boocode.db.tables import AgentRun, Chat, Message
+from boocode.db.tables import AgentRun, Message
 from boocode.events.log import EventLog
 from boocode.runs.status import FINAL
+from boocode.runs.store import ConversationRun, insert_conversation_run
 
 
 class SubagentNotFound(LookupError):
@@ -40,77 +41,22 @@ class Progress:
     usage: TokenUsage = field(default_factory=TokenUsage)
 
 
-@dataclass(frozen=True)
-class NewSubagent:
-    run_id: str
-    conversation_id: str
-    parent_chat_id: str
-    parent_run_id: str
-    workspace: str
-    model: str
-    tools: list[str]
-    depth: int
-
-
-async def spawn(events: EventLog, new: NewSubagent, spec: SubagentSpec) -> SubagentOut:
-    """Store the conversation, its first message (the prompt) and the queued run in one
-    commit, announced to the parent chat. A spawn stored already is returned as it is."""
-    now = datetime.now(UTC)
+async def spawn(events: EventLog, new: ConversationRun) -> SubagentOut:
+    """Store the subagent (conversation, prompt, queued run) in one commit, announced to the
+    parent chat. A spawn stored already is returned as it is."""
 
     def write(conn: Connection) -> SubagentFrame:
-        conn.execute(
-            insert(Chat).values(
-                id=new.conversation_id,
-                title=spec.label,
-                created_at=now,
-                updated_at=now,
-                workspace=new.workspace,
-                model=new.model,
-                branch_id=0,
-                last_seq=0,
-                archived=False,
-                parent_chat_id=new.parent_chat_id,
-                tools=new.tools,
-                depth=new.depth,
-            )
-        )
-        conn.execute(
-            insert(AgentRun).values(
-                id=new.run_id,
-                kind=RunKind.SUBAGENT.value,
-                chat_id=new.conversation_id,
-                parent_run_id=new.parent_run_id,
-                parent_chat_id=new.parent_chat_id,
-                turn_number=1,
-                branch_id=0,
-                status=RunStatus.QUEUED.value,
-                cancel_requested=False,
-                created_at=now,
-                label=spec.label,
-                spec=spec.model_dump(mode="json"),
-            )
-        )
-        conn.execute(
-            insert(Message).values(
-                chat_id=new.conversation_id,
-                branch_id=0,
-                turn_number=1,
-                role="user",
-                content=spec.prompt,
-                is_error=False,
-                created_at=now,
-            )
-        )
+        insert_conversation_run(conn, new)
         run = conn.execute(select(AgentRun).where(AgentRun.id == new.run_id)).one()
         return SubagentFrame(
-            chat_id=new.parent_chat_id, event="spawned", subagent=to_out(_row(run), Progress())
+            chat_id=new.owner_chat_id, event="spawned", subagent=to_out(_row(run), Progress())
         )
 
     async with events.db.session() as session:
         stored = await session.get(AgentRun, new.run_id)
     if stored is not None:  # the spawning step ran again after a crash
         return to_out(stored, Progress())
-    frame = await events.publish_with(new.parent_chat_id, write)
+    frame = await events.publish_with(new.owner_chat_id, write)
     assert frame is not None
     return frame.subagent
 

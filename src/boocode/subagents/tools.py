@@ -12,9 +12,11 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from boocode.agent.runtime import RunContext, Runtime
+from boocode.contracts.runs import RunKind
 from boocode.contracts.subagents import Isolation, SubagentOut, SubagentSpec
 from boocode.db.tables import Chat
 from boocode.runs.status import FINAL
+from boocode.runs.store import ConversationRun
 from boocode.subagents import runner, worktree
 from boocode.subagents import store as subagents
 from boocode.tools import ToolError, ToolResult
@@ -68,6 +70,9 @@ class SubagentTool(Generic[A]):
     def offered(self, chat: Chat) -> bool:
         return chat.depth < self.rt.settings.subagent_max_depth
 
+    def schema_for(self, chat: Chat) -> dict[str, Any]:
+        return self.schema
+
     async def __call__(self, context: RunContext, arguments_json: str) -> ToolResult:
         try:
             args = parse_arguments(self.name, arguments_json, self.args)
@@ -103,17 +108,21 @@ class SpawnSubagent(SubagentTool[SpawnArgs]):
             workspace = plan.workspace
         out = await subagents.spawn(
             rt.events,
-            subagents.NewSubagent(
+            ConversationRun(
                 run_id=run_id,
+                kind=RunKind.SUBAGENT,
                 conversation_id=digest[32:64],
-                parent_chat_id=parent.id,
+                owner_chat_id=parent.id,
                 parent_run_id=context.run_id,
                 workspace=str(workspace),
                 model=parent.model,
+                prompt=spec.prompt,
+                label=spec.label,
+                spec=spec.model_dump(mode="json"),
                 tools=tools,
                 depth=spec.depth,
+                report_to=parent.id,
             ),
-            spec,
         )
         await runner.start_subagent(run_id, parent.id)
         return ToolResult(

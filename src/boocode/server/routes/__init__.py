@@ -12,6 +12,7 @@ from boocode.server.routes.sandbox import router as sandbox_router
 from boocode.server.routes.sessions import router as sessions_router
 from boocode.server.routes.subagents import router as subagents_router
 from boocode.server.routes.traces import router as traces_router
+from boocode.server.routes.workflows import router as workflows_router
 from boocode.server.ws import router as ws_router
 
 ROUTERS: list[APIRouter] = [
@@ -24,4 +25,5 @@ ROUTERS: list[APIRouter] = [
     attachments_router,
     cache_router,
     subagents_router,
+    workflows_router,
 ]

@@ -1,0 +1,351 @@
+"""A workflow run as a DBOS workflow: the script in its sandbox, each `agent()` an agent run.
+
+The script runs in one step. If the process dies mid-run, DBOS runs that step again: the
+script starts over, and every `agent()` it asks for again finds its agent run by content key
+(`boocode.workflows.keys`): an agent that ended gives its result at once, one still running is
+waited for, and only new ones start. A run started with `resume_from` takes the succeeded
+agents of that earlier run the same way, so a re-run costs only what changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from dbos import DBOS, SetWorkflowID
+from pydantic import JsonValue
+
+from boocode.agent import runtime
+from boocode.agent import turn as turns
+from boocode.agent.runtime import Runtime
+from boocode.contracts.runs import RunKind, RunStatus
+from boocode.contracts.workflows import (
+    LogKind,
+    WorkflowAgentResult,
+    WorkflowAgentSpec,
+    WorkflowEvent,
+    WorkflowFrame,
+    WorkflowLogEntry,
+    WorkflowResult,
+    WorkflowSpec,
+)
+from boocode.db.tables import AgentRun, Chat
+from boocode.runs import store as runs
+from boocode.runs.detach import outside_any_run
+from boocode.subagents import notify
+from boocode.subagents.runner import AGENT_QUEUE_POLL_S
+from boocode.subagents.store import final_answer, progress
+from boocode.tools.registry import TOOL_SCHEMAS
+from boocode.workflows import agent_types, store
+from boocode.workflows.host import AgentOptions, ScriptCancelled
+from boocode.workflows.keys import Occurrences, spec_hash
+from boocode.workflows.limits import ScriptLimits
+from boocode.workflows.outcome import ScriptOutcome, ScriptStatus
+from boocode.workflows.sandbox import run_script
+from boocode.workflows.script import load_script
+from boocode.workflows.structured import SUBMIT_RESULT, SubmitResult, submitted_value
+
+log = logging.getLogger(__name__)
+
+WORKFLOW_AGENT_QUEUE = "boocode_workflow_agents"
+_POLL_S = 0.1
+
+# A script's status, as the run's.
+_STATUSES = {
+    ScriptStatus.SUCCEEDED: RunStatus.SUCCEEDED,
+    ScriptStatus.CANCELLED: RunStatus.CANCELLED,
+}
+
+
+@DBOS.workflow(name="boocode.workflow")
+async def run_workflow(run_id: str) -> str:
+    return (await _execute(run_id)).value
+
+
+@DBOS.step(name="boocode.workflow.execute")
+async def _execute(run_id: str) -> RunStatus:
+    """Run the script to its end; its agents are runs of their own, found again by key."""
+    rt = runtime.current()
+    run = await store.get(rt.db, run_id)
+    if RunStatus(run.status) not in (RunStatus.QUEUED, RunStatus.RUNNING):
+        return RunStatus(run.status)
+    if not run.cancel_requested:
+        await runs.transition(rt.db, run_id, RunStatus.RUNNING, executor_id=rt.executor_id)
+    spec = WorkflowSpec.model_validate(run.spec)
+    host = EngineHost(rt, run, spec)
+    await host.announce("started")
+    if run.cancel_requested:
+        outcome = ScriptOutcome(status=ScriptStatus.CANCELLED, error="cancelled before it began")
+    else:
+        outcome = await _run_until_cancelled(rt, run_id, spec, host)
+    await host.logged()
+    status = _STATUSES.get(outcome.status, RunStatus.FAILED)
+    if status is not RunStatus.SUCCEEDED:
+        await host.stop_agents()
+    await store.store_run_result(
+        rt.db, run_id, WorkflowResult(value=outcome.result, error=outcome.error, line=outcome.line)
+    )
+    error = None if status is RunStatus.SUCCEEDED else (outcome.error or status.value)
+    await runs.transition(rt.db, run_id, status, error=error)
+    await host.announce("ended")
+    rt.cancels.forget(run_id)
+    if run.parent_chat_id is not None:
+        await notify.wake_if_due(rt, run.parent_chat_id)
+    return status
+
+
+async def _run_until_cancelled(
+    rt: Runtime, run_id: str, spec: WorkflowSpec, host: EngineHost
+) -> ScriptOutcome:
+    script = load_script(spec.source, name=spec.name)
+    limits = ScriptLimits(
+        budget_tokens=spec.budget, max_concurrent_agents=rt.settings.workflow_concurrency
+    )
+    execution = asyncio.ensure_future(run_script(script, spec.args, host, limits))
+    stop = asyncio.ensure_future(rt.cancels.event(run_id).wait())
+    await asyncio.wait({execution, stop}, return_when=asyncio.FIRST_COMPLETED)
+    stop.cancel()
+    if execution.done():
+        return execution.result()
+    execution.cancel()  # kills the script's process
+    await asyncio.gather(execution, return_exceptions=True)
+    return ScriptOutcome(status=ScriptStatus.CANCELLED, error="cancelled")
+
+
+class EngineHost:
+    """What the script's `agent()`, `log()`, `phase()` and `budget` reach."""
+
+    def __init__(self, rt: Runtime, run: AgentRun, spec: WorkflowSpec) -> None:
+        self.rt = rt
+        self.run = run
+        self.spec = spec
+        self._occurrences = Occurrences()
+        self._phase: str | None = None
+        self._spent = 0
+        self._pending_log: list[asyncio.Task[None]] = []
+
+    async def agent(self, prompt: str, options: AgentOptions) -> JsonValue:
+        if self.rt.cancels.event(self.run.id).is_set():
+            raise ScriptCancelled("the run was cancelled")
+        model = await self._model(options.model)
+        chat = await _chat(self.rt, self.run.chat_id)
+        kind = agent_types.resolve(Path(chat.workspace), Path.home(), options.agent_type)
+        if kind.warning:
+            self._remember("warning", kind.warning)
+        agent_type = kind.name
+        tools = list(kind.tools) if kind.tools is not None else None
+        digest = spec_hash(
+            prompt=prompt,
+            output_schema=options.output_schema,
+            model=model,
+            effort=options.effort,
+            agent_type=agent_type,
+            isolation=options.isolation,
+            tools=tools,
+        )
+        cache_key, occurrence = self._occurrences.key(digest)
+        spec = WorkflowAgentSpec(
+            prompt=prompt,
+            label=options.label or _label_from(prompt),
+            phase=options.phase or self._phase,
+            model=model,
+            effort=options.effort,
+            isolation=options.isolation,
+            agent_type=agent_type,
+            output_schema=options.output_schema,
+            occurrence=occurrence,
+        )
+        agent = await self._find_or_start(cache_key, spec, tools)
+        while not (store.is_final(agent) and agent.result is not None):
+            if store.is_final(agent) and RunStatus(agent.status) is not RunStatus.SUCCEEDED:
+                break  # failed or cancelled before a result was stored
+            await asyncio.sleep(_POLL_S)
+            agent = await runs.get(self.rt.db, agent.id)
+        await self._agent_ended(agent)
+        if RunStatus(agent.status) is not RunStatus.SUCCEEDED or agent.result is None:
+            return None
+        return WorkflowAgentResult.model_validate(agent.result).value
+
+    async def workflow(self, name_or_ref: str, args: JsonValue) -> JsonValue:
+        raise RuntimeError("workflow() inside a workflow is not supported yet")
+
+    def log(self, message: str) -> None:
+        self._remember("log", message)
+
+    def phase(self, title: str) -> None:
+        self._phase = title
+        self._remember("phase", title)
+
+    def tokens_spent(self) -> int:
+        return self._spent
+
+    async def announce(self, event: WorkflowEvent, **extra: Any) -> None:
+        run = await store.get(self.rt.db, self.run.id)
+        frame = WorkflowFrame(
+            chat_id=run.chat_id,
+            event=event,
+            run=store.run_out(run, self._spent),
+            **extra,
+        )
+        await self.rt.events.publish(frame)
+
+    async def logged(self) -> None:
+        """Wait until every log line of the script is stored."""
+        await asyncio.gather(*self._pending_log)
+
+    async def stop_agents(self) -> None:
+        for agent in await store.agents(self.rt.db, self.run.id):
+            if not store.is_final(agent):
+                await turns.request_cancel(agent.id)
+
+    async def _find_or_start(
+        self, cache_key: str, spec: WorkflowAgentSpec, tools: list[str] | None
+    ) -> AgentRun:
+        rt, run = self.rt, self.run
+        found = await store.by_key(rt.db, run.id, cache_key)
+        if found is not None:  # asked for before this run's step started over
+            return found
+        agent_id = "wfa-" + hashlib.sha256(f"{run.id}/{cache_key}".encode()).hexdigest()[:24]
+        earlier = (
+            await store.by_key(rt.db, self.spec.resume_from, cache_key)
+            if self.spec.resume_from
+            else None
+        )
+        if earlier is not None and RunStatus(earlier.status) is RunStatus.SUCCEEDED:
+            await rt.db.transact(
+                lambda conn: store.insert_cached_agent(
+                    conn, run_id=agent_id, parent_run_id=run.id, earlier=earlier, spec=spec
+                )
+            )
+        else:
+            chat = await _chat(rt, run.chat_id)
+            conversation = hashlib.sha256(f"{agent_id}/conversation".encode()).hexdigest()[:32]
+            new = runs.ConversationRun(
+                run_id=agent_id,
+                kind=RunKind.WORKFLOW_AGENT,
+                conversation_id=conversation,
+                owner_chat_id=chat.id,
+                parent_run_id=run.id,
+                workspace=chat.workspace,
+                model=spec.model or chat.model,
+                prompt=spec.prompt,
+                label=spec.label,
+                spec=spec.model_dump(mode="json"),
+                tools=_with_submit(tools, spec.output_schema),
+                depth=chat.depth + 1,
+                cache_key=cache_key,
+                output_schema=spec.output_schema,
+            )
+            await rt.db.transact(lambda conn: runs.insert_conversation_run(conn, new))
+            await start_agent(agent_id)
+        agent = await runs.get(rt.db, agent_id)
+        await self.announce("agent", agent=store.agent_out(agent))
+        return agent
+
+    async def _agent_ended(self, agent: AgentRun) -> None:
+        done = await progress(self.rt.db, [agent])
+        if not (agent.result or {}).get("cached_from"):
+            self._spent += done[agent.chat_id].usage.completion_tokens
+        await self.announce("agent", agent=store.agent_out(agent, done[agent.chat_id]))
+
+    async def _model(self, asked: str | None) -> str:
+        chat = await _chat(self.rt, self.run.chat_id)
+        if asked is not None and asked != chat.model:
+            # One endpoint and model serve every agent: aliases (haiku, sonnet, opus) and other
+            # names fall back to it, said in the run's log.
+            self._remember("warning", f"model {asked!r}: using {chat.model}")
+        return chat.model
+
+    def _remember(self, kind: LogKind, text: str) -> None:
+        self._pending_log.append(asyncio.ensure_future(self._write_log(kind, text)))
+
+    async def _write_log(self, kind: LogKind, text: str) -> None:
+        entry: list[WorkflowLogEntry] = []
+
+        def write(conn: Any) -> WorkflowFrame:
+            entry.append(store.insert_log(conn, self.run.id, kind, text))
+            return WorkflowFrame(
+                chat_id=self.run.chat_id,
+                event="log",
+                run=store.run_out(self.run, self._spent),
+                entry=entry[0],
+            )
+
+        await self.rt.events.publish_with(self.run.chat_id, write)
+
+
+async def start_workflow_run(run_id: str) -> None:
+    async def start() -> None:
+        with SetWorkflowID(run_id):
+            await DBOS.start_workflow_async(run_workflow, run_id)
+
+    await outside_any_run(start)
+
+
+async def start_agent(run_id: str) -> None:
+    queue = runtime.current().services[WORKFLOW_AGENT_QUEUE]
+
+    async def enqueue() -> None:
+        with SetWorkflowID(run_id):
+            await queue.enqueue_async(run_workflow_agent, run_id)
+
+    await outside_any_run(enqueue)
+
+
+def install(rt: Runtime) -> None:
+    """Offer `submit_result` to the agents asked for structured output."""
+    tool = SubmitResult(rt)
+    rt.run_tools[tool.name] = tool
+
+
+async def register_queue(rt: Runtime) -> None:
+    rt.services[WORKFLOW_AGENT_QUEUE] = await DBOS.register_queue_async(
+        WORKFLOW_AGENT_QUEUE,
+        global_concurrency=rt.settings.workflow_agent_concurrency,
+        polling_interval_sec=AGENT_QUEUE_POLL_S,
+    )
+
+
+@DBOS.workflow(name="boocode.workflow_agent")
+async def run_workflow_agent(run_id: str) -> str:
+    status = (await turns.drive(run_id)).status
+    await _finish_agent(run_id)
+    return status.value
+
+
+@DBOS.step(name="boocode.workflow_agent.finish")
+async def _finish_agent(run_id: str) -> None:
+    """Store the agent's value: its submitted object when it had a schema, else its answer."""
+    rt = runtime.current()
+    agent = await runs.get(rt.db, run_id)
+    if agent.result is not None:
+        return
+    spec = WorkflowAgentSpec.model_validate(agent.spec)
+    if spec.output_schema is not None:
+        value = await submitted_value(rt.db, agent.chat_id)
+    else:
+        value = await final_answer(rt.db, agent.chat_id)
+    await store.store_agent_result(rt.db, run_id, WorkflowAgentResult(value=value))
+
+
+async def _chat(rt: Runtime, chat_id: str) -> Chat:
+    async with rt.db.session() as session:
+        chat = await session.get(Chat, chat_id)
+    if chat is None:
+        raise LookupError(f"chat {chat_id} does not exist")
+    return chat
+
+
+def _with_submit(tools: list[str] | None, output_schema: dict[str, Any] | None) -> list[str] | None:
+    if output_schema is None:
+        return tools
+    names = tools if tools is not None else [s["function"]["name"] for s in TOOL_SCHEMAS]
+    return [*names, SUBMIT_RESULT]
+
+
+def _label_from(prompt: str) -> str:
+    line = prompt.strip().splitlines()[0] if prompt.strip() else "agent"
+    return line[:60] + ("…" if len(line) > 60 else "")

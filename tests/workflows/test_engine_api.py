@@ -1,0 +1,181 @@
+"""Workflow runs as a user starts them over HTTP: agents as runs, structured output, re-runs
+that reuse unchanged agents, refusals and stopping; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from support.fake_model import FakeModelServer, Reply
+from support.live_server import LiveServer
+
+FAN_OUT = """
+// Three questions at once, then a judge that must answer through its schema.
+export const meta = { name: "fan-out", description: "asks three agents, then a judge" }
+phase("ask")
+const ask = (n) => () => agent(`question ${n}`, { label: `q${n}` })
+const answers = await parallel([1, 2, 3].map(ask))
+log(`got ${answers.length} answers`)
+phase("judge")
+const verdict = await agent("judge them", {
+  label: "judge",
+  schema: { type: "object", properties: { ok: { type: "boolean" } }, required: ["ok"] },
+})
+return { answers, verdict }
+"""
+
+
+def _first_user(body: dict[str, Any]) -> str:
+    return str(next(m["content"] for m in body["messages"] if m["role"] == "user"))
+
+
+def respond(body: dict[str, Any]) -> Reply:
+    prompt = _first_user(body)
+    tools = [m for m in body["messages"] if m["role"] == "tool"]
+    if prompt.startswith("question "):
+        return Reply.text(f"answer {prompt.split()[1]}")
+    if prompt == "judge them":
+        if not tools:  # first a submission the schema refuses, then a valid one
+            return Reply.tool_calls([("submit_result", {"ok": "yes"})])
+        if len(tools) == 1:
+            return Reply.tool_calls([("submit_result", {"ok": True})])
+        return Reply.text("judged")
+    if prompt == "slow one":
+        return Reply.text("late", delay_s=30)
+    return Reply.text("noted")
+
+
+def _start(server: LiveServer, chat_id: str, **body: Any) -> Any:
+    with server.client() as http:
+        return http.post(f"/api/chats/{chat_id}/workflows", json=body)
+
+
+def _ended(server: LiveServer, run_id: str, timeout: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    with server.client() as http:
+        while time.monotonic() < deadline:
+            run = http.get(f"/api/workflow-runs/{run_id}").json()
+            if run["status"] in ("succeeded", "failed", "cancelled"):
+                return dict(run)
+            time.sleep(0.1)
+    raise AssertionError(f"workflow run {run_id} did not end: {run}")
+
+
+def test_a_run_fans_out_validates_structured_output_and_a_rerun_reuses_unchanged_agents(
+    fake_server_each_engine: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    server = fake_server_each_engine
+    fake_model_server.reset()
+    fake_model_server.responder = respond
+    chat_id = server.new_chat()["id"]
+
+    started = _start(server, chat_id, script=FAN_OUT)
+    assert started.status_code == 202, started.text
+    run = _ended(server, started.json()["run_id"])
+    assert run["status"] == "succeeded", run
+    assert run["name"] == "fan-out"
+    assert run["result"] == {
+        "answers": ["answer 1", "answer 2", "answer 3"],
+        "verdict": {"ok": True},
+    }
+    assert [(e["kind"], e["text"]) for e in run["log"]] == [
+        ("phase", "ask"),
+        ("log", "got 3 answers"),
+        ("phase", "judge"),
+    ]
+    labels = sorted((a["label"], a["phase"], a["status"], a["cached"]) for a in run["agents"])
+    assert labels == [
+        ("judge", "judge", "succeeded", False),
+        ("q1", "ask", "succeeded", False),
+        ("q2", "ask", "succeeded", False),
+        ("q3", "ask", "succeeded", False),
+    ]
+    assert run["spent"] > 0
+    judge = next(a for a in run["agents"] if a["label"] == "judge")
+    with server.client() as http:
+        transcript = http.get(f"/api/chats/{judge['conversation_id']}/messages").json()
+    refused = [m["content"] for m in transcript if m["role"] == "tool" and m["is_error"]]
+    assert refused == [
+        "the result does not match the schema:\n- ok: 'yes' is not of type 'boolean'\n"
+        "fix it and call submit_result again"
+    ]
+    calls = len(fake_model_server.requests)
+
+    # The same script again, resumed from the first run: every agent comes from its cache.
+    again = _ended(
+        server, _start(server, chat_id, script=FAN_OUT, resume_from=run["run_id"]).json()["run_id"]
+    )
+    assert again["result"] == run["result"]
+    assert all(a["cached"] for a in again["agents"]) and len(again["agents"]) == 4
+    assert len(fake_model_server.requests) == calls
+
+    # One question changed: only that agent runs.
+    changed = FAN_OUT.replace("`question ${n}`", "n === 3 ? 'question 3b' : `question ${n}`")
+    third = _ended(
+        server, _start(server, chat_id, script=changed, resume_from=run["run_id"]).json()["run_id"]
+    )
+    assert third["result"]["answers"] == ["answer 1", "answer 2", "answer 3b"]
+    fresh = sorted(a["label"] for a in third["agents"] if not a["cached"])
+    assert fresh == ["q3"]
+    assert len(fake_model_server.requests) == calls + 1
+
+    with server.client() as http:
+        runs = http.get(f"/api/chats/{chat_id}/workflows").json()["runs"]
+    assert [r["run_id"] for r in runs] == [third["run_id"], again["run_id"], run["run_id"]]
+
+
+def test_bad_starts_are_refused_before_anything_runs(
+    fake_server_each_engine: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    server = fake_server_each_engine
+    chat_id = server.new_chat()["id"]
+    broken = _start(
+        server, chat_id, script="export const meta = {name: 'x', description: 'y'}\nlet = ;"
+    )
+    assert broken.status_code == 422
+    assert broken.json()["detail"].startswith("the script: ")
+    assert "line 2" in broken.json()["detail"]
+    computed = _start(
+        server, chat_id, script="export const meta = {name: 'x' + 'y', description: 'y'}"
+    )
+    assert computed.status_code == 422 and "literal" in computed.json()["detail"]
+    unknown = _start(server, chat_id, name="no-such-workflow")
+    assert unknown.status_code == 422 and "no-such-workflow" in unknown.json()["detail"]
+    both = _start(server, chat_id, name="x", script="return 1")
+    assert both.status_code == 422 and "exactly one of name and script" in both.json()["detail"]
+    missing = _start(server, chat_id, script=FAN_OUT, resume_from="wf-nope")
+    assert missing.status_code == 422 and "wf-nope does not exist" in missing.json()["detail"]
+    with server.client() as http:
+        assert http.get(f"/api/chats/{chat_id}/workflows").json() == {"runs": []}
+        assert http.get("/api/workflow-runs/wf-nope").status_code == 404
+
+
+def test_stopping_a_run_cancels_its_agents(
+    fake_server_each_engine: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    server = fake_server_each_engine
+    fake_model_server.reset()
+    fake_model_server.responder = respond
+    chat_id = server.new_chat()["id"]
+    script = (
+        "export const meta = {name: 'slow', description: 'waits'}\nreturn await agent('slow one')"
+    )
+    run_id = _start(server, chat_id, script=script).json()["run_id"]
+    deadline = time.monotonic() + 20
+    with server.client() as http:
+        while not http.get(f"/api/workflow-runs/{run_id}").json()["agents"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert http.post(f"/api/workflow-runs/{run_id}/cancel").json() == {
+            "run_id": run_id,
+            "cancelled": True,
+        }
+    run = _ended(server, run_id)
+    assert run["status"] == "cancelled"
+    deadline = time.monotonic() + 20
+    with server.client() as http:
+        while http.get(f"/api/workflow-runs/{run_id}").json()["agents"][0]["status"] != "cancelled":
+            assert time.monotonic() < deadline, "the agent was not stopped"
+            time.sleep(0.1)
+    json.dumps(run)
