@@ -1,4 +1,4 @@
-"""The `boocode` command: serve, worker, run, db upgrade, contracts export.
+"""The `boocode` command: serve, worker, run, workflow, cancel, db upgrade, contracts export.
 
 Only argparse is imported up front: `boocode --help` and a refused command answer at once, and
 each command imports what it needs (DBOS, FastAPI, SQLAlchemy, the model SDK) when it runs.
@@ -89,6 +89,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(handler=_run, needs_workspace=True, uses_data_dir=True)
 
+    workflow = sub.add_parser("workflow", help="list, show and run workflows")
+    workflow_sub = workflow.add_subparsers(
+        dest="workflow_command", metavar="SUBCOMMAND", required=True
+    )
+    listing = workflow_sub.add_parser("list", help="the workflows found, and the built-in ones")
+    listing.add_argument("--workspace", type=Path, help="project directory (default: cwd)")
+    listing.set_defaults(handler=_workflow_list, needs_workspace=True)
+    show = workflow_sub.add_parser("show", help="what a workflow does and its phases")
+    show.add_argument("name")
+    show.add_argument("--workspace", type=Path, help="project directory (default: cwd)")
+    show.set_defaults(handler=_workflow_show, needs_workspace=True)
+    start = workflow_sub.add_parser("run", help="run a workflow here, its progress printed")
+    start.add_argument("name")
+    start.add_argument("--args", type=_json_value, default=None, help="the script's args, as JSON")
+    start.add_argument("--resume", metavar="RUN_ID", help="reuse the unchanged agents of a run")
+    start.add_argument("--budget", type=_positive, help="output tokens all its agents may spend")
+    start.add_argument("--chat", help="run it in this chat (default: a new one)")
+    start.add_argument("--workspace", type=Path, help="project directory (default: cwd)")
+    start.set_defaults(handler=_workflow_run, needs_workspace=True, uses_data_dir=True)
+
     cancel = sub.add_parser(
         "cancel", help="stop a chat's running turn, even while no server or worker runs it"
     )
@@ -116,6 +136,21 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port (0 to 65535)")
     return port
+
+
+def _json_value(text: str) -> object:
+    import json
+
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON: {exc}") from None
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
 
 
 def _checked_settings(args: argparse.Namespace) -> Settings:
@@ -226,6 +261,38 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     return asyncio.run(
         run_once(settings, args.prompt, chat_id=args.chat, as_json=args.json, attach=args.attach)
+    )
+
+
+def _workflow_list(args: argparse.Namespace, settings: Settings) -> int:
+    from boocode.workflow_runner import list_workflows
+
+    return list_workflows(settings, Path.home())
+
+
+def _workflow_show(args: argparse.Namespace, settings: Settings) -> int:
+    from boocode.workflow_runner import show_workflow
+
+    return show_workflow(settings, Path.home(), args.name)
+
+
+def _workflow_run(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from boocode.sandbox import warn_if_unconfined
+    from boocode.workflow_runner import run_workflow
+
+    warn_if_unconfined(settings, sys.stderr)
+    return asyncio.run(
+        run_workflow(
+            settings,
+            Path.home(),
+            args.name,
+            args=args.args,
+            resume_from=args.resume,
+            budget=args.budget,
+            chat_id=args.chat,
+        )
     )
 
 

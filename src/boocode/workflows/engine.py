@@ -159,6 +159,8 @@ class EngineHost:
             occurrence=occurrence,
         )
         agent = await self._find_or_start(cache_key, spec, tools)
+        if not store.is_final(agent):
+            await self.announce("agent", agent=store.agent_out(agent))
         while not (store.is_final(agent) and agent.result is not None):
             if store.is_final(agent) and RunStatus(agent.status) is not RunStatus.SUCCEEDED:
                 break  # failed or cancelled before a result was stored
@@ -241,9 +243,7 @@ class EngineHost:
             )
             await rt.db.transact(lambda conn: runs.insert_conversation_run(conn, new))
             await start_agent(agent_id)
-        agent = await runs.get(rt.db, agent_id)
-        await self.announce("agent", agent=store.agent_out(agent))
-        return agent
+        return await runs.get(rt.db, agent_id)
 
     async def _agent_ended(self, agent: AgentRun) -> None:
         done = await progress(self.rt.db, [agent])

@@ -35,9 +35,7 @@ async def start(
     except ScriptError as exc:
         raise WorkflowRefused(f"workflow {name}: {exc}") from None
     if body.resume_from is not None:
-        earlier = await _earlier(rt, body.resume_from)
-        if earlier.chat_id != chat.id:
-            raise WorkflowRefused(f"workflow run {body.resume_from} is not a run of this chat")
+        await _earlier(rt, body.resume_from)
     spec = WorkflowSpec(
         name=name, source=source, args=body.args, budget=body.budget, resume_from=body.resume_from
     )
