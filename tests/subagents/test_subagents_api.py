@@ -132,9 +132,10 @@ async def test_tool_errors_are_clear(
         async with server.async_client() as http:
             await http.post(f"/api/chats/{chat_id}/messages", json={"content": "go"})
         await frames_until(ws, turn_ended)
-    results = [
-        m["content"] for m in _get(server, f"/api/chats/{chat_id}/messages") if m["role"] == "tool"
-    ]
+    messages = _get(server, f"/api/chats/{chat_id}/messages")
+    # The calls ran at once: their results are stored as they ended, read them in call order.
+    answers = {m["tool_call_id"]: m["content"] for m in messages if m["role"] == "tool"}
+    results = [answers[call["id"]] for m in messages for call in m["tool_calls"]]
     assert results[0].startswith('isolation "worktree" needs a git repository')
     assert results[1].startswith("tools 'rm_rf' cannot be given to a subagent; choose from:")
     assert "prompt: String should have at least 1 character" in results[2]

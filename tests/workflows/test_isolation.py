@@ -129,7 +129,7 @@ async def test_the_child_does_not_inherit_the_servers_environment(
 async def test_a_script_over_its_memory_limit_is_stopped(allocation: str) -> None:
     outcome = await run(allocation, memory_bytes=16 * MIB)
 
-    assert outcome.status == ScriptStatus.MEMORY
+    assert outcome.status == ScriptStatus.MEMORY, outcome
     assert outcome.error == "the script used more than its 16 MiB of memory"
 
 

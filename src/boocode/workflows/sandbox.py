@@ -209,8 +209,13 @@ class _Run:
 def _outcome(finished: Finished) -> ScriptOutcome:
     if finished.ok:
         return ScriptOutcome(status=ScriptStatus.SUCCEEDED, result=finished.result)
-    status = ScriptStatus.MEMORY if finished.memory else ScriptStatus.FAILED
+    # Past the data cap an ArrayBuffer may fail as a catchable RangeError, not a fatal error.
+    over = ARRAY_BUFFER_FAILED in (finished.error or "")
+    status = ScriptStatus.MEMORY if finished.memory or over else ScriptStatus.FAILED
     return ScriptOutcome(status=status, error=finished.error, line=finished.line)
+
+
+ARRAY_BUFFER_FAILED = "Array buffer allocation failed"
 
 
 def _one_line(error: BaseException) -> str:
