@@ -28,6 +28,7 @@ from boocode.subagents import SUBAGENT_QUEUE
 from boocode.traces import install_tracing
 from boocode.traces.recovery import not_live_elsewhere
 from boocode.workflows import engine as workflow_engine
+from boocode.workflows import tools as workflow_tools
 from boocode.workflows.engine import WORKFLOW_AGENT_QUEUE
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ async def start(
     runtime.install(rt)
     session_hooks.install(rt)
     subagents.install(rt)
-    workflow_engine.install(rt)
+    workflow_tools.install(rt)
 
     def live_elsewhere(executor_id: str) -> bool:
         return executor_id != me.executor_id and me.is_alive(executor_id)

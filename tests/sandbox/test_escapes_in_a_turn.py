@@ -187,7 +187,7 @@ async def _start_escaping_turn(
     chat = server.new_chat()
     async with server.async_client() as http:
         await http.post(f"/api/chats/{chat['id']}/messages", json={"content": "escape"})
-    await _until(lambda: all(_escapees(tag)))
+    await _until(lambda: all(_escapees(tag)), timeout=60)
     return str(chat["id"])
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from support.fake_model import FakeModelServer, Reply
 from support.live_server import LiveServer, fake_model_env, frames_until, make_workspace, turn_ended
+from support.processes import wait_for
 
 from .test_subagents_api import wait_quiet
 
@@ -120,3 +121,42 @@ async def test_worktree_subagents_keep_changes_on_a_branch_and_run_the_hooks(
     ]
     stops = [e["subagent"] for e in events if e["event"] == "subagent_stop"]
     assert all(s["status"] == "succeeded" and s["answer"] for s in stops)
+
+
+def _workflow_agent(body: dict[str, Any]) -> Reply:
+    tools = [m for m in body["messages"] if m["role"] == "tool"]
+    if not tools:
+        return Reply.tool_calls(
+            [("write_file", {"path": "wf.txt", "content": "from a workflow\n"})]
+        )
+    return Reply.text("wrote wf.txt")
+
+
+def test_a_workflow_agent_in_a_worktree_reports_its_branch_in_the_runs_log(
+    git_server: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    fake_model_server.reset()
+    fake_model_server.responder = _workflow_agent
+    chat_id = git_server.new_chat()["id"]
+    script = (
+        "export const meta = {name: 'isolated', description: 'one agent in a worktree'}\n"
+        "return await agent('edit in isolation', {isolation: 'worktree', label: 'editor'})"
+    )
+    with git_server.client() as http:
+        run_id = http.post(f"/api/chats/{chat_id}/workflows", json={"script": script}).json()[
+            "run_id"
+        ]
+        run = wait_for(
+            lambda: (
+                (r := http.get(f"/api/workflow-runs/{run_id}").json())["status"]
+                in ("succeeded", "failed")
+                and r
+            ),
+            timeout=60,
+        )
+    assert run["status"] == "succeeded" and run["result"] == "wrote wf.txt", run
+    (line,) = [e["text"] for e in run["log"] if "worktree" in e["text"]]
+    assert line.startswith("editor: worktree kept at ")
+    branch = line.split("branch ")[1].split("\n")[0]
+    assert git(git_server.workspace, "show", f"{branch}:wf.txt") == "from a workflow"
+    assert not (git_server.workspace / "wf.txt").exists()

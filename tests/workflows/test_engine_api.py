@@ -179,3 +179,48 @@ def test_stopping_a_run_cancels_its_agents(
             assert time.monotonic() < deadline, "the agent was not stopped"
             time.sleep(0.1)
     json.dumps(run)
+
+
+TINY = """export const meta = {name: 'tiny', description: 'one agent'}
+return await agent('question 7')"""
+
+
+def chat_respond(body: dict[str, Any]) -> Reply:
+    """The chat's model starts a workflow, answers at once, and reads the result it is told."""
+    messages = body["messages"]
+    last = messages[-1]
+    if _first_user(body) != "use a workflow":
+        return respond(body)
+    if last["role"] == "user" and last["content"] == "use a workflow":
+        return Reply.tool_calls([("run_workflow", {"script": TINY})])
+    if last["role"] == "tool":
+        return Reply.text("started it")
+    return Reply.text("the workflow said: " + str(last["content"]).splitlines()[-1])
+
+
+def test_the_chats_model_starts_a_workflow_and_is_woken_by_its_result(
+    fake_server_each_engine: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    server = fake_server_each_engine
+    fake_model_server.reset()
+    fake_model_server.responder = chat_respond
+    chat_id = server.new_chat()["id"]
+    with server.client() as http:
+        http.post(f"/api/chats/{chat_id}/messages", json={"content": "use a workflow"})
+    deadline = time.monotonic() + 60
+    with server.client() as http:
+        while True:
+            messages = http.get(f"/api/chats/{chat_id}/messages").json()
+            if messages[-1]["role"] == "assistant" and "workflow said" in messages[-1]["content"]:
+                break
+            assert time.monotonic() < deadline, messages[-1]
+            time.sleep(0.2)
+        runs = http.get(f"/api/chats/{chat_id}/workflows").json()["runs"]
+    assert [(r["name"], r["status"], r["result"]) for r in runs] == [
+        ("tiny", "succeeded", "answer 7")
+    ]
+    notice = next(m for m in messages if m["tool_name"] == "subagent_notification")
+    assert notice["content"].startswith(
+        f'[workflow succeeded] run_id={runs[0]["run_id"]} name="tiny"'
+    )
+    assert messages[-1]["content"] == 'the workflow said: "answer 7"'

@@ -52,6 +52,11 @@ class WorkflowAgentSpec(BaseModel):
     agent_type: str | None = None
     output_schema: dict[str, Any] | None = None
     occurrence: int = 0
+    # isolation "worktree": where its worktree goes, its branch, the commit it starts from.
+    worktree: str | None = None
+    branch: str | None = None
+    base: str | None = None
+    subdir: str = ""
 
 
 class WorkflowAgentResult(BaseModel):

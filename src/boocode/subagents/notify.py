@@ -9,6 +9,7 @@ guarded UPDATE in the same commit as the message, so each is delivered once.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from datetime import UTC, datetime
@@ -19,7 +20,9 @@ from boocode.agent import turn as turns
 from boocode.agent.history import to_message_out
 from boocode.agent.runtime import Runtime
 from boocode.contracts.frames import MessageFrame
+from boocode.contracts.runs import RunKind
 from boocode.contracts.subagents import SubagentResult
+from boocode.contracts.workflows import WorkflowResult
 from boocode.db.tables import AgentRun, Chat, Message
 from boocode.runs import store as runs
 from boocode.subagents.store import elapsed_s, take_pending
@@ -38,9 +41,12 @@ class _NothingDue(Exception):
 
 
 def notification_text(done: list[AgentRun]) -> str:
-    """What the parent's model reads: one block per ended subagent."""
+    """What the parent's model reads: one block per ended subagent or workflow run."""
     blocks = []
     for run in done:
+        if run.kind == RunKind.WORKFLOW.value:
+            blocks.append(_workflow_block(run))
+            continue
         result = SubagentResult.model_validate(run.result) if run.result else SubagentResult()
         head = (
             f'[subagent {run.status}] task_id={run.id} label="{run.label}" ({elapsed_s(run):.1f} s)'
@@ -55,15 +61,28 @@ def notification_text(done: list[AgentRun]) -> str:
                 if tree.kept
                 else "worktree: no changes, removed"
             )
-        answer = result.answer
-        if len(answer) > ANSWER_LIMIT:
-            answer = answer[:ANSWER_LIMIT] + (
-                f"\n[… {len(answer) - ANSWER_LIMIT} more characters: subagent_result "
-                f"task_id={run.id} gives all of it]"
-            )
+        answer = _capped(result.answer, f"subagent_result task_id={run.id}")
         lines.append(f"answer:\n{answer}" if answer else "answer: (none)")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
+
+
+def _workflow_block(run: AgentRun) -> str:
+    """A workflow run started by the chat's agent (run_workflow) ended: its result or error."""
+    result = WorkflowResult.model_validate(run.result) if run.result else WorkflowResult()
+    lines = [f'[workflow {run.status}] run_id={run.id} name="{run.label}" ({elapsed_s(run):.1f} s)']
+    if run.error:
+        lines.append(f"error: {run.error}")
+    value = json.dumps(result.value, ensure_ascii=False, indent=1)
+    lines.append(f"result:\n{_capped(value, f'GET /api/workflow-runs/{run.id}')}")
+    return "\n".join(lines)
+
+
+def _capped(text: str, whole: str) -> str:
+    if len(text) <= ANSWER_LIMIT:
+        return text
+    rest = len(text) - ANSWER_LIMIT
+    return text[:ANSWER_LIMIT] + f"\n[… {rest} more characters: {whole} gives all of it]"
 
 
 def _append_notification(

@@ -145,7 +145,4 @@ async def _parent_workspace(rt: Runtime, out: SubagentOut) -> Path:
 
 
 def _plan(spec: SubagentSpec) -> worktree.WorktreePlan:
-    assert spec.worktree and spec.branch and spec.base
-    return worktree.WorktreePlan(
-        root=Path(spec.worktree), branch=spec.branch, base=spec.base, subdir=spec.subdir
-    )
+    return worktree.planned(spec.worktree, spec.branch, spec.base, spec.subdir)

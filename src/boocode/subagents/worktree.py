@@ -38,6 +38,12 @@ class WorktreePlan:
         return self.root / self.subdir if self.subdir else self.root
 
 
+def planned(root: str | None, branch: str | None, base: str | None, subdir: str) -> WorktreePlan:
+    """The plan stored with a run (its spec's fields), read back."""
+    assert root and branch and base, "a worktree run is stored with its plan"
+    return WorktreePlan(root=Path(root), branch=branch, base=base, subdir=subdir)
+
+
 async def plan(workspace: Path, name: str) -> WorktreePlan:
     """Check that `workspace` is in a git repository with a commit; name the worktree."""
     try:

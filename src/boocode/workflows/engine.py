@@ -35,7 +35,7 @@ from boocode.contracts.workflows import (
 from boocode.db.tables import AgentRun, Chat
 from boocode.runs import store as runs
 from boocode.runs.detach import outside_any_run
-from boocode.subagents import notify
+from boocode.subagents import notify, worktree
 from boocode.subagents.runner import AGENT_QUEUE_POLL_S
 from boocode.subagents.store import final_answer, progress
 from boocode.tools.registry import TOOL_SCHEMAS
@@ -46,7 +46,7 @@ from boocode.workflows.limits import ScriptLimits
 from boocode.workflows.outcome import ScriptOutcome, ScriptStatus
 from boocode.workflows.sandbox import run_script
 from boocode.workflows.script import load_script
-from boocode.workflows.structured import SUBMIT_RESULT, SubmitResult, submitted_value
+from boocode.workflows.structured import SUBMIT_RESULT, submitted_value
 
 log = logging.getLogger(__name__)
 
@@ -224,6 +224,12 @@ class EngineHost:
             )
         else:
             chat = await _chat(rt, run.chat_id)
+            workspace = chat.workspace
+            if spec.isolation == "worktree":
+                tree = await worktree.plan(Path(chat.workspace), agent_id[4:16])
+                spec.worktree, spec.branch, spec.base = str(tree.root), tree.branch, tree.base
+                spec.subdir = tree.subdir
+                workspace = str(tree.workspace)
             conversation = hashlib.sha256(f"{agent_id}/conversation".encode()).hexdigest()[:32]
             new = runs.ConversationRun(
                 run_id=agent_id,
@@ -231,7 +237,7 @@ class EngineHost:
                 conversation_id=conversation,
                 owner_chat_id=chat.id,
                 parent_run_id=run.id,
-                workspace=chat.workspace,
+                workspace=workspace,
                 model=spec.model or chat.model,
                 prompt=spec.prompt,
                 label=spec.label,
@@ -295,12 +301,6 @@ async def start_agent(run_id: str) -> None:
     await outside_any_run(enqueue)
 
 
-def install(rt: Runtime) -> None:
-    """Offer `submit_result` to the agents asked for structured output."""
-    tool = SubmitResult(rt)
-    rt.run_tools[tool.name] = tool
-
-
 async def register_queue(rt: Runtime) -> None:
     rt.services[WORKFLOW_AGENT_QUEUE] = await DBOS.register_queue_async(
         WORKFLOW_AGENT_QUEUE,
@@ -311,9 +311,33 @@ async def register_queue(rt: Runtime) -> None:
 
 @DBOS.workflow(name="boocode.workflow_agent")
 async def run_workflow_agent(run_id: str) -> str:
-    status = (await turns.drive(run_id)).status
+    error = await _prepare_agent(run_id)
+    if error is not None:
+        await _fail_agent(run_id, error)
+        status = RunStatus.FAILED
+    else:
+        status = (await turns.drive(run_id)).status
     await _finish_agent(run_id)
     return status.value
+
+
+@DBOS.step(name="boocode.workflow_agent.prepare")
+async def _prepare_agent(run_id: str) -> str | None:
+    """Create the agent's worktree when it asked for one; the error that stops it, if any."""
+    agent = await runs.get(runtime.current().db, run_id)
+    spec = WorkflowAgentSpec.model_validate(agent.spec)
+    if spec.worktree is None or agent.cancel_requested:
+        return None
+    try:
+        await worktree.create(worktree.planned(spec.worktree, spec.branch, spec.base, spec.subdir))
+    except worktree.WorktreeError as exc:
+        return str(exc)
+    return None
+
+
+@DBOS.step(name="boocode.workflow_agent.fail")
+async def _fail_agent(run_id: str, error: str) -> None:
+    await runs.transition(runtime.current().db, run_id, RunStatus.FAILED, error=error)
 
 
 @DBOS.step(name="boocode.workflow_agent.finish")
@@ -328,7 +352,26 @@ async def _finish_agent(run_id: str) -> None:
         value = await submitted_value(rt.db, agent.chat_id)
     else:
         value = await final_answer(rt.db, agent.chat_id)
+    if spec.worktree is not None and agent.parent_run_id is not None:
+        await _report_worktree(rt, agent.parent_run_id, spec)
     await store.store_agent_result(rt.db, run_id, WorkflowAgentResult(value=value))
+
+
+async def _report_worktree(rt: Runtime, run_id: str, spec: WorkflowAgentSpec) -> None:
+    """What a worktree agent changed goes to the run's log: kept on its branch, or removed."""
+    tree = worktree.planned(spec.worktree, spec.branch, spec.base, spec.subdir)
+    try:
+        report = await worktree.finish(tree)
+    except worktree.WorktreeError as exc:
+        line = f"{spec.label}: the worktree could not be reported: {exc}"
+    else:
+        line = (
+            f"{spec.label}: worktree kept at {report.path}, branch {report.branch}\n"
+            f"{report.diff_stat}"
+            if report.kept
+            else f"{spec.label}: worktree had no changes, removed"
+        )
+    await rt.db.transact(lambda conn: store.insert_log(conn, run_id, "log", line))
 
 
 async def _chat(rt: Runtime, chat_id: str) -> Chat:
