@@ -1,5 +1,6 @@
 // The sidebar's chat list: search, archived chats, paging, and per chat rename, archive, delete.
 import { deleteChat, listChats, updateChat } from "./api.js";
+import { formatDate } from "./format.js";
 import { html, useEffect, useRef, useState } from "./html.js";
 
 const SEARCH_DELAY_MS = 200;
@@ -142,12 +143,4 @@ function RenameForm({ title, busy, onSave, onCancel }) {
       <button type="submit" disabled=${busy || !value.trim()}>Save</button>
       <button type="button" onClick=${onCancel}>Cancel</button>
     </form>`;
-}
-
-function formatDate(iso) {
-  const date = new Date(iso);
-  const today = new Date().toDateString() === date.toDateString();
-  return today
-    ? date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
-    : date.toLocaleDateString([], { month: "short", day: "numeric" });
 }

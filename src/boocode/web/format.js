@@ -1,4 +1,4 @@
-// One way to write a number on the page: durations, token counts, "1 call" / "3 calls".
+// One way to write a number on the page: durations, token counts, "1 call" / "3 calls", dates.
 
 export function formatDuration(ms) {
   if (ms == null || !Number.isFinite(ms)) return "—";
@@ -26,4 +26,13 @@ export function formatTokens(n) {
 // plural(1, "call") -> "1 call"; plural(3, "call") -> "3 calls"; plural(2, "match", "matches").
 export function plural(n, one, many = `${one}s`) {
   return `${formatCount(n)} ${n === 1 ? one : many}`;
+}
+
+// A moment: its time of day when it is today, else its date ("14:05", "Nov 24").
+export function formatDate(iso) {
+  const date = new Date(iso);
+  const today = new Date().toDateString() === date.toDateString();
+  return today
+    ? date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
+    : date.toLocaleDateString([], { month: "short", day: "numeric" });
 }

@@ -3,19 +3,15 @@
 // shows its transcript live (its conversation's own WebSocket), its traces and its worktree.
 // The list comes from `GET /api/chats/{id}/subagents` and follows the chat's `subagent` frames;
 // while one runs it is fetched again every few seconds, for its tool calls and tokens.
+import { ACTIVE, AgentConversation, elapsedMs, StatusBadge, StopButton } from "./agent_view.js";
 import { api } from "./api.js";
-import { Transcript } from "./chat.js";
 import { useNow } from "./clock.js";
-import { useChatConnection } from "./connection.js";
 import { formatCount, formatDuration, formatTokens, plural } from "./format.js";
-import { html, useEffect, useReducer, useState } from "./html.js";
+import { html, useEffect, useState } from "./html.js";
 import { registerPanel } from "./panels.js";
-import { applyFrame, EMPTY_CHAT } from "./state.js";
 import { AlertsToggle } from "./subagent_alerts.js";
 import { OPEN_SUBAGENT_EVENT, takePendingSubagent } from "./subagent_note.js";
-import { SubagentTraces } from "./traces.js";
 
-const ACTIVE = new Set(["queued", "running"]);
 const REFRESH_MS = 2000;
 const TICK_MS = 1000;
 
@@ -117,17 +113,6 @@ function AgentRow({ agent, now, onOpen, onStop }) {
     </li>`;
 }
 
-function StatusBadge({ status }) {
-  return html`<span class=${`badge agent-status status-${status}`}>${status === "running" ? html`<span class="spinner"></span>` : null}${status}</span>`;
-}
-
-function StopButton({ label, onStop }) {
-  const [stopping, setStopping] = useState(false);
-  return html`
-    <button class="agent-stop" aria-label=${`stop ${label}`} disabled=${stopping}
-      onClick=${() => { setStopping(true); onStop(); }}>${stopping ? "Stopping…" : "Stop"}</button>`;
-}
-
 function Figures({ agent, now }) {
   const { usage } = agent;
   const tokens = usage.prompt_tokens + usage.completion_tokens;
@@ -141,17 +126,7 @@ function Figures({ agent, now }) {
     </div>`;
 }
 
-// The server's figure when it was sent, and the time since while the subagent still runs.
-function elapsedMs(agent, now) {
-  const sent = agent.elapsed_s * 1000;
-  return agent.status === "running" ? sent + Math.max(now - agent.seenAt, 0) : sent;
-}
-
 function AgentDetail({ agent, now, onBack, onStop }) {
-  const connection = useChatConnection(agent.conversation_id);
-  const [state, dispatch] = useReducer(applyFrame, EMPTY_CHAT);
-  const [tracesOpen, setTracesOpen] = useState(false);
-  useEffect(() => connection.subscribe(dispatch, { replay: true }), [connection]);
   return html`
     <section class="agent-detail" aria-label=${`subagent ${agent.label}`} data-task-id=${agent.task_id}>
       <button class="link agent-back" onClick=${onBack}>← All subagents</button>
@@ -163,14 +138,7 @@ function AgentDetail({ agent, now, onBack, onStop }) {
       <${Figures} agent=${agent} now=${now} />
       ${agent.error && html`<div class="banner error agent-error" role="alert">${agent.error}</div>`}
       ${agent.worktree && html`<${Worktree} report=${agent.worktree} />`}
-      <details class="agent-section" open>
-        <summary>Transcript</summary>
-        <div class="agent-transcript" aria-label="transcript"><${Transcript} state=${state} anchored=${false} /></div>
-      </details>
-      <details class="agent-section" onToggle=${(e) => setTracesOpen(e.currentTarget.open)}>
-        <summary>Traces</summary>
-        ${tracesOpen && html`<${SubagentTraces} chatId=${agent.conversation_id} connection=${connection} />`}
-      </details>
+      <${AgentConversation} conversationId=${agent.conversation_id} />
     </section>`;
 }
 
