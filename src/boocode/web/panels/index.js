@@ -5,5 +5,6 @@ import "../files.js";
 import "../traces.js";
 import "../autofix.js";
 import "../subagents.js";
+import "../workflows.js";
 
 export {};
