@@ -18,7 +18,7 @@ from boocode.contracts.chats import (
     TurnAccepted,
 )
 from boocode.contracts.frames import MessageFrame
-from boocode.db.chats import UNTITLED, insert_chat
+from boocode.db.chats import UNTITLED, headline, insert_chat
 from boocode.db.tables import Chat, Message
 from boocode.runs import store as runs
 from boocode.subagents import service as subagent_service
@@ -93,7 +93,7 @@ async def post_message(chat_id: str, body: MessageCreate) -> TurnAccepted:
     attached = await message_attachments(
         rt.db, rt.settings, rt.model(Path(chat.workspace)), chat_id, body.attachment_ids
     )
-    title = _title_from(body.content) if chat.title == UNTITLED else None
+    title = headline(body.content, UNTITLED) if chat.title == UNTITLED else None
 
     def announce(conn: Connection, new: runs.NewTurn) -> MessageFrame:
         values = {
@@ -137,8 +137,3 @@ async def cancel(chat_id: str, *, subagents: bool = False) -> CancelResult:
     return CancelResult(
         cancelled=await turn.request_cancel(run.id), turn=run.turn_number, subagents=stopped
     )
-
-
-def _title_from(content: str) -> str:
-    line = content.strip().splitlines()[0] if content.strip() else UNTITLED
-    return line[:60] + ("…" if len(line) > 60 else "")

@@ -10,6 +10,14 @@ from boocode.db.tables import Chat
 
 # A chat keeps this title until its first message names it.
 UNTITLED = "New chat"
+_HEADLINE_CHARS = 60
+
+
+def headline(text: str, default: str) -> str:
+    """The first line of `text`, cut to 60 characters with an ellipsis; `default` if blank: a
+    chat's title from its first message, a subagent's or workflow agent's label."""
+    line = text.strip().splitlines()[0] if text.strip() else default
+    return line[:_HEADLINE_CHARS] + ("…" if len(line) > _HEADLINE_CHARS else "")
 
 
 async def insert_chat(

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from boocode.agent.runtime import RunContext, Runtime
 from boocode.contracts.runs import RunKind
 from boocode.contracts.subagents import Isolation, SubagentOut, SubagentSpec
+from boocode.db.chats import headline
 from boocode.db.tables import Chat
 from boocode.runs.status import FINAL
 from boocode.runs.store import ConversationRun
@@ -94,7 +95,7 @@ class SpawnSubagent(SubagentTool[SpawnArgs]):
         run_id = f"sub-{digest[:24]}"
         spec = SubagentSpec(
             prompt=args.prompt,
-            label=(args.label or _label_from(args.prompt)).strip() or "subagent",
+            label=(args.label or headline(args.prompt, "")).strip() or "subagent",
             tools=tools,
             isolation=Isolation(args.isolation),
             depth=parent.depth + 1,
@@ -231,8 +232,3 @@ def _status_json(out: SubagentOut) -> str:
             "tokens": out.usage.total_tokens,
         }
     )
-
-
-def _label_from(prompt: str) -> str:
-    line = prompt.strip().splitlines()[0] if prompt.strip() else ""
-    return line[:60] + ("…" if len(line) > 60 else "")

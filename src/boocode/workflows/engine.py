@@ -32,6 +32,7 @@ from boocode.contracts.workflows import (
     WorkflowResult,
     WorkflowSpec,
 )
+from boocode.db.chats import headline
 from boocode.db.tables import AgentRun, Chat
 from boocode.runs import store as runs
 from boocode.runs.detach import outside_any_run
@@ -75,7 +76,7 @@ async def _execute(run_id: str) -> RunStatus:
     if not run.cancel_requested:
         await runs.transition(rt.db, run_id, RunStatus.RUNNING, executor_id=rt.executor_id)
     spec = WorkflowSpec.model_validate(run.spec)
-    host = EngineHost(rt, run, spec)
+    host = EngineHost(rt, run, spec, await _chat(rt, run.chat_id))
     await host.announce("started")
     if run.cancel_requested:
         outcome = ScriptOutcome(status=ScriptStatus.CANCELLED, error="cancelled before it began")
@@ -118,10 +119,12 @@ async def _run_until_cancelled(
 class EngineHost:
     """What the script's `agent()`, `log()`, `phase()` and `budget` reach."""
 
-    def __init__(self, rt: Runtime, run: AgentRun, spec: WorkflowSpec) -> None:
+    def __init__(self, rt: Runtime, run: AgentRun, spec: WorkflowSpec, chat: Chat) -> None:
         self.rt = rt
         self.run = run
         self.spec = spec
+        # The chat the run was started from: its workspace and model serve every agent.
+        self.chat = chat
         self._occurrences = Occurrences()
         self._phase: str | None = None
         self._spent = 0
@@ -130,9 +133,8 @@ class EngineHost:
     async def agent(self, prompt: str, options: AgentOptions) -> JsonValue:
         if self.rt.cancels.event(self.run.id).is_set():
             raise ScriptCancelled("the run was cancelled")
-        model = await self._model(options.model)
-        chat = await _chat(self.rt, self.run.chat_id)
-        kind = agent_types.resolve(Path(chat.workspace), Path.home(), options.agent_type)
+        model = self._model(options.model)
+        kind = agent_types.resolve(Path(self.chat.workspace), Path.home(), options.agent_type)
         if kind.warning:
             self._remember("warning", kind.warning)
         agent_type = kind.name
@@ -149,7 +151,7 @@ class EngineHost:
         cache_key, occurrence = self._occurrences.key(digest)
         spec = WorkflowAgentSpec(
             prompt=prompt,
-            label=options.label or _label_from(prompt),
+            label=options.label or headline(prompt, "agent"),
             phase=options.phase or self._phase,
             model=model,
             effort=options.effort,
@@ -223,7 +225,7 @@ class EngineHost:
                 )
             )
         else:
-            chat = await _chat(rt, run.chat_id)
+            chat = self.chat
             workspace = chat.workspace
             if spec.isolation == "worktree":
                 tree = await worktree.plan(Path(chat.workspace), agent_id[4:16])
@@ -257,8 +259,8 @@ class EngineHost:
             self._spent += done[agent.chat_id].usage.completion_tokens
         await self.announce("agent", agent=store.agent_out(agent, done[agent.chat_id]))
 
-    async def _model(self, asked: str | None) -> str:
-        chat = await _chat(self.rt, self.run.chat_id)
+    def _model(self, asked: str | None) -> str:
+        chat = self.chat
         if asked is not None and asked != chat.model:
             # One endpoint and model serve every agent: aliases (haiku, sonnet, opus) and other
             # names fall back to it, said in the run's log.
@@ -387,8 +389,3 @@ def _with_submit(tools: list[str] | None, output_schema: dict[str, Any] | None) 
         return tools
     names = tools if tools is not None else [s["function"]["name"] for s in TOOL_SCHEMAS]
     return [*names, SUBMIT_RESULT]
-
-
-def _label_from(prompt: str) -> str:
-    line = prompt.strip().splitlines()[0] if prompt.strip() else "agent"
-    return line[:60] + ("…" if len(line) > 60 else "")
