@@ -79,14 +79,15 @@ async def start(
     rt.services["cancel_poll"] = asyncio.create_task(rt.cancels.poll_forever())
     # A process that starts its own turns dequeues only where others may enqueue for it.
     listens = role == "worker" or (role == "serve" and process_turns and settings.is_postgres)
-    queues = [TURN_QUEUE] if listens else []
-    if process_turns:
-        queues += [SUBAGENT_QUEUE, WORKFLOW_AGENT_QUEUE]
+    # Agent runs a process creates start there; the queues carry those of processes that do not.
+    queues = [TURN_QUEUE, SUBAGENT_QUEUE, WORKFLOW_AGENT_QUEUE] if listens else []
     _launch_dbos(settings, lease.executor_id, queues)
     await DBOS.register_queue_async(TURN_QUEUE, polling_interval_sec=0.05)
     await subagents.register_queue(rt)
     await workflow_engine.register_queue(rt)
-    await recovery.reconcile(db, _start_run)
+    alone = process_turns and not listens and not settings.is_postgres
+    unheard = frozenset({SUBAGENT_QUEUE, WORKFLOW_AGENT_QUEUE} if alone else ())
+    await recovery.reconcile(db, _start_run, unheard)
     if process_turns:
         await recovery.resume_dead_executors(lease)
         rt.services["executor_sweep"] = asyncio.create_task(
@@ -135,8 +136,9 @@ def _launch_dbos(settings: Settings, executor_id: str, queues: list[str]) -> Non
         "name": "boocode",
         "system_database_url": settings.dbos_system_database_url,
         "log_level": "WARNING",
-        # Without LISTEN/NOTIFY (SQLite) DBOS polls for results; 1 s would dominate short turns.
-        "notification_listener_polling_interval_sec": 0.05,
+        # Polls for DBOS messages and events, which BooCode does not use: waits for a run's
+        # result pass their own interval. At 50 ms it was half an idle server's CPU.
+        "notification_listener_polling_interval_sec": 1.0,
         "executor_id": executor_id,
     }
     if not settings.is_postgres:  # commits without an fsync: docs/decisions/0070

@@ -33,14 +33,23 @@ _FINAL = {"SUCCESS": None, "ERROR": RunStatus.FAILED, "CANCELLED": RunStatus.CAN
 StartRun = Callable[[AgentRun], Awaitable[None]]
 
 
-async def reconcile(db: Database, start: StartRun) -> int:
-    """Bring every active run record in line with its workflow; return how many changed."""
+async def reconcile(db: Database, start: StartRun, unheard: frozenset[str] = frozenset()) -> int:
+    """Bring every active run record in line with its workflow; return how many changed.
+
+    `unheard` names queues no process of this deployment polls (a single SQLite server polls
+    none): a run still waiting on one, queued by an earlier version, is resumed instead.
+    """
     changed = 0
     for run in await store.active_runs(db):
         status = await DBOS.get_workflow_status_async(run.id)
         if status is None:
             log.info("starting run %s, stored but never started", run.id)
             await start(run)
+            changed += 1
+            continue
+        if status.status == "ENQUEUED" and status.queue_name in unheard:
+            log.info("resuming run %s, queued where nothing dequeues", run.id)
+            await DBOS.resume_workflow_async(run.id)
             changed += 1
             continue
         if status.status not in _FINAL:

@@ -1,9 +1,11 @@
-"""A subagent as a DBOS workflow on its queue: prepare, the agent loop, finish.
+"""A subagent as a DBOS workflow: prepare, the agent loop, finish.
 
-The queue has a global concurrency limit and one per parent chat (its partition), so any
-`serve` or `worker` process dequeues subagents and, on PostgreSQL, several workers share them.
-The loop is the chat turn's (`boocode.agent.turn.drive`) run on the subagent's own
-conversation, so its model and tool calls are durable steps and traced the same way.
+A process that runs agent runs starts the subagents it creates at once; each waits for a slot
+(`boocode.runs.admission`: a limit per process and one per parent chat) before its first step.
+A process that does not (`serve --no-worker`) puts them on the queue `boocode_subagents`, with
+the same limits, which the workers poll. The loop is the chat turn's (`boocode.agent.turn.drive`)
+run on the subagent's own conversation, so its model and tool calls are durable steps and traced
+the same way.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from boocode.contracts.subagents import (
 )
 from boocode.db.tables import AgentRun, Chat
 from boocode.runs import store as runs
+from boocode.runs.admission import Admission
 from boocode.runs.detach import outside_any_run
 from boocode.subagents import hooks, notify, worktree
 from boocode.subagents import store as subagents
@@ -35,9 +38,10 @@ from boocode.subagents import store as subagents
 log = logging.getLogger(__name__)
 
 SUBAGENT_QUEUE = "boocode_subagents"
-# How often a process looks for queued subagents and workflow agents. DBOS's 1 s default would
-# dominate a short agent's start; each poll of a SQLite queue costs a few queries, so 50 ms made
-# an idle server spend about 5 % of a core per queue.
+SUBAGENT_ADMISSION = "subagent_admission"
+# How often a worker looks for subagents and workflow agents queued by a process that does not
+# run them. DBOS's 1 s default would dominate a short agent's start; each poll costs a few
+# queries, so 50 ms made an idle SQLite process spend about 5 % of a core per queue.
 AGENT_QUEUE_POLL_S = 0.2
 
 
@@ -46,8 +50,14 @@ class Prepared(BaseModel):
 
 
 @DBOS.workflow(name="boocode.subagent")
-async def run_subagent(run_id: str) -> str:
+async def run_subagent(run_id: str, parent_chat_id: str | None = None) -> str:
     """Run a stored subagent to its end, then report to its parent chat."""
+    admission: Admission = runtime.current().services[SUBAGENT_ADMISSION]
+    async with admission.slot(parent_chat_id):
+        return await _run_subagent(run_id)
+
+
+async def _run_subagent(run_id: str) -> str:
     prepared = await _prepare(run_id)
     if prepared.error is not None:
         status = await _fail(run_id, prepared.error)
@@ -58,18 +68,26 @@ async def run_subagent(run_id: str) -> str:
 
 
 async def start_subagent(run_id: str, parent_chat_id: str) -> None:
-    """Put a stored subagent on the queue, in its parent chat's partition; idempotent."""
+    """Start a stored subagent here, or queue it in its parent chat's partition; idempotent."""
+    rt = runtime.current()
 
-    queue = runtime.current().services[SUBAGENT_QUEUE]
+    async def start() -> None:
+        with SetWorkflowID(run_id):
+            if rt.process_turns:
+                await DBOS.start_workflow_async(run_subagent, run_id, parent_chat_id)
+                return
+            with SetEnqueueOptions(queue_partition_key=parent_chat_id):
+                await rt.services[SUBAGENT_QUEUE].enqueue_async(
+                    run_subagent, run_id, parent_chat_id
+                )
 
-    async def enqueue() -> None:
-        with SetWorkflowID(run_id), SetEnqueueOptions(queue_partition_key=parent_chat_id):
-            await queue.enqueue_async(run_subagent, run_id)
-
-    await outside_any_run(enqueue)
+    await outside_any_run(start)
 
 
 async def register_queue(rt: Runtime) -> None:
+    rt.services[SUBAGENT_ADMISSION] = Admission(
+        rt.settings.subagent_concurrency, rt.settings.subagent_chat_concurrency
+    )
     rt.services[SUBAGENT_QUEUE] = await DBOS.register_queue_async(
         SUBAGENT_QUEUE,
         global_concurrency=rt.settings.subagent_concurrency,

@@ -35,6 +35,7 @@ from boocode.contracts.workflows import (
 from boocode.db.chats import headline
 from boocode.db.tables import AgentRun, Chat
 from boocode.runs import store as runs
+from boocode.runs.admission import Admission
 from boocode.runs.detach import outside_any_run
 from boocode.subagents import notify, worktree
 from boocode.subagents.runner import AGENT_QUEUE_POLL_S
@@ -52,6 +53,7 @@ from boocode.workflows.structured import SUBMIT_RESULT, submitted_value
 log = logging.getLogger(__name__)
 
 WORKFLOW_AGENT_QUEUE = "boocode_workflow_agents"
+WORKFLOW_AGENT_ADMISSION = "workflow_agent_admission"
 _POLL_S = 0.1
 
 # A script's status, as the run's.
@@ -294,16 +296,21 @@ async def start_workflow_run(run_id: str) -> None:
 
 
 async def start_agent(run_id: str) -> None:
-    queue = runtime.current().services[WORKFLOW_AGENT_QUEUE]
+    """Start a stored workflow agent here, or queue it for the workers (as a subagent)."""
+    rt = runtime.current()
 
-    async def enqueue() -> None:
+    async def start() -> None:
         with SetWorkflowID(run_id):
-            await queue.enqueue_async(run_workflow_agent, run_id)
+            if rt.process_turns:
+                await DBOS.start_workflow_async(run_workflow_agent, run_id)
+            else:
+                await rt.services[WORKFLOW_AGENT_QUEUE].enqueue_async(run_workflow_agent, run_id)
 
-    await outside_any_run(enqueue)
+    await outside_any_run(start)
 
 
 async def register_queue(rt: Runtime) -> None:
+    rt.services[WORKFLOW_AGENT_ADMISSION] = Admission(rt.settings.workflow_agent_concurrency)
     rt.services[WORKFLOW_AGENT_QUEUE] = await DBOS.register_queue_async(
         WORKFLOW_AGENT_QUEUE,
         global_concurrency=rt.settings.workflow_agent_concurrency,
@@ -313,6 +320,12 @@ async def register_queue(rt: Runtime) -> None:
 
 @DBOS.workflow(name="boocode.workflow_agent")
 async def run_workflow_agent(run_id: str) -> str:
+    admission: Admission = runtime.current().services[WORKFLOW_AGENT_ADMISSION]
+    async with admission.slot():
+        return await _run_workflow_agent(run_id)
+
+
+async def _run_workflow_agent(run_id: str) -> str:
     error = await _prepare_agent(run_id)
     if error is not None:
         await _fail_agent(run_id, error)

@@ -1,0 +1,64 @@
+"""How many agent runs of one kind a process runs at once: a slot to take before the first step.
+
+A process that runs agent runs starts the ones it creates at once, as DBOS workflows, instead of
+putting them on a database queue that a thread polls: an idle server then does no work for them,
+and a run starts without waiting for a poll. The limits a queue would keep are kept here: a run
+waits for a slot in its workflow body, before its first step, so one that waits when the process
+dies is recovered by DBOS and waits again. Waiting is first come, first served; a partition (the
+parent chat of a subagent) has its own limit, taken before the process-wide one so that runs
+waiting on a busy partition leave the others their share.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+
+@dataclass
+class _Partition:
+    slots: asyncio.Semaphore
+    users: int = 0
+
+
+@dataclass
+class Admission:
+    """At most `limit` holders at once, and at most `partition_limit` per partition."""
+
+    limit: int
+    partition_limit: int | None = None
+    _slots: asyncio.Semaphore = field(init=False)
+    _partitions: dict[str, _Partition] = field(init=False, default_factory=dict)
+    running: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        self._slots = asyncio.Semaphore(self.limit)
+
+    @asynccontextmanager
+    async def slot(self, partition: str | None = None) -> AsyncIterator[None]:
+        """Hold one slot (of `partition` too, when partitions are limited) for the block."""
+        if partition is None or self.partition_limit is None:
+            async with self._slots:
+                self.running += 1
+                try:
+                    yield
+                finally:
+                    self.running -= 1
+            return
+        part = self._partitions.get(partition)
+        if part is None:
+            part = self._partitions[partition] = _Partition(asyncio.Semaphore(self.partition_limit))
+        part.users += 1
+        try:
+            async with part.slots, self._slots:
+                self.running += 1
+                try:
+                    yield
+                finally:
+                    self.running -= 1
+        finally:
+            part.users -= 1
+            if part.users == 0:
+                del self._partitions[partition]
