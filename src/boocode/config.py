@@ -80,9 +80,10 @@ class Settings(BaseSettings):
         default_factory=lambda: min(16, max(1, (os.cpu_count() or 1) - 2)), ge=1, le=256
     )
     workflow_agent_concurrency: int = Field(default=16, ge=1, le=1024)
-    # Prices in USD per million prompt tokens, for the money the prompt cache saved.
-    cache_hit_price: float = Field(default=0.0028, ge=0)
-    cache_miss_price: float = Field(default=0.14, ge=0)
+    # Prices in USD per million prompt tokens, for the money the prompt cache saved: DeepSeek's
+    # off-peak deepseek-flash prices as listed in 2026-11 (peak hours cost twice as much).
+    cache_hit_price: float = Field(default=0.003, ge=0)
+    cache_miss_price: float = Field(default=0.15, ge=0)
 
     def model_post_init(self, __context: Any) -> None:
         self.data_dir = self.data_dir.expanduser().resolve()

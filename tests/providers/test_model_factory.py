@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from boocode.attachments.vision import accepts_images
 from boocode.providers import ChatModel, DemoModel, OpenAICompatModel, create_model
 
 
@@ -49,7 +50,20 @@ def test_boocode_settings_choose_any_endpoint(tmp_path: Path) -> None:
 def test_deepseek_key_alone_selects_deepseek(tmp_path: Path) -> None:
     model = _create(tmp_path, deepseek_api_key="sk-deep")
 
-    assert _endpoint(model) == ("https://api.deepseek.com", "sk-deep", "deepseek-v4-flash")
+    assert _endpoint(model) == ("https://api.deepseek.com", "sk-deep", "deepseek-flash")
+
+
+def test_deepseek_models_that_see_images_by_default(tmp_path: Path) -> None:
+    default = _create(tmp_path, deepseek_api_key="sk-deep")
+
+    def sees(name: str) -> bool:
+        return accepts_images(name, is_demo=False, configured=None)
+
+    assert sees(default.name)
+    assert sees("deepseek-v4-flash") and sees("deepseek-v4-flash-vision-exp")
+    assert not sees("deepseek-v4-pro")
+    assert sees("o3") and sees("o3-2025-04-16") and not sees("o3-mini")
+    assert not accepts_images(default.name, is_demo=False, configured="gpt-4o*")
 
 
 def test_deepseek_key_with_a_model_choice(tmp_path: Path) -> None:

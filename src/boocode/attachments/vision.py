@@ -1,8 +1,10 @@
 """Which models accept images (`image_url` parts in user messages): configuration, with defaults.
 
-DeepSeek's model table (deepseek-v4-flash, deepseek-v4-pro) documents no image input, so they
-are text-only unless configured otherwise. OpenAI's current chat models and the vision models
-that self-hosted servers (vLLM, SGLang, Ollama) serve accept `image_url`.
+DeepSeek's `deepseek-flash` (V4.1 Flash, its default model) takes images as `image_url` parts, and
+so do the retired names it still answers for (`deepseek-v4-flash`, `deepseek-v4-flash-vision-exp`);
+DeepSeek lists `deepseek-v4-pro` without image input (pricing page, checked 2026-11). OpenAI's
+current chat models (not the text-only `o3-mini`) and the vision models that self-hosted servers
+(vLLM, SGLang, Ollama) serve accept `image_url`.
 """
 
 from __future__ import annotations
@@ -10,10 +12,14 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 
 DEFAULT_VISION_MODELS = (
+    "deepseek-flash*",
+    "deepseek-v4-flash*",
     "gpt-4o*",
     "gpt-4.1*",
     "gpt-5*",
-    "o3*",
+    "o3",
+    "o3-20*",
+    "o3-pro*",
     "o4*",
     "*vision*",
     "*-vl*",
