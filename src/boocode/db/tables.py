@@ -104,6 +104,10 @@ class Chat(Base):
     depth: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # A workflow agent's JSON Schema: its model must answer through the submit_result tool.
     output_schema: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # An agent conversation's own instructions (its agent type's body), after the system prompt.
+    system_prompt: Mapped[str | None] = mapped_column(StorableText(), nullable=True)
+    # The reasoning effort its model calls ask for (low, medium, high, max); None: the endpoint's.
+    effort: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class Message(Base):
