@@ -13,7 +13,7 @@ from boocode.workflows.host import AgentOptions
 from boocode.workflows.limits import MIB, ScriptLimits
 from boocode.workflows.outcome import ScriptOutcome
 from boocode.workflows.sandbox import run_script
-from boocode.workflows.script import load_script
+from boocode.workflows.script import Script, load_script
 
 META = "export const meta = { name: 'test', description: 'a script under test' }\n"
 # Small enough that a runaway allocation is caught in well under a second.
@@ -41,7 +41,9 @@ class RecordingHost:
         self.tokens_per_agent = tokens_per_agent
         self.spent = 0
         self.agents: list[tuple[str, AgentOptions]] = []
-        self.workflows: list[tuple[str, JsonValue]] = []
+        self.workflows: list[str] = []
+        # The sources `workflow(name)` finds, by name.
+        self.scripts: dict[str, str] = {}
         self.events: list[tuple[str, str]] = []
         self.running = 0
         self.most_running = 0
@@ -58,9 +60,11 @@ class RecordingHost:
         finally:
             self.running -= 1
 
-    async def workflow(self, name_or_ref: str, args: JsonValue) -> JsonValue:
-        self.workflows.append((name_or_ref, args))
-        return {"ran": name_or_ref, "with": args}
+    async def load_workflow(self, name_or_ref: str) -> Script:
+        self.workflows.append(name_or_ref)
+        if name_or_ref not in self.scripts:
+            raise LookupError(f"no workflow called {name_or_ref!r}")
+        return load_script(self.scripts[name_or_ref], name=name_or_ref)
 
     def log(self, message: str) -> None:
         self.events.append(("log", message))

@@ -88,24 +88,42 @@ async def test_a_failing_agent_rejects_with_the_hosts_message() -> None:
     assert outcome.result == "Error: the model is unavailable"
 
 
-async def test_workflow_runs_another_workflow_through_the_host() -> None:
+async def test_workflow_runs_another_workflow_inline_with_its_own_args() -> None:
     host = RecordingHost()
+    host.scripts["triage"] = (
+        "export const meta = { name: 'triage', description: 'triage one issue' }\n"
+        "phase('Triage')\n"
+        "const found = await agent(`triage ${args.issue}`, { label: 'triager' })\n"
+        "return { found, nested: await workflow('cleanup').catch((e) => e.message) }\n"
+    )
+    host.scripts["cleanup"] = "export default async function main(args) { return args }\n"
     outcome = await run(
         ERRORS_OF
         + """
 const inner = await workflow('triage', { issue: 7 })
 const bare = await workflow('cleanup')
-return [inner, bare, await errorOf(() => workflow(3))]
+return [inner, bare, args, await errorOf(() => workflow('nope')), await errorOf(() => workflow(3))]
 """,
+        args={"outer": True},
         host=host,
     )
 
     assert outcome.result == [
-        {"ran": "triage", "with": {"issue": 7}},
-        {"ran": "cleanup", "with": None},
+        {
+            "found": "done: triage 7",
+            "nested": 'workflow("cleanup") inside a workflow that workflow() started: '
+            "workflows nest one level only",
+        },
+        None,
+        {"outer": True},
+        "Error: no workflow called 'nope'",
         "TypeError: workflow(nameOrRef, args) takes a workflow name, got a number",
     ]
-    assert host.workflows == [("triage", {"issue": 7}), ("cleanup", None)]
+    assert host.workflows == ["triage", "cleanup", "nope"]
+    # The inner workflow shares the run's phases and agents.
+    assert ("phase", "Triage") in host.events
+    assert [prompt for prompt, _ in host.agents] == ["triage 7"]
+    assert host.agents[0][1].phase == "Triage"
 
 
 async def test_phase_and_log_reach_the_host_in_order() -> None:

@@ -41,13 +41,13 @@ from boocode.subagents import notify, worktree
 from boocode.subagents.runner import AGENT_QUEUE_POLL_S
 from boocode.subagents.store import final_answer, progress
 from boocode.tools.registry import TOOL_SCHEMAS
-from boocode.workflows import agent_types, store
+from boocode.workflows import agent_types, discovery, store
 from boocode.workflows.host import AgentOptions, ScriptCancelled
 from boocode.workflows.keys import Occurrences, spec_hash
 from boocode.workflows.limits import ScriptLimits
 from boocode.workflows.outcome import ScriptOutcome, ScriptStatus
 from boocode.workflows.sandbox import run_script
-from boocode.workflows.script import load_script
+from boocode.workflows.script import Script, ScriptError, load_script
 from boocode.workflows.structured import SUBMIT_RESULT, submitted_value
 
 log = logging.getLogger(__name__)
@@ -175,8 +175,16 @@ class EngineHost:
             return None
         return WorkflowAgentResult.model_validate(agent.result).value
 
-    async def workflow(self, name_or_ref: str, args: JsonValue) -> JsonValue:
-        raise RuntimeError("workflow() inside a workflow is not supported yet")
+    async def load_workflow(self, name_or_ref: str) -> Script:
+        try:
+            entry = discovery.find(Path(self.chat.workspace), Path.home(), name_or_ref)
+            if entry.error:
+                raise ScriptError(entry.error)
+            script = load_script(Path(entry.path).read_text(), name=entry.name)
+        except (discovery.WorkflowNotFound, ScriptError, OSError) as exc:
+            raise RuntimeError(f"workflow({name_or_ref!r}): {exc}") from None
+        self._remember("log", f"workflow {script.name} runs inline")
+        return script
 
     def log(self, message: str) -> None:
         self._remember("log", message)

@@ -6,6 +6,8 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from boocode.workflows.script import Script
+
 
 class AgentOptions(BaseModel):
     """The options of `agent(prompt, opts)`; `phase` defaults to the script's current phase."""
@@ -32,8 +34,11 @@ class WorkflowHost(Protocol):
         Any other exception rejects the script's `agent()` promise with its message.
         """
 
-    async def workflow(self, name_or_ref: str, args: JsonValue) -> JsonValue:
-        """Run another workflow inline and return its result."""
+    async def load_workflow(self, name_or_ref: str) -> Script:
+        """The checked script of another workflow, which the script runs inline (`workflow()`).
+
+        Any exception rejects the script's `workflow()` promise with its message.
+        """
 
     def log(self, message: str) -> None: ...
 

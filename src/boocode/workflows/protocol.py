@@ -52,10 +52,18 @@ class AgentRequest(BaseModel):
 
 
 class WorkflowRequest(BaseModel):
+    """`workflow(name, args)`: the host loads that workflow; the child runs it inline."""
+
     type: Literal["workflow"]
     id: int
     name: str
-    args: JsonValue
+
+
+class NestedScript(BaseModel):
+    """The reply to a `WorkflowRequest`: the checked body the child runs with its own args."""
+
+    name: str
+    body: str
 
 
 class LogEvent(BaseModel):

@@ -85,11 +85,24 @@
     return request({ type: "agent", prompt, options });
   }
 
+  // Another workflow, run inline: its body gets its own args and shares everything else (agent
+  // slots, the agent count, the budget, phases and log). One level: it cannot nest again.
   async function workflow(nameOrRef, args) {
     if (typeof nameOrRef !== "string" || nameOrRef === "") {
       throw new TypeError(`workflow(nameOrRef, args) takes a workflow name, got ${describe(nameOrRef)}`);
     }
-    return request({ type: "workflow", name: nameOrRef, args: args === undefined ? null : args });
+    const loaded = await request({ type: "workflow", name: nameOrRef });
+    const inner = evaluate(
+      `(async function (args, workflow) {"use strict";\n${loaded.body}\n})\n//# sourceURL=workflow-${loaded.name}.js`,
+    );
+    return inner(args === undefined ? null : args, nestedWorkflow);
+  }
+
+  async function nestedWorkflow(nameOrRef) {
+    throw new Error(
+      `workflow(${JSON.stringify(nameOrRef)}) inside a workflow that workflow() started: ` +
+        "workflows nest one level only",
+    );
   }
 
   function checkCount(name, what, count) {

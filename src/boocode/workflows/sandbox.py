@@ -21,6 +21,7 @@ from boocode.workflows.protocol import (
     Finished,
     HostRequest,
     LogEvent,
+    NestedScript,
     PhaseEvent,
     Reply,
     RuntimeConfig,
@@ -176,7 +177,8 @@ class _Run:
             if isinstance(request, AgentRequest):
                 value = await self._agent(request)
             else:
-                value = await self._host.workflow(request.name, request.args)
+                script = await self._host.load_workflow(request.name)
+                value = NestedScript(name=script.name, body=script.body).model_dump()
             reply = Reply(id=request.id, ok=True, value=value, spent=self._host.tokens_spent())
         except ScriptCancelled:
             raise
