@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -64,6 +65,18 @@ def test_a_pasted_image_reaches_the_model_and_stays_in_the_bubble(
     expect(page.locator(".lightbox img")).to_be_visible()
     page.keyboard.press("Escape")
     expect(page.locator(".lightbox")).to_have_count(0)
+
+    # The model call's trace names the files it was sent and links to them.
+    page.get_by_role("tab", name="Traces").click()
+    call = page.locator(".trace-call[data-kind=llm]").first
+    call.locator(".trace-summary").click()
+    received = call.get_by_role("region", name="received")
+    expect(received.locator(".model-message.role-user pre")).to_have_text("what is this?")
+    files = received.locator(".model-attachments li")
+    expect(files).to_have_count(2)
+    expect(files.nth(0)).to_contain_text("pasted.png image · image/png")
+    expect(files.nth(1)).to_contain_text("notes.md file · text/markdown")
+    expect(files.nth(0).get_by_role("link")).to_have_attribute("href", re.compile(r"/content$"))
 
 
 def test_a_text_only_model_refuses_a_pasted_image_clearly(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 from typing import Any
 
 from support.fake_model import FakeModelServer, Reply
-from support.images import png, size_of
+from support.images import png, png_noise, size_of
 from support.live_server import LiveServer, frames_until, turn_ended
 from support.vision_server import IMAGE_MAX_SIDE
 
@@ -60,6 +62,51 @@ async def test_images_and_text_files_reach_the_model_as_parts(
     assert second["messages"][: len(first["messages"])] == first["messages"]
     prompts = fake_model.prompts
     assert prompts[1].startswith(prompts[0])
+
+
+async def test_a_model_call_s_trace_keeps_attachments_by_reference(
+    vision_server: LiveServer, fake_model: FakeModelServer
+) -> None:
+    chat = vision_server.new_chat()
+    noise = png_noise(IMAGE_MAX_SIDE, IMAGE_MAX_SIDE)
+    image = upload(vision_server, chat["id"], "noise.png", noise)
+    log = upload(vision_server, chat["id"], "build.log", b"ok line\n" * 30_000)
+    fake_model.script([Reply.text("Seen.")])
+    await turn(
+        vision_server, chat["id"], {"content": "look", "attachments": [image["id"], log["id"]]}
+    )
+    request_bytes = len(json.dumps(fake_model.requests[0]))
+    with vision_server.client() as http:
+        (call,) = http.get(f"/api/chats/{chat['id']}/traces", params={"kind": "llm"}).json()[
+            "items"
+        ]
+        trace = http.get(f"/api/chats/{chat['id']}/traces/{call['id']}").json()
+        served = http.get(image["url"])
+
+    stored = json.dumps(trace["input"])
+    assert request_bytes > 250_000 and len(stored) < request_bytes / 10
+    assert "base64" not in stored and "ok line" not in stored
+    (sent,) = trace["input"]["new_messages"]
+    text, image_part, log_part = sent["content"]
+    assert text == {"type": "text", "text": "look"}
+    assert image_part == {
+        "type": "attachment",
+        "sent_as": "image_url",
+        "sent_bytes": len("data:image/png;base64,") + len(base64.b64encode(noise)),
+        "id": image["id"],
+        "name": "noise.png",
+        "kind": "image",
+        "media_type": "image/png",
+        "bytes": len(noise),
+        "sha256": hashlib.sha256(noise).hexdigest(),
+        "url": image["url"],
+    }
+    assert (log_part["sent_as"], log_part["name"], log_part["bytes"]) == (
+        "text",
+        "build.log",
+        240_000,
+    )
+    assert served.content == noise
 
 
 async def test_attachments_are_kept_with_the_message_in_the_timeline_and_a_restore(

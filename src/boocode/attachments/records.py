@@ -32,6 +32,19 @@ def message_record(row: Attachment) -> dict[str, Any]:
     }
 
 
+def attachment_reference(chat_id: str, record: dict[str, Any]) -> dict[str, Any]:
+    """An attachment named without its bytes, as a model call's trace keeps it."""
+    return {
+        "id": record["id"],
+        "name": record["name"],
+        "kind": record["kind"],
+        "media_type": record["media_type"],
+        "bytes": record["size"],
+        "sha256": record["sha256"],
+        "url": content_url(chat_id, record["id"]),
+    }
+
+
 def attachment_out(chat_id: str, record: dict[str, Any]) -> AttachmentOut:
     return AttachmentOut(
         id=record["id"],

@@ -367,13 +367,24 @@ function ModelCallDetail({ call }) {
     </section>`;
 }
 
+// A message's content: a string, or parts whose attachments the trace keeps by reference.
 function ModelMessage({ message }) {
-  const text = typeof message.content === "string" ? message.content : pretty(message.content);
+  const parts = Array.isArray(message.content) ? message.content : null;
+  const files = parts ? parts.filter((p) => p.type === "attachment") : [];
+  const rest = parts && parts.filter((p) => p.type !== "attachment");
+  const text = typeof message.content === "string" ? message.content
+    : rest && rest.every((p) => p.type === "text") ? rest.map((p) => p.text).join("\n")
+    : pretty(rest || message.content);
   const who = message.role === "tool" ? `tool result · ${message.tool_call_id}` : message.role;
   return html`
     <div class=${`model-message role-${message.role}`}>
       <div class="model-message-role">${who}</div>
       ${text && html`<${Folded} text=${text}><pre>${text}</pre><//>`}
+      ${files.length > 0 && html`
+        <ul class="model-attachments">${files.map((f) => html`
+          <li key=${f.id}><a href=${f.url} target="_blank" rel="noopener">${f.name}</a>
+            <span class="trace-muted"> ${f.sent_as === "image_url" ? "image" : "file"} · ${f.media_type} · ${formatCount(f.bytes)} bytes · sha256 ${f.sha256.slice(0, 12)}</span></li>`)}
+        </ul>`}
       ${(message.tool_calls || []).map((tc) => html`
         <div class="model-message-call"><code>${tc.function?.name}</code> <code>${tc.function?.arguments}</code></div>`)}
     </div>`;
