@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
+from boocode.config import redact_url
 from support.fake_model import FakeModelServer, Reply
 from support.live_server import LiveServer, fake_model_env
+from support.postgres import fresh_database
 from support.processes import boocode_env, query_sqlite, run_boocode, spawn_boocode, wait_for
 
 # Appends "start <pid>", sleeps, appends "end <pid>": two copies at once would interleave.
@@ -244,3 +250,32 @@ def test_storage_faults_are_one_line_before_anything_runs(tmp_path: Path, worksp
     result = run_boocode("db", "upgrade", env=unreachable)
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
     assert "cannot open or migrate the database at postgresql" in result.stderr
+
+
+@contextlib.contextmanager
+def _unusable_postgresql(fault: str) -> Iterator[str]:
+    if fault == "unreachable":
+        yield "postgresql://nobody:hunter2@127.0.0.1:1/none"
+    else:
+        with fresh_database() as url:
+            yield f"{url}_missing"
+
+
+@pytest.mark.parametrize("fault", ["unreachable", "missing database"])
+def test_an_unusable_postgresql_database_is_one_line_for_every_command(
+    tmp_path: Path, workspace: Path, fault: str
+) -> None:
+    with _unusable_postgresql(fault) as url:
+        env = boocode_env(tmp_path / "data", workspace, BOOCODE_DATABASE_URL=url)
+        commands = (["serve", "--port", "0"], ["worker"], ["run", "hi"], ["db", "upgrade"])
+        started = [spawn_boocode(*command, env=env) for command in commands]
+        for command, process in zip(commands, started, strict=True):
+            stdout, stderr = process.communicate(timeout=60)
+            assert process.returncode == 2, (command, stderr)
+            (line,) = stderr.strip().splitlines()
+            assert line.startswith(
+                f"boocode: cannot open or migrate the database at {redact_url(url)}: "
+            )
+            assert "hunter2" not in line and "running" not in stdout
+            if fault == "missing database":
+                assert "does not exist" in line

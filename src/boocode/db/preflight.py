@@ -53,7 +53,6 @@ def check_sqlite_file(path: Path) -> None:
 async def open_database(settings: Settings) -> Database:
     """The migrated database of these settings, or a `StorageError` saying what is wrong."""
     url = settings.resolved_database_url
-    where = redact_url(settings.database_url or url)
     for path in _sqlite_files(settings):
         check_sqlite_file(path)
     try:
@@ -67,10 +66,14 @@ async def open_database(settings: Settings) -> Database:
         await db.upgrade()
     except (OSError, SQLAlchemyError) as exc:
         await db.dispose()
-        raise StorageError(
-            f"cannot open or migrate the database at {where}: {_reason(exc)}"
-        ) from None
+        raise unusable(settings, exc) from None
     return db
+
+
+def unusable(settings: Settings, exc: BaseException) -> StorageError:
+    """The one line for a database that could not be opened or migrated, its URL redacted."""
+    where = redact_url(settings.database_url or settings.resolved_database_url)
+    return StorageError(f"cannot open or migrate the database at {where}: {_reason(exc)}")
 
 
 def _sqlite_files(settings: Settings) -> list[Path]:

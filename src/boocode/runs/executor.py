@@ -141,7 +141,7 @@ def claim(settings: Settings, role: str) -> ExecutorLease:
     """Take this process's executor id: `settings.executor_id` if set, else a free slot."""
     locks: _Locks
     if settings.is_postgres:
-        locks = _AdvisoryLocks(settings.dbos_system_database_url)
+        locks = _advisory_locks(settings)
     else:
         locks = _FileLocks(settings.data_dir / "executors")
     try:
@@ -149,6 +149,19 @@ def claim(settings: Settings, role: str) -> ExecutorLease:
     except BaseException:
         locks.close()
         raise
+
+
+def _advisory_locks(settings: Settings) -> _AdvisoryLocks:
+    """The lock connection, or the storage check's one line if the database cannot be reached
+    (this is the first thing a process connects to)."""
+    import psycopg
+
+    from boocode.db.preflight import unusable
+
+    try:
+        return _AdvisoryLocks(settings.dbos_system_database_url)
+    except psycopg.Error as exc:
+        raise unusable(settings, exc) from None
 
 
 def _take(settings: Settings, role: str, locks: _Locks) -> str:
