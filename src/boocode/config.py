@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, ValidationError
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from boocode.contracts.sandbox import SandboxMode
@@ -80,10 +80,21 @@ class Settings(BaseSettings):
         default_factory=lambda: min(16, max(1, (os.cpu_count() or 1) - 2)), ge=1, le=256
     )
     workflow_agent_concurrency: int = Field(default=16, ge=1, le=1024)
+    # Model names a workflow's agent() may ask for, mapped to the endpoint's: comma-separated
+    # alias=model pairs (haiku=deepseek-flash,opus=deepseek-v4-pro).
+    model_aliases: str = ""
     # Prices in USD per million prompt tokens, for the money the prompt cache saved: DeepSeek's
     # off-peak deepseek-flash prices as listed in 2026-11 (peak hours cost twice as much).
     cache_hit_price: float = Field(default=0.003, ge=0)
     cache_miss_price: float = Field(default=0.15, ge=0)
+
+    @field_validator("model_aliases")
+    @classmethod
+    def _aliases_parse(cls, value: str) -> str:
+        from boocode.workflows.models import parse_aliases
+
+        parse_aliases(value)
+        return value
 
     def model_post_init(self, __context: Any) -> None:
         self.data_dir = self.data_dir.expanduser().resolve()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import time
 import uuid
 from pathlib import Path
@@ -156,3 +158,52 @@ def test_deleting_a_chat_mid_turn_stops_the_turn_first(
         http.post(f"/api/chats/{other['id']}/messages", json={"content": "hello"})
         _wait_idle(http, other["id"])
     assert "Traceback" not in server.log[log_before:]
+
+
+def test_delete_removes_the_chats_files_and_step_records_but_not_shared_files(
+    server: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    fake_model_server.reset()
+    secret = f"secret {uuid.uuid4().hex}"
+    fake_model_server.script(
+        [
+            Reply.tool_calls([("write_file", {"path": "notes.txt", "content": secret})]),
+            Reply.text("ok"),
+        ]
+    )
+    own, shared = f"only here {uuid.uuid4().hex}".encode(), f"shared {uuid.uuid4().hex}".encode()
+    with server.client() as http:
+        chat, other = _titled(http, ["With files", "Sharing a file"])
+        url = f"/api/chats/{chat['id']}"
+        for name, data in (("own.txt", own), ("shared.txt", shared)):
+            assert http.post(f"{url}/attachments", files={"file": (name, data)}).status_code == 201
+        http.post(f"/api/chats/{other['id']}/attachments", files={"file": ("copy.txt", shared)})
+        turn = http.post(f"{url}/messages", json={"content": "take notes"}).json()["task_id"]
+        _wait_idle(http, chat["id"])
+        steps = "SELECT output FROM operation_outputs WHERE workflow_uuid = ?"
+        assert _holds(server.query(steps, turn, dbos=True), secret)
+        assert _blob(server, own).exists() and _blob(server, shared).exists()
+
+        assert http.delete(url).status_code == 204
+
+        assert not _blob(server, own).exists()
+        assert _blob(server, shared).exists()  # the other chat still has it
+        assert server.query(steps, turn, dbos=True) == []
+        status = "SELECT count(*) FROM workflow_status WHERE workflow_uuid = ?"
+        assert server.query(status, turn, dbos=True) == [(0,)]
+        attachments = "SELECT count(*) FROM attachments WHERE chat_id = ?"
+        assert server.query(attachments, chat["id"]) == [(0,)]
+
+        assert http.delete(f"/api/chats/{other['id']}").status_code == 204
+        assert not _blob(server, shared).exists()
+    assert (server.workspace / "notes.txt").read_text() == secret  # the workspace is kept
+
+
+def _holds(outputs: list[tuple[Any, ...]], text: str) -> bool:
+    """Whether a step output (base64 of its pickle) holds `text`."""
+    return any(text.encode() in base64.b64decode(output) for (output,) in outputs if output)
+
+
+def _blob(server: LiveServer, data: bytes) -> Path:
+    digest = hashlib.sha256(data).hexdigest()
+    return server.data_dir / "attachments" / digest[:2] / digest

@@ -26,6 +26,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -41,6 +42,7 @@ from websockets.asyncio.client import ClientConnection
 
 from support.fake_model import FakeModelServer
 from support.postgres import fresh_database
+from support.processes import processes_with
 
 TOKEN = "test-token-0123456789"
 _STARTUP_TIMEOUT_S = 40.0
@@ -177,6 +179,27 @@ class LiveServer:
             response.raise_for_status()
             return dict(response.json())
 
+    def query(self, sql: str, *params: Any, dbos: bool = False) -> list[tuple[Any, ...]]:
+        """Rows read straight from the server's database; `dbos`: from DBOS's own tables (a
+        sibling SQLite file, or the `dbos` schema on PostgreSQL). Parameters are `?`."""
+        url = self.env.get("BOOCODE_DATABASE_URL")
+        if url:
+            import psycopg
+
+            with psycopg.connect(url) as conn:
+                if dbos:
+                    conn.execute("SET search_path TO dbos")
+                return conn.execute(sql.replace("?", "%s"), params).fetchall()  # type: ignore[arg-type]
+        conn = sqlite3.connect(self.data_dir / ("dbos.sqlite" if dbos else "boocode.sqlite"))
+        try:
+            return conn.execute(sql, params).fetchall()
+        finally:
+            conn.close()
+
+    def children(self, marker: str) -> list[int]:
+        """The server's live child processes whose command line contains `marker`."""
+        return [pid for pid in processes_with(marker) if _parent_of(pid) == self.process.pid]
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -185,6 +208,13 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError):
+        return None
 
 
 async def next_frame(ws: ClientConnection, timeout: float = 15.0) -> dict[str, Any]:

@@ -224,3 +224,66 @@ def test_the_chats_model_starts_a_workflow_and_is_woken_by_its_result(
         f'[workflow succeeded] run_id={runs[0]["run_id"]} name="tiny"'
     )
     assert messages[-1]["content"] == 'the workflow said: "answer 7"'
+
+
+OPTIONS = """export const meta = {
+  name: 'options', description: 'agents with their own models, effort and type',
+  phases: [{ title: 'scan', detail: 'look first', model: 'phase-model' }, { title: 'judge' }],
+}
+phase('scan')
+const plain = await agent('opt plain', { label: 'plain' })
+const deep = await agent('opt deep', { effort: 'max', model: 'other-model' })
+const typed = await agent('opt typed', { agentType: 'strict-reviewer' })
+const opus = await agent('opt opus', { model: 'opus', phase: 'judge' })
+const bad = await agent('opt bad', { effort: 'extreme' }).catch((e) => e.message)
+return [plain, deep, typed, opus, bad, args]
+"""
+
+
+def test_agents_get_their_model_effort_and_agent_types_instructions(
+    fake_server_each_engine: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    server = fake_server_each_engine
+    fake_model_server.reset()
+    fake_model_server.responder = lambda body: Reply.text(f"{_first_user(body)} done")
+    agents = server.workspace / ".claude" / "agents"
+    agents.mkdir(parents=True, exist_ok=True)
+    (agents / "strict-reviewer.md").write_text(
+        "---\nname: strict-reviewer\ndescription: reviews strictly\ntools: Read, Grep\n"
+        "model: inherit\n---\nYou review code strictly and cite lines.\n"
+    )
+    chat_id = server.new_chat()["id"]
+
+    run = _ended(server, _start(server, chat_id, script=OPTIONS, args={"n": 1}).json()["run_id"])
+
+    assert run["status"] == "succeeded", run
+    assert run["result"] == [
+        "opt plain done",
+        "opt deep done",
+        "opt typed done",
+        "opt opus done",
+        "effort 'extreme' is not one of low, medium, high, xhigh, max",
+        {"n": 1},
+    ]
+    # The run record carries what it was started with and the phases its script declares.
+    assert run["args"] == {"n": 1}
+    assert run["phases"] == [
+        {"title": "scan", "detail": "look first", "model": "phase-model"},
+        {"title": "judge", "detail": None, "model": None},
+    ]
+    sent = {_first_user(body): body for body in fake_model_server.requests}
+    assert set(sent) == {"opt plain", "opt deep", "opt typed", "opt opus"}
+    chat_model = sent["opt opus"]["model"]
+    assert sent["opt plain"]["model"] == "phase-model"  # the phase's model
+    assert sent["opt deep"]["model"] == "other-model"
+    # Asked for `max`: an endpoint other than DeepSeek's is asked for its highest, `high`.
+    assert sent["opt deep"]["reasoning_effort"] == "high"
+    assert "reasoning_effort" not in sent["opt plain"]
+    system = sent["opt typed"]["messages"][0]["content"]
+    assert system.endswith("Your role:\nYou review code strictly and cite lines.")
+    assert [t["function"]["name"] for t in sent["opt typed"]["tools"]] == ["read_file", "grep"]
+    assert "Your role" not in sent["opt plain"]["messages"][0]["content"]
+    warnings = [e["text"] for e in run["log"] if e["kind"] == "warning"]
+    assert warnings == [f"model 'opus' has no alias in BOOCODE_MODEL_ALIASES: using {chat_model}"]
+    models = {a["label"]: a["model"] for a in run["agents"]}
+    assert models["plain"] == "phase-model" and models["opt opus"] == chat_model

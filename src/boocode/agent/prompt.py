@@ -22,10 +22,13 @@ Work in small verified steps: look before you change, run the project's checks a
 When you are done, answer with a short summary of what you did and what you found."""
 
 
-def system_prompt(workspace: str, instructions: str | None = None) -> str:
+def system_prompt(workspace: str, instructions: str | None = None, role: str | None = None) -> str:
+    """The system prompt; `role` is an agent conversation's own (its agent type's body)."""
     prompt = _SYSTEM_PROMPT.format(workspace=workspace)
     if instructions:
         prompt += f"\n\nThe project's instructions:\n{instructions}"
+    if role:
+        prompt += f"\n\nYour role:\n{role}"
     return prompt
 
 

@@ -75,16 +75,20 @@ class Runtime:
     run_tools: dict[str, RunTool] = field(default_factory=dict)
     # Extra services keyed by name (the OTLP exporter).
     services: dict[str, Any] = field(default_factory=dict)
-    _models: dict[Path, ChatModel] = field(default_factory=dict)
+    _models: dict[tuple[Path, str | None, str | None], ChatModel] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.cancels = CancelWatch(self.db)
 
-    def model(self, workspace: Path) -> ChatModel:
-        """One model client per workspace for the life of the process (it pools connections)."""
-        if workspace not in self._models:
-            self._models[workspace] = model_for(self.settings, workspace)
-        return self._models[workspace]
+    def model(
+        self, workspace: Path, name: str | None = None, effort: str | None = None
+    ) -> ChatModel:
+        """One model client per workspace (and model name and reasoning effort, when an agent
+        asks for its own) for the life of the process: it pools connections."""
+        key = (workspace, name, effort)
+        if key not in self._models:
+            self._models[key] = model_for(self.settings, workspace, name, effort)
+        return self._models[key]
 
     def tools(
         self, workspace: Path, *, on_process_start: ProcessObserver | None = None
@@ -117,12 +121,16 @@ class Runtime:
         self._models.clear()
 
 
-def model_for(settings: Settings, workspace: Path) -> ChatModel:
-    """The model the settings select: an OpenAI-compatible endpoint, or the offline demo."""
+def model_for(
+    settings: Settings, workspace: Path, name: str | None = None, effort: str | None = None
+) -> ChatModel:
+    """The model the settings select: an OpenAI-compatible endpoint, or the offline demo;
+    `name` and `effort` override the model name and ask for a reasoning effort."""
     return create_model(
         base_url=settings.base_url,
         api_key=settings.api_key,
-        model=settings.model,
+        model=name or settings.model,
+        effort=effort,
         deepseek_api_key=settings.deepseek_api_key,
         workspace=workspace,
         demo_delay_s=settings.demo_delay_s,

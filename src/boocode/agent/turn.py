@@ -197,7 +197,8 @@ async def _llm_step(plan: TurnPlan, iteration: int) -> ModelReply:
     for hook in rt.model_call_hooks:  # appends what arrived since (a subagent's notification)
         await hook(chat_id, turn)
     workspace = Path(chat.workspace)
-    model = rt.model(workspace)
+    # An agent conversation (a workflow agent) may ask for its own model name and effort.
+    model = rt.model(workspace, chat.model, chat.effort) if chat.depth else rt.model(workspace)
     request = await cache.build_model_request(rt, chat, model, turn)
     messages, tools = request.messages, request.tools
     async with rt.tracer.span(

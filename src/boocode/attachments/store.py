@@ -12,7 +12,8 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class BlobStore:
-    """Files under `root/<first two hex digits>/<sha256>`, written atomically, never changed."""
+    """Files under `root/<first two hex digits>/<sha256>`, written atomically, never changed;
+    removed when the last chat that used one is deleted."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -31,6 +32,10 @@ class BlobStore:
                 Path(tmp).unlink(missing_ok=True)
                 raise
         return digest
+
+    def remove(self, digest: str) -> None:
+        """Delete a file no attachment refers to any more; the caller checks that."""
+        self.path(digest).unlink(missing_ok=True)
 
     def read(self, digest: str) -> bytes:
         return self.path(digest).read_bytes()

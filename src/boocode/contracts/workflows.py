@@ -30,6 +30,14 @@ class WorkflowStart(RequestBody):
         return self
 
 
+class WorkflowPhase(BaseModel):
+    """A phase its script's `meta.phases` declares; `model` is its agents' default model."""
+
+    title: str
+    detail: str | None = None
+    model: str | None = None
+
+
 class WorkflowSpec(BaseModel):
     """What a workflow run was started with, stored on its record."""
 
@@ -38,6 +46,7 @@ class WorkflowSpec(BaseModel):
     args: JsonValue = None
     budget: int | None = None
     resume_from: str | None = None
+    phases: list[WorkflowPhase] = Field(default_factory=list)
 
 
 class WorkflowAgentSpec(BaseModel):
@@ -109,6 +118,10 @@ class WorkflowRunOut(BaseModel):
     result: JsonValue = None
     error: str | None = None
     resume_from: str | None = None
+    args: JsonValue = Field(default=None, description="the arguments it was started with")
+    phases: list[WorkflowPhase] = Field(
+        default_factory=list, description="the phases its script declares, in order"
+    )
 
 
 class WorkflowRunDetail(WorkflowRunOut):

@@ -24,6 +24,7 @@ def create_model(
     workspace: Path,
     demo_delay_s: float = 0.03,
     idle_timeout_s: float = 120.0,
+    effort: str | None = None,
 ) -> ChatModel:
     """Pick the model the way the environment describes it, first match wins:
 
@@ -32,6 +33,8 @@ def create_model(
     3. BOOCODE_BASE_URL alone → a keyless local server such as Ollama or vLLM.
     4. nothing → the offline demo model.
     Empty strings count as unset. The DeepSeek key is never sent to a non-DeepSeek host.
+    `effort` (low, medium, high, xhigh, max) is sent as `reasoning_effort`: as it is to
+    DeepSeek, which takes all five; elsewhere `max` becomes `high`, the most OpenAI's API takes.
     """
     base_url, api_key, model, deepseek_api_key = (
         _set_or_none(value) for value in (base_url, api_key, model, deepseek_api_key)
@@ -51,7 +54,9 @@ def create_model(
         return DemoModel(workspace, delay_s=demo_delay_s)
     from boocode.providers.openai_compat import OpenAICompatModel  # the SDK, only when used
 
-    return OpenAICompatModel(*endpoint, idle_timeout_s=idle_timeout_s)
+    if effort == "max" and not _is_deepseek(endpoint[0]):
+        effort = "high"
+    return OpenAICompatModel(*endpoint, idle_timeout_s=idle_timeout_s, reasoning_effort=effort)
 
 
 def _set_or_none(value: str | None) -> str | None:

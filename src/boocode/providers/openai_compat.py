@@ -41,8 +41,10 @@ class OpenAICompatModel:
         timeout_s: float = 120,
         idle_timeout_s: float = 120,
         stream: bool = True,
+        reasoning_effort: str | None = None,
     ) -> None:
         self.name = model
+        self.reasoning_effort = reasoning_effort
         self.is_demo = False
         self.base_url = base_url.rstrip("/")
         self.label = f"{model} via {urlsplit(self.base_url).netloc or self.base_url}"
@@ -82,7 +84,9 @@ class OpenAICompatModel:
     ) -> ModelResponse:
         stream = await self._client.post(
             _COMPLETIONS_PATH,
-            body=_request_body(self.name, messages, tools, stream=True),
+            body=_request_body(
+                self.name, messages, tools, stream=True, effort=self.reasoning_effort
+            ),
             cast_to=ChatCompletion,
             stream=True,
             stream_cls=openai.AsyncStream[ChatCompletionChunk],
@@ -127,7 +131,9 @@ class OpenAICompatModel:
     ) -> ModelResponse:
         completion = await self._client.post(
             _COMPLETIONS_PATH,
-            body=_request_body(self.name, messages, tools, stream=False),
+            body=_request_body(
+                self.name, messages, tools, stream=False, effort=self.reasoning_effort
+            ),
             cast_to=ChatCompletion,
         )
         response = _response_from_completion(completion, default_model=self.name)
@@ -140,12 +146,19 @@ class OpenAICompatModel:
 
 
 def _request_body(
-    model: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *, stream: bool
+    model: str,
+    messages: list[dict[str, Any]],
+    tools: list[dict[str, Any]],
+    *,
+    stream: bool,
+    effort: str | None = None,
 ) -> dict[str, Any]:
     # The messages are passed through untouched so the prompt prefix stays byte-stable.
     body: dict[str, Any] = {"model": model, "messages": messages, "stream": stream}
     if tools:
         body["tools"] = tools
+    if effort is not None:
+        body["reasoning_effort"] = effort
     if stream:
         body["stream_options"] = {"include_usage": True}
     return body

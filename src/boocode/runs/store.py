@@ -133,6 +133,9 @@ class ConversationRun:
     report_to: str | None = None
     cache_key: str | None = None
     output_schema: dict[str, Any] | None = None
+    # Its own instructions after the system prompt (an agent type's), and its reasoning effort.
+    system_prompt: str | None = None
+    effort: str | None = None
 
 
 def insert_conversation_run(conn: Connection, new: ConversationRun) -> None:
@@ -153,6 +156,8 @@ def insert_conversation_run(conn: Connection, new: ConversationRun) -> None:
             tools=new.tools,
             depth=new.depth,
             output_schema=new.output_schema,
+            system_prompt=new.system_prompt,
+            effort=new.effort,
         )
     )
     conn.execute(

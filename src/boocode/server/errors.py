@@ -15,7 +15,7 @@ from starlette.types import Scope
 
 from boocode.agent import service
 from boocode.attachments import AttachmentError
-from boocode.chats.manage import TurnDidNotStop
+from boocode.chats.manage import RunsDidNotStop
 from boocode.runs.store import TurnInProgress
 from boocode.subagents.store import SubagentNotFound
 from boocode.workflows.service import WorkflowRefused
@@ -29,7 +29,7 @@ _METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(service.ChatNotFound, _not_found)
     app.add_exception_handler(TurnInProgress, _conflict)
-    app.add_exception_handler(TurnDidNotStop, _conflict)
+    app.add_exception_handler(RunsDidNotStop, _conflict)
     app.add_exception_handler(service.SubagentConversation, _conflict)
     app.add_exception_handler(SubagentNotFound, _not_found)
     app.add_exception_handler(WorkflowRunNotFound, _not_found)

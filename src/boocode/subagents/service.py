@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-
-from dbos import DBOS, WorkflowHandleAsync
-
 from boocode.agent import turn as turns
 from boocode.agent.history import load_messages, to_message_out
 from boocode.agent.runtime import Runtime
@@ -19,8 +13,6 @@ from boocode.contracts.subagents import (
 )
 from boocode.runs.status import ACTIVE
 from boocode.subagents import store as subagents
-
-log = logging.getLogger(__name__)
 
 
 async def list_of_chat(rt: Runtime, chat_id: str) -> SubagentList:
@@ -43,21 +35,12 @@ async def cancel(rt: Runtime, task_id: str) -> SubagentCancelResult:
     return SubagentCancelResult(task_id=run.id, cancelled=cancelled)
 
 
-async def cancel_all(rt: Runtime, chat_id: str, *, wait_s: float = 0.0) -> int:
-    """Cancel every active subagent of a chat and of its subagents (when the chat is deleted,
-    or on the user's request); with `wait_s`, wait that long for them to stop. Returns how
-    many were asked to stop."""
+async def cancel_all(rt: Runtime, chat_id: str) -> int:
+    """Cancel every active subagent of a chat and of its subagents (on the user's request);
+    returns how many were asked to stop."""
     active = await _active_below(rt, chat_id)
     for run_id in active:
         await turns.request_cancel(run_id)
-    if wait_s > 0 and active:
-        handles: list[WorkflowHandleAsync[str]] = [
-            await DBOS.retrieve_workflow_async(run_id) for run_id in active
-        ]
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(
-                asyncio.gather(*(h.get_result() for h in handles), return_exceptions=True), wait_s
-            )
     return len(active)
 
 

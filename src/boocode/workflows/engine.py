@@ -45,6 +45,7 @@ from boocode.workflows import agent_types, discovery, store
 from boocode.workflows.host import AgentOptions, ScriptCancelled
 from boocode.workflows.keys import Occurrences, spec_hash
 from boocode.workflows.limits import ScriptLimits
+from boocode.workflows.models import checked_effort, choose_model, parse_aliases
 from boocode.workflows.outcome import ScriptOutcome, ScriptStatus
 from boocode.workflows.sandbox import run_script
 from boocode.workflows.script import Script, ScriptError, load_script
@@ -131,38 +132,45 @@ class EngineHost:
         self._phase: str | None = None
         self._spent = 0
         self._pending_log: list[asyncio.Task[None]] = []
+        self._aliases = parse_aliases(rt.settings.model_aliases)
+        self._warned: set[str] = set()
+        # meta.phases' models: the default model of the agents of that phase.
+        self._phase_models = {phase.title: phase.model for phase in spec.phases if phase.model}
 
     async def agent(self, prompt: str, options: AgentOptions) -> JsonValue:
         if self.rt.cancels.event(self.run.id).is_set():
             raise ScriptCancelled("the run was cancelled")
-        model = self._model(options.model)
+        effort = checked_effort(options.effort)
         kind = agent_types.resolve(Path(self.chat.workspace), Path.home(), options.agent_type)
         if kind.warning:
             self._remember("warning", kind.warning)
+        phase = options.phase or self._phase
+        model = self._model(options.model or kind.model or self._phase_models.get(phase or ""))
         agent_type = kind.name
         tools = list(kind.tools) if kind.tools is not None else None
         digest = spec_hash(
             prompt=prompt,
             output_schema=options.output_schema,
             model=model,
-            effort=options.effort,
+            effort=effort,
             agent_type=agent_type,
             isolation=options.isolation,
             tools=tools,
+            system_prompt=kind.system_prompt,
         )
         cache_key, occurrence = self._occurrences.key(digest)
         spec = WorkflowAgentSpec(
             prompt=prompt,
             label=options.label or headline(prompt, "agent"),
-            phase=options.phase or self._phase,
+            phase=phase,
             model=model,
-            effort=options.effort,
+            effort=effort,
             isolation=options.isolation,
             agent_type=agent_type,
             output_schema=options.output_schema,
             occurrence=occurrence,
         )
-        agent = await self._find_or_start(cache_key, spec, tools)
+        agent = await self._find_or_start(cache_key, spec, tools, kind.system_prompt)
         if not store.is_final(agent):
             await self.announce("agent", agent=store.agent_out(agent))
         while not (store.is_final(agent) and agent.result is not None):
@@ -216,7 +224,11 @@ class EngineHost:
                 await turns.request_cancel(agent.id)
 
     async def _find_or_start(
-        self, cache_key: str, spec: WorkflowAgentSpec, tools: list[str] | None
+        self,
+        cache_key: str,
+        spec: WorkflowAgentSpec,
+        tools: list[str] | None,
+        system_prompt: str | None,
     ) -> AgentRun:
         rt, run = self.rt, self.run
         found = await store.by_key(rt.db, run.id, cache_key)
@@ -258,6 +270,8 @@ class EngineHost:
                 depth=chat.depth + 1,
                 cache_key=cache_key,
                 output_schema=spec.output_schema,
+                system_prompt=system_prompt,
+                effort=spec.effort,
             )
             await rt.db.transact(lambda conn: runs.insert_conversation_run(conn, new))
             await start_agent(agent_id)
@@ -270,12 +284,11 @@ class EngineHost:
         await self.announce("agent", agent=store.agent_out(agent, done[agent.chat_id]))
 
     def _model(self, asked: str | None) -> str:
-        chat = self.chat
-        if asked is not None and asked != chat.model:
-            # One endpoint and model serve every agent: aliases (haiku, sonnet, opus) and other
-            # names fall back to it, said in the run's log.
-            self._remember("warning", f"model {asked!r}: using {chat.model}")
-        return chat.model
+        chosen = choose_model(asked, chat_model=self.chat.model, aliases=self._aliases)
+        if chosen.warning is not None and chosen.warning not in self._warned:
+            self._warned.add(chosen.warning)
+            self._remember("warning", chosen.warning)
+        return chosen.name
 
     def _remember(self, kind: LogKind, text: str) -> None:
         self._pending_log.append(asyncio.ensure_future(self._write_log(kind, text)))

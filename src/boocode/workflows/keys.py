@@ -1,7 +1,8 @@
 """The content key of an `agent()` call: what it was asked, not where in the script it was.
 
 The key is SHA-256 of the call's canonical semantic spec (prompt, schema, resolved model,
-effort, agent type, isolation, tools; not display-only options such as `label` or `phase`),
+effort, agent type and its system prompt, isolation, tools; not display-only options such as
+`label` or `phase`),
 with the call's occurrence among identical specs of the run appended, so three identical
 reviewers stay three calls. Parallel agents starting in another order get the same keys.
 """
@@ -23,8 +24,9 @@ def spec_hash(
     agent_type: str,
     isolation: str | None,
     tools: list[str] | None,
+    system_prompt: str | None = None,
 ) -> str:
-    spec = {
+    spec: dict[str, Any] = {
         "prompt": prompt,
         "schema": output_schema,
         "model": model,
@@ -33,6 +35,8 @@ def spec_hash(
         "isolation": isolation,
         "tools": sorted(tools) if tools is not None else None,
     }
+    if system_prompt is not None:  # absent, so keys of agents without one stay what they were
+        spec["system_prompt"] = system_prompt
     canonical = json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 

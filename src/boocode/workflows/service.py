@@ -9,6 +9,7 @@ from boocode.agent import turn as turns
 from boocode.agent.runtime import Runtime
 from boocode.contracts.runs import RunStatus
 from boocode.contracts.workflows import (
+    WorkflowPhase,
     WorkflowRunDetail,
     WorkflowRunList,
     WorkflowSpec,
@@ -31,13 +32,19 @@ async def start(
     """Check the script before anything is stored, then store the run and start it."""
     name, source = await _source(chat, body, home)
     try:
-        load_script(source, name=name)
+        script = load_script(source, name=name)
     except ScriptError as exc:
         raise WorkflowRefused(f"workflow {name}: {exc}") from None
     if body.resume_from is not None:
         await _earlier(rt, body.resume_from)
+    phases = script.meta.phases if script.meta is not None else ()
     spec = WorkflowSpec(
-        name=name, source=source, args=body.args, budget=body.budget, resume_from=body.resume_from
+        name=name,
+        source=source,
+        args=body.args,
+        budget=body.budget,
+        resume_from=body.resume_from,
+        phases=[WorkflowPhase.model_validate(phase.model_dump()) for phase in phases],
     )
     run_id = f"wf-{uuid.uuid4().hex}"
     await rt.db.transact(lambda conn: store.insert_run(conn, run_id, chat.id, spec, report=report))

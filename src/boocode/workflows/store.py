@@ -199,6 +199,8 @@ def run_out(run: AgentRun, spent_tokens: int = 0) -> WorkflowRunOut:
         result=result.value,
         error=run.error,
         resume_from=spec.resume_from,
+        args=spec.args,
+        phases=spec.phases,
     )
 
 

@@ -23,7 +23,6 @@ from boocode.contracts.chats import (
     ServerInfo,
     TurnAccepted,
 )
-from boocode.subagents import service as subagent_service
 
 router = APIRouter()
 
@@ -82,13 +81,9 @@ async def update_chat(chat_id: str, body: ChatUpdate) -> ChatOut:
     responses={**_NOT_FOUND, 409: {"model": ErrorBody}},
 )
 async def delete_chat(chat_id: str) -> Response:
-    """Cancel the chat's running turn, then delete the chat with all its data."""
-    rt = runtime.current()
-
-    async def stop_subagents(of_chat: str) -> int:
-        return await subagent_service.cancel_all(rt, of_chat, wait_s=manage.STOP_WAIT_S)
-
-    await manage.delete_chat(rt.db, chat_id, service.cancel, stop_subagents)
+    """Stop the chat's running turn, subagents and workflow runs, then delete the chat with
+    all its data."""
+    await manage.delete_chat(runtime.current(), chat_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
