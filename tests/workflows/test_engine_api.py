@@ -43,6 +43,8 @@ def respond(body: dict[str, Any]) -> Reply:
         return Reply.text("judged")
     if prompt == "slow one":
         return Reply.text("late", delay_s=30)
+    if prompt.startswith("step "):
+        return Reply.text("done", delay_s=0.2)
     return Reply.text("noted")
 
 
@@ -179,6 +181,57 @@ def test_stopping_a_run_cancels_its_agents(
             assert time.monotonic() < deadline, "the agent was not stopped"
             time.sleep(0.1)
     json.dumps(run)
+
+
+ENDLESS = """export const meta = {name: 'endless', description: 'agents one after another'}
+const worker = (n) => async () => { for (let i = 0; i < 200; i++) await agent(`step ${n}.${i}`) }
+await parallel([1, 2].map(worker))"""
+
+
+def test_deleting_a_chat_stops_its_workflow_runs_and_removes_their_records(
+    fake_server_each_engine: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    server = fake_server_each_engine
+    fake_model_server.reset()
+    fake_model_server.responder = respond
+    chat_id = server.new_chat()["id"]
+    run_id = _start(server, chat_id, script=ENDLESS).json()["run_id"]
+    deadline = time.monotonic() + 20
+    with server.client() as http:
+        while len(http.get(f"/api/workflow-runs/{run_id}").json()["agents"]) < 4:
+            assert time.monotonic() < deadline, "the workflow did not get going"
+            time.sleep(0.1)
+        agents = http.get(f"/api/workflow-runs/{run_id}").json()["agents"]
+        assert server.children("boocode.workflows.child"), "the script runs in a child process"
+        run_ids = [run_id, *(a["task_id"] for a in agents)]
+        assert _dbos_rows(server, run_ids) > 0
+
+        assert http.delete(f"/api/chats/{chat_id}", timeout=30).status_code == 204
+
+        calls = len(fake_model_server.requests)
+        assert server.children("boocode.workflows.child") == []
+        assert http.get(f"/api/workflow-runs/{run_id}").status_code == 404
+        assert http.get(f"/api/chats/{agents[0]['conversation_id']}").status_code == 404
+    time.sleep(1.0)  # an agent still running would ask the model about every 0.2 s
+    assert len(fake_model_server.requests) == calls
+    placeholders = ", ".join("?" * len(run_ids))
+    rows = f"SELECT count(*) FROM agent_runs WHERE id IN ({placeholders})"
+    assert server.query(rows, *run_ids) == [(0,)]
+    assert _dbos_rows(server, run_ids) == 0
+    assert "Traceback" not in server.log
+
+
+def _dbos_rows(server: LiveServer, run_ids: list[str]) -> int:
+    """DBOS's records of the runs: their status and their steps' outputs."""
+    placeholders = ", ".join("?" * len(run_ids))
+    return sum(
+        server.query(
+            f"SELECT count(*) FROM {table} WHERE workflow_uuid IN ({placeholders})",
+            *run_ids,
+            dbos=True,
+        )[0][0]
+        for table in ("workflow_status", "operation_outputs")
+    )
 
 
 TINY = """export const meta = {name: 'tiny', description: 'one agent'}
