@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from support.fake_model import FakeModelServer, Reply
@@ -119,6 +120,50 @@ async def test_nul_bytes_from_a_command_and_the_model_are_stored_and_the_chat_go
     # The next request was valid: every tool call answered, the stored text sent back.
     sent = fake_model.requests[-1]["messages"]
     assert any(m["role"] == "tool" and "a\u2400b" in m["content"] for m in sent)
+
+
+def _spawns_a_subagent_with_a_nul(body: dict[str, Any]) -> Reply:
+    """The chat titled "a NUL b" spawns a subagent whose prompt (and so label) holds a NUL."""
+    messages = body["messages"]
+    first = next(m["content"] for m in messages if m["role"] == "user")
+    if first == "sub\u2400task":
+        return Reply.text("sub done")
+    if messages[-1]["role"] == "user" and messages[-1]["content"] == "a\u2400b":
+        return Reply.tool_calls([("spawn_subagent", {"prompt": "sub\x00task"})])
+    return Reply.text("noted")
+
+
+def _settled(server: LiveServer, chat_id: str, timeout: float = 30) -> list[dict[str, Any]]:
+    """The chat's subagents once they ended and the woken parent answered the last of them."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with server.client() as http:
+            subagents = http.get(f"/api/chats/{chat_id}/subagents").json()["subagents"]
+        last = _messages(server, chat_id)[-1]
+        if subagents and all(s["notified"] for s in subagents) and last["content"] == "noted":
+            return list(subagents)
+        time.sleep(0.1)
+    raise AssertionError(f"the chat did not settle: {subagents}")
+
+
+async def test_nul_bytes_in_titles_and_labels_are_stored_on_both_engines(
+    engine_server: LiveServer, fake_model: FakeModelServer
+) -> None:
+    fake_model.responder = _spawns_a_subagent_with_a_nul
+    chat_id = engine_server.new_chat()["id"]
+    frames = await _post_and_collect(engine_server, chat_id, "a\x00b")
+    assert frames[-1]["status"] == "succeeded", frames[-1]
+
+    (subagent,) = _settled(engine_server, chat_id)
+    assert subagent["label"] == "sub\u2400task" and subagent["status"] == "succeeded"
+    with engine_server.client() as http:
+        assert http.get(f"/api/chats/{chat_id}").json()["title"] == "a\u2400b"
+        renamed = http.patch(f"/api/chats/{chat_id}", json={"title": "x\x00y"})
+        assert renamed.status_code == 200, renamed.text
+        assert renamed.json()["title"] == "x\u2400y"
+        assert http.get(f"/api/chats/{chat_id}").json()["title"] == "x\u2400y"
+        found = http.get("/api/chats", params={"q": "x\x00y"}).json()["items"]
+        assert [chat["id"] for chat in found] == [chat_id]
 
 
 def test_a_storage_fault_while_serving_is_a_json_503(engine_server: LiveServer) -> None:

@@ -48,14 +48,22 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
-class StorableText(TypeDecorator[str]):
-    """Text with NUL and lone surrogates replaced on the way in (see `boocode.db.text`)."""
+class StorableString(TypeDecorator[str]):
+    """A string with NUL and lone surrogates replaced on the way in (see `boocode.db.text`):
+    every column holding what a user or a model wrote (a title, a label, a tool name)."""
 
-    impl = Text
+    impl = String
     cache_ok = True
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
         return None if value is None else storable(value)
+
+
+class StorableText(StorableString):
+    """Unbounded text made storable the same way."""
+
+    impl = Text
+    cache_ok = True
 
 
 class StorableJSON(TypeDecorator[Any]):
@@ -85,7 +93,7 @@ class Chat(Base):
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    title: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(StorableString(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     workspace: Mapped[str] = mapped_column(StorableText())
@@ -127,12 +135,14 @@ class Message(Base):
     content: Mapped[Any] = mapped_column(StorableJSON())
     reasoning: Mapped[str | None] = mapped_column(StorableText(), nullable=True)
     tool_calls: Mapped[list[Any] | None] = mapped_column(StorableJSON(), nullable=True)
-    tool_call_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    tool_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # The model names tool calls and tools: their text is made storable like any other.
+    tool_call_id: Mapped[str | None] = mapped_column(StorableString(200), nullable=True)
+    tool_name: Mapped[str | None] = mapped_column(StorableString(100), nullable=True)
     is_error: Mapped[bool] = mapped_column(Boolean, default=False)
     usage: Mapped[dict[str, Any] | None] = mapped_column(StorableJSON(), nullable=True)
     model: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    step_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # A tool step's key holds the call's id.
+    step_key: Mapped[str | None] = mapped_column(StorableString(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # What the user attached: the attachments' metadata, never their bytes.
     attachments: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
@@ -183,7 +193,7 @@ class AgentRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # The user's chat a subagent (or workflow) reports to; `chat_id` is its own conversation.
     parent_chat_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    label: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    label: Mapped[str | None] = mapped_column(StorableString(200), nullable=True)
     # What the run was asked to do, and what it gave back (pydantic models as JSON).
     spec: Mapped[dict[str, Any] | None] = mapped_column(StorableJSON(), nullable=True)
     result: Mapped[dict[str, Any] | None] = mapped_column(StorableJSON(), nullable=True)
@@ -211,7 +221,7 @@ class RunningCommand(Base):
 
     __tablename__ = "running_commands"
 
-    step_key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    step_key: Mapped[str] = mapped_column(StorableString(300), primary_key=True)
     run_id: Mapped[str] = mapped_column(String(64))
     host: Mapped[str] = mapped_column(String(255))
     pid: Mapped[int] = mapped_column(Integer)
@@ -265,8 +275,8 @@ class ToolTrace(Base):
     branch_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     kind: Mapped[str] = mapped_column(String(16))
     parent_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    step_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    tool_name: Mapped[str] = mapped_column(String(100))
+    step_key: Mapped[str | None] = mapped_column(StorableString(200), nullable=True)
+    tool_name: Mapped[str] = mapped_column(StorableString(100))
     input: Mapped[Any] = mapped_column(StorableJSON(), nullable=True)
     output: Mapped[str | None] = mapped_column(StorableText(), nullable=True)
     # What a call returned besides `output`: a model call's reasoning and tool calls, a tool's
@@ -337,7 +347,7 @@ class Attachment(Base):
     height: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # What a vision model said the image shows, for chat models that cannot see it.
-    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    description: Mapped[str | None] = mapped_column(StorableText(), nullable=True)
     described_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
