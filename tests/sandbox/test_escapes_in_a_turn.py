@@ -8,13 +8,15 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
 import signal
 from pathlib import Path
 from typing import Any
 
 from sandbox.conftest import SENTINEL, outside_of, run_turn, server_secrets
+from subagents.test_subagents_api import wait_quiet
 from support.fake_model import FakeModelServer, Reply
-from support.live_server import LiveServer
+from support.live_server import LiveServer, frames_until, turn_ended
 from support.processes import boocode_env, processes_with, spawn_boocode, wait_for
 from support.sandbox import require_bubblewrap
 
@@ -104,7 +106,9 @@ async def test_commands_see_an_allow_listed_environment_and_no_server_process(
     allowed = {"PATH", "HOME", "TMPDIR", "PWD", "LANG", "LANGUAGE", "TERM", "LC_ALL", "TZ"}
     assert env_names <= allowed  # PWD is set by bubblewrap's --chdir
     processes = str(results[1]["content"])
-    assert "bwrap" in processes and "uvicorn" not in processes and "boocode" not in processes
+    assert "bwrap" in processes and "uvicorn" not in processes
+    # bwrap's own command line names the workspace's `.boocode`; no other process shows.
+    assert "boocode" not in processes.replace("/.boocode", "")
     assert "BOOCODE_" not in str(results[3]["content"])
 
 
@@ -247,3 +251,117 @@ def test_every_descendant_dies_with_the_server(
         server.wait(timeout=10)
 
     wait_for(lambda: not any(_escapees(tag)), timeout=30)
+
+
+def _leak(outside: Path, name: str) -> str:
+    """Shell that writes the environment to `outside/name` (a path no sandbox has), then
+    passes stdin on (a filter's duty)."""
+    return f'env > "{outside}/{name}" 2>/dev/null; cat'
+
+
+def _plant(outside: Path) -> str:
+    """A repository made by a command, whose settings and hooks each run a command on git's
+    every step: the server's own git must run none of them."""
+    hooks = (
+        "post-checkout",
+        "post-commit",
+        "pre-commit",
+        "prepare-commit-msg",
+        "reference-transaction",
+        "post-index-change",
+    )
+    lines = [
+        "set -e",
+        "git init -q -b main",
+        f"printf '#!/bin/sh\\n{_leak(outside, 'fsmonitor')} </dev/null\\n' > fsmonitor.sh",
+        "chmod +x fsmonitor.sh",
+        *(
+            f"printf '#!/bin/sh\\n{_leak(outside, hook)} </dev/null\\n' > .git/hooks/{hook} && "
+            f"chmod +x .git/hooks/{hook}"
+            for hook in hooks
+        ),
+        'git config core.fsmonitor "$PWD/fsmonitor.sh"',
+        *(
+            f"git config filter.evil.{step} '{_leak(outside, 'filter-' + step)}'"
+            for step in ("clean", "smudge")
+        ),
+        f"git config diff.evil.textconv '{_leak(outside, 'textconv')}'",
+        f"git config diff.external '{_leak(outside, 'external-diff')}'",
+        "git config commit.gpgSign true",
+        f"git config gpg.program '{_leak(outside, 'gpg')}'",
+        "echo '* filter=evil diff=evil' > .gitattributes",
+        "git add -A",
+        "git -c core.hooksPath=/dev/null -c commit.gpgSign=false -c user.name=a "
+        "-c user.email=a@a commit -qm planted",
+        "echo planted",
+    ]
+    return "\n".join(lines)
+
+
+# Once the repository exists, its settings and hooks, its `.git` and `.boocode` are fixed.
+_TAMPER = [
+    "echo x >> .git/hooks/post-merge",
+    "git config core.editor vi",
+    "mv .git moved-git",
+    "mkdir -p .boocode && echo '[sandbox]' > .boocode/config.toml",
+    "mv .boocode moved-boocode",
+]
+
+
+def _plant_then_isolate(outside: Path) -> Any:
+    def respond(body: dict[str, Any]) -> Reply:
+        messages = body["messages"]
+        first = next(m["content"] for m in messages if m["role"] == "user")
+        tools = [m for m in messages if m["role"] == "tool"]
+        last = messages[-1]
+        if first == "work in a worktree":
+            if not tools:
+                return Reply.tool_calls([("write_file", {"path": "notes.txt", "content": "n\n"})])
+            return Reply.text("wrote notes.txt")
+        if last["role"] == "user" and last["content"] == "plant":
+            return Reply.tool_calls(
+                [_command("sh", "-c", _plant(outside)), *(_command("sh", "-c", t) for t in _TAMPER)]
+            )
+        if last["role"] == "user" and last["content"] == "isolate":
+            spawn = {"prompt": "work in a worktree", "label": "tree", "isolation": "worktree"}
+            return Reply.tool_calls([("spawn_subagent", spawn)])
+        return Reply.text("noted")
+
+    return respond
+
+
+async def test_the_servers_git_runs_no_hook_or_setting_a_command_planted(
+    confined_server: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    workspace, outside = confined_server.workspace, outside_of(confined_server)
+    fake_model_server.reset()
+    fake_model_server.responder = _plant_then_isolate(outside)
+    chat_id = confined_server.new_chat()["id"]
+    try:
+        async with confined_server.ws(chat_id) as ws:
+            for content in ("plant", "isolate"):
+                async with confined_server.async_client() as http:
+                    await http.post(f"/api/chats/{chat_id}/messages", json={"content": content})
+                await frames_until(ws, turn_ended, timeout=90)
+        subagent = wait_quiet(confined_server, chat_id, timeout=90)[0]
+        with confined_server.client() as http:
+            messages = http.get(f"/api/chats/{chat_id}/messages").json()
+    finally:
+        for made in (".git", ".boocode/worktrees", "moved-git", "moved-boocode"):
+            shutil.rmtree(workspace / made, ignore_errors=True)
+        for made in (".gitattributes", "fsmonitor.sh"):
+            (workspace / made).unlink(missing_ok=True)
+
+    outputs = [str(m["content"]) for m in messages if m["tool_name"] == "run_command"]
+    assert outputs[0].startswith("exit code: 0") and "planted" in outputs[0], outputs[0]
+    assert "cannot create .git/hooks/post-merge: Read-only file system" in outputs[1]
+    # git writes a new config beside the old and renames it over: the mount refuses.
+    assert "could not write config file .git/config: Device or resource busy" in outputs[2]
+    assert "cannot move '.git' to 'moved-git': Device or resource busy" in outputs[3]
+    assert "cannot create .boocode/config.toml: Read-only file system" in outputs[4]
+    assert "cannot move '.boocode' to 'moved-boocode': Device or resource busy" in outputs[5]
+    assert subagent["status"] == "succeeded", subagent
+    tree = subagent["worktree"]
+    assert tree["kept"] and "notes.txt | 1 +" in tree["diff_stat"], tree
+    # Nothing ran outside the sandbox: outside/ still holds only the secret.
+    assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]

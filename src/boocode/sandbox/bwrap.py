@@ -20,6 +20,10 @@ SANDBOX_HOME = "/home/sandbox"
 """An empty, writable tmpfs, new for every command; HOME points at it."""
 CONFIG_DIR = ".boocode"
 """Read-only inside the workspace: a command cannot rewrite the project's settings."""
+GIT_SETTINGS = ("config", "hooks")
+"""Read-only in a repository's `.git`: the server runs git there too (worktrees)."""
+WORKTREE_POINTERS = ("commondir", "gitdir")
+"""Read-only in a linked worktree's entry under `.git/worktrees/`: they say where it belongs."""
 
 
 def bwrap_argv(
@@ -53,8 +57,7 @@ def bwrap_argv(
         if path.is_dir():
             argv += ["--ro-bind", str(path.resolve()), str(path)]
     argv += ["--bind", str(workspace), str(workspace)]
-    if (git_dir := linked_git_dir(workspace)) is not None:
-        argv += ["--bind", str(git_dir), str(git_dir)]
+    argv += _git_protection(workspace)
     config_dir = workspace / CONFIG_DIR
     if config_dir.is_dir() and not config_dir.is_symlink():
         argv += ["--ro-bind", str(config_dir), str(config_dir)]
@@ -74,11 +77,49 @@ def bwrap_argv(
     return argv
 
 
-def linked_git_dir(workspace: Path) -> Path | None:
-    """The repository a linked worktree (a subagent's) keeps its objects and refs in.
+def _git_protection(workspace: Path) -> list[str]:
+    """Keep a repository's settings and hooks read-only (the server's own git reads them).
 
-    Its `.git` is a file naming `<repo>/.git/worktrees/<name>`; git in the worktree needs the
-    repository's `.git` too, writable to commit.
+    A `.git` directory becomes a mount point of its own, so it cannot be renamed aside and
+    replaced; its `config` and `hooks` are read-only. A linked worktree's `.git` file is
+    read-only, and the repository it belongs to is bound writable (git commits there) with the
+    same protection, and the worktree's pointer files in it read-only.
+    """
+    marker = workspace / ".git"
+    if marker.is_symlink():
+        return []
+    if marker.is_dir():
+        return ["--bind", str(marker), str(marker), *_read_only_in(marker, GIT_SETTINGS)]
+    if (linked := linked_git_dirs(workspace)) is None:
+        return []
+    entry, common = linked
+    return [
+        "--ro-bind",
+        str(marker),
+        str(marker),
+        "--bind",
+        str(common),
+        str(common),
+        *_read_only_in(common, GIT_SETTINGS),
+        *_read_only_in(entry, WORKTREE_POINTERS),
+    ]
+
+
+def _read_only_in(directory: Path, names: Sequence[str]) -> list[str]:
+    argv = []
+    for name in names:
+        path = directory / name
+        if path.exists() and not path.is_symlink():
+            argv += ["--ro-bind", str(path), str(path)]
+    return argv
+
+
+def linked_git_dirs(workspace: Path) -> tuple[Path, Path] | None:
+    """A linked worktree's (a subagent's) entry `<repo>/.git/worktrees/<name>`, and the
+    repository's `.git` where it keeps its objects and refs.
+
+    Its `.git` is a file naming the entry; git in the worktree needs the repository's `.git`
+    too, writable to commit.
     """
     marker = workspace / ".git"
     if not marker.is_file() or marker.is_symlink():
@@ -89,13 +130,13 @@ def linked_git_dir(workspace: Path) -> Path | None:
         return None
     if not line.startswith("gitdir:"):
         return None
-    git_dir = Path(os.path.realpath(workspace / line.removeprefix("gitdir:").strip()))
+    entry = Path(os.path.realpath(workspace / line.removeprefix("gitdir:").strip()))
     try:
-        common = (git_dir / "commondir").read_text().strip()
+        common = (entry / "commondir").read_text().strip()
     except OSError:
         return None
-    found = Path(os.path.realpath(git_dir / common))
-    return found if found.is_dir() and found.name == ".git" else None
+    found = Path(os.path.realpath(entry / common))
+    return (entry, found) if found.is_dir() and found.name == ".git" else None
 
 
 def visible_roots(workspace: Path, read_only: Sequence[Path] = ()) -> list[Path]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
@@ -12,7 +13,13 @@ from typing import TextIO
 
 from boocode.config import Settings
 from boocode.contracts.sandbox import SandboxMode, SandboxStatus
-from boocode.sandbox.bwrap import SANDBOX_HOME, bwrap_argv, is_under_any, visible_roots
+from boocode.sandbox.bwrap import (
+    CONFIG_DIR,
+    SANDBOX_HOME,
+    bwrap_argv,
+    is_under_any,
+    visible_roots,
+)
 from boocode.sandbox.environment import child_environment, server_path
 from boocode.sandbox.policy import SandboxPolicy
 from boocode.sandbox.probe import probe
@@ -92,6 +99,7 @@ class Sandbox:
                 extra_names=self.policy.env_names,
             )
             return PreparedCommand(list(argv), env)
+        self._make_config_dir()
         path = self._visible_path()
         self._check_program(argv[0], path, cwd)
         env = child_environment(
@@ -153,6 +161,18 @@ class Sandbox:
     def _visible(self, path: Path) -> bool:
         """Whether `path` (absolute) names something a confined command can see."""
         return _is_visible(path, tuple(self._roots))
+
+    def _make_config_dir(self) -> None:
+        """`.boocode` exists before a confined command starts, to be mounted read-only: a
+        command cannot create the project's settings either."""
+        config_dir = self.workspace / CONFIG_DIR
+        if config_dir.is_symlink() or (config_dir.exists() and not config_dir.is_dir()):
+            raise CommandRefused(
+                f"{CONFIG_DIR} in the workspace is a symlink or a file; commands run only when it "
+                "is a directory (it holds the project's settings, which commands may not change)"
+            )
+        with contextlib.suppress(FileExistsError):
+            config_dir.mkdir()
 
     def _check_program(self, program: str, path: str, cwd: Path) -> None:
         if "/" not in program:

@@ -7,16 +7,15 @@ its changes committed on its own branch and reported with a diff stat.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 
 from boocode.contracts.subagents import WorktreeReport
+from boocode.sandbox import host_git
 
 WORKTREES = Path(".boocode") / "worktrees"
-"""Under the repository's top level; git is told to ignore the directory."""
-
-_GIT_TIMEOUT_S = 60.0
+"""Under the repository's top level, in the directory commands cannot write; its own
+`.gitignore` keeps it out of the main tree's `git status`."""
 
 
 class WorktreeError(RuntimeError):
@@ -59,6 +58,8 @@ async def plan(workspace: Path, name: str) -> WorktreePlan:
             'isolation "worktree" needs a commit to start from; the repository has none yet'
         ) from None
     subdir = os.path.relpath(os.path.realpath(workspace), os.path.realpath(top))
+    if subdir == ".." or subdir.startswith("../"):
+        raise WorktreeError(f"{workspace} is not inside its repository's working tree {top}")
     return WorktreePlan(
         root=top / WORKTREES / name,
         branch=f"boocode/{name}",
@@ -71,8 +72,7 @@ async def create(plan: WorktreePlan) -> None:
     """Add the worktree on a new branch at the base commit; a worktree already there stays."""
     if (plan.root / ".git").exists():
         return
-    plan.root.parent.mkdir(parents=True, exist_ok=True)
-    await _ignore_worktrees(plan.root.parent.parent.parent)
+    _make_worktrees_dir(plan.root.parent)
     await git(
         plan.root.parent, "worktree", "add", "-q", "-b", plan.branch, str(plan.root), plan.base
     )
@@ -85,8 +85,9 @@ async def finish(plan: WorktreePlan) -> WorktreeReport:
     """
     if not (plan.root / ".git").exists():
         return WorktreeReport(path=str(plan.root), branch=plan.branch, kept=False)
+    await _check_pointer(plan)
     await git(plan.root, "add", "-A")
-    if await git(plan.root, "status", "--porcelain"):
+    if await git(plan.root, "status", "--porcelain", "--ignore-submodules=all"):
         await git(
             plan.root,
             *await _identity(plan.root),
@@ -96,7 +97,9 @@ async def finish(plan: WorktreePlan) -> WorktreeReport:
             "-m",
             f"subagent work on {plan.branch}",
         )
-    stat = await git(plan.root, "diff", "--stat", plan.base, "HEAD")
+    stat = await git(
+        plan.root, "diff", "--no-ext-diff", "--no-textconv", "--stat", plan.base, "HEAD"
+    )
     if not stat:
         await git(plan.root.parent, "worktree", "remove", "--force", str(plan.root))
         await git(plan.root.parent, "branch", "-D", plan.branch)
@@ -108,25 +111,28 @@ async def finish(plan: WorktreePlan) -> WorktreeReport:
 
 
 async def git(cwd: Path, *args: str) -> str:
-    """Run git in `cwd` and return its stripped output; WorktreeError with its message."""
-    process = await asyncio.create_subprocess_exec(
-        "git",
-        *args,
-        cwd=cwd,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
-    )
+    """Run git in `cwd`, hardened (see `host_git`): its stripped output, or WorktreeError."""
     try:
-        out, err = await asyncio.wait_for(process.communicate(), _GIT_TIMEOUT_S)
-    except TimeoutError:
-        process.kill()
-        raise WorktreeError(f"git {args[0]} took longer than {_GIT_TIMEOUT_S:.0f} s") from None
-    if process.returncode != 0:
-        message = err.decode(errors="replace").strip().splitlines()
-        raise WorktreeError(f"git {args[0]} failed: {message[-1] if message else 'no message'}")
-    return out.decode(errors="replace").strip()
+        return await host_git.git(cwd, *args)
+    except host_git.HostGitError as exc:
+        raise WorktreeError(str(exc)) from None
+
+
+async def _check_pointer(plan: WorktreePlan) -> None:
+    """The worktree's `.git` file must still name the worktree's entry in its repository: a
+    command in the worktree could rewrite it to lead the server's git into another one."""
+    top = plan.root.parent.parent.parent
+    common = await git(top, "rev-parse", "--path-format=absolute", "--git-common-dir")
+    marker = plan.root / ".git"
+    line = (
+        "" if marker.is_symlink() or not marker.is_file() else marker.read_text("utf-8", "replace")
+    )
+    gitdir = Path(os.path.realpath(plan.root / line.strip().removeprefix("gitdir:").strip()))
+    if (
+        not line.startswith("gitdir:")
+        or gitdir.parent != Path(os.path.realpath(common)) / "worktrees"
+    ):
+        raise WorktreeError(f"{marker} no longer names its repository; the worktree is left as is")
 
 
 async def _identity(cwd: Path) -> list[str]:
@@ -138,14 +144,14 @@ async def _identity(cwd: Path) -> list[str]:
         return ["-c", "user.name=BooCode subagent", "-c", "user.email=boocode@localhost"]
 
 
-async def _ignore_worktrees(top: Path) -> None:
-    """Keep the worktrees out of the main tree's `git status` (locally, nothing committed)."""
-    exclude = Path(await git(top, "rev-parse", "--git-path", "info/exclude"))
-    if not exclude.is_absolute():
-        exclude = top / exclude
-    entry = f"/{WORKTREES.as_posix()}/"
-    existing = exclude.read_text() if exclude.is_file() else ""
-    if entry not in existing.splitlines():
-        exclude.parent.mkdir(parents=True, exist_ok=True)
-        with exclude.open("a") as fh:
-            fh.write(("" if existing.endswith("\n") or not existing else "\n") + entry + "\n")
+def _make_worktrees_dir(directory: Path) -> None:
+    """Create `.boocode/worktrees` with a `.gitignore` of `*`, through no symlink."""
+    top = directory.parent.parent
+    for path in (directory.parent, directory):
+        if path.is_symlink() or (path.exists() and not path.is_dir()):
+            raise WorktreeError(f"{path.relative_to(top)} must be a directory, not a link or file")
+        path.mkdir(exist_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
+    descriptor = os.open(directory / ".gitignore", flags, 0o644)
+    with os.fdopen(descriptor, "w") as fh:
+        fh.write("*\n")
