@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import sqlite3
 import time
+from collections.abc import Iterator
 from typing import Any
+
+import psycopg
 
 from support.fake_model import FakeModelServer, Reply
 from support.live_server import LiveServer, frames_until, turn_ended
@@ -166,30 +172,48 @@ async def test_nul_bytes_in_titles_and_labels_are_stored_on_both_engines(
         assert [chat["id"] for chat in found] == [chat_id]
 
 
-def test_a_storage_fault_while_serving_is_a_json_503(engine_server: LiveServer) -> None:
-    """The last test of the module: it takes the chats table away, then gives it back."""
-    url = engine_server.env.get("BOOCODE_DATABASE_URL")
-    rename = "ALTER TABLE chats RENAME TO chats_away"
-    restore = "ALTER TABLE chats_away RENAME TO chats"
-    if url:
-        import psycopg
+@contextlib.contextmanager
+def _table_taken_away(server: LiveServer, table: str) -> Iterator[None]:
+    """A real storage fault: the server's `table` renamed for the block, then given back."""
+    url = server.env.get("BOOCODE_DATABASE_URL")
 
-        def execute(sql: str) -> None:
+    def execute(sql: str) -> None:
+        if url:
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute(sql)
-    else:
-        import sqlite3
-
-        def execute(sql: str) -> None:
-            with sqlite3.connect(engine_server.data_dir / "boocode.sqlite") as conn:
+        else:
+            with sqlite3.connect(server.data_dir / "boocode.sqlite") as conn:
                 conn.execute(sql)
 
-    execute(rename)
+    execute(f"ALTER TABLE {table} RENAME TO {table}_away")
     try:
-        with engine_server.client() as http:
-            response = http.get("/api/chats")
+        yield
     finally:
-        execute(restore)
+        execute(f"ALTER TABLE {table}_away RENAME TO {table}")
+
+
+async def test_a_run_broken_by_storage_shows_one_line_not_its_sql(
+    engine_server: LiveServer, fake_model: FakeModelServer
+) -> None:
+    fake_model.script([Reply.text("An answer never asked for.")])
+    chat_id = engine_server.new_chat()["id"]
+    with _table_taken_away(engine_server, "tool_traces"):
+        frames = await _post_and_collect(engine_server, chat_id, "hello")
+
+    assert frames[-1]["status"] == "failed"
+    assert frames[-1]["error"] == "internal error: the run stopped (see the server log)"
+    errors = [f["message"] for f in frames if f["type"] == "error"]
+    assert errors == [frames[-1]["error"]]
+    assert "tool_traces" not in json.dumps(frames)
+    # The cause is in the server log, with the run it stopped.
+    assert "tool_traces" in engine_server.log
+    assert f"turn 1 of chat {chat_id}) failed" in engine_server.log
+
+
+def test_a_storage_fault_while_serving_is_a_json_503(engine_server: LiveServer) -> None:
+    """The last test of the module: it takes the chats table away, then gives it back."""
+    with _table_taken_away(engine_server, "chats"), engine_server.client() as http:
+        response = http.get("/api/chats")
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/json"
     assert response.json() == {

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from boocode.config import redact_url
+from boocode.tools.result import CANCELLED_AFTER_A_CRASH
 from support.fake_model import FakeModelServer, Reply
 from support.live_server import LiveServer, fake_model_env
 from support.postgres import fresh_database
@@ -34,8 +35,18 @@ def _stop(process: object) -> None:
     process.wait(timeout=30)  # type: ignore[attr-defined]
 
 
+def _runs(pid: int) -> bool:
+    """Whether `pid` is a live process (not gone, not a zombie waiting to be reaped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.parametrize("cancel_while_down", [False, True], ids=["restart", "cancel while down"])
 def test_a_command_left_running_by_a_crash_is_killed_before_its_step_runs_again(
-    tmp_path: Path, workspace: Path, fake_model: FakeModelServer
+    tmp_path: Path, workspace: Path, fake_model: FakeModelServer, cancel_while_down: bool
 ) -> None:
     data = tmp_path / "data"
     argv = ["python3", "-c", SLOW_APPEND.replace("SECONDS", "10")]
@@ -47,21 +58,31 @@ def test_a_command_left_running_by_a_crash_is_killed_before_its_step_runs_again(
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
     orphan_pid = int(log.read_text().split()[1])
+    if cancel_while_down:
+        (chat_id,) = query_sqlite(data, "SELECT id FROM chats")[0]
+        assert run_boocode("cancel", chat_id, env=env).returncode == 0
 
     worker = spawn_boocode("worker", env=env)
+    final = "cancelled" if cancel_while_down else "succeeded"
     try:
-        wait_for(lambda: _statuses(data) == [("succeeded",)], timeout=60)
+        wait_for(lambda: _statuses(data) == [(final,)], timeout=60)
     finally:
         _stop(worker)
 
-    lines = log.read_text().splitlines()
-    # The orphan was killed before it could finish; the re-run ran alone, start to end.
-    assert lines[0] == f"start {orphan_pid}"
-    assert f"end {orphan_pid}" not in lines
-    assert len(lines) == 3 and lines[1].startswith("start ") and lines[2].startswith("end ")
-    assert lines[1].split()[1] == lines[2].split()[1] != str(orphan_pid)
     (result,) = query_sqlite(data, "SELECT content FROM messages WHERE role = 'tool'")
-    assert "interrupted when its process stopped; it was killed" in json.loads(result[0])
+    lines = log.read_text().splitlines()
+    assert lines[0] == f"start {orphan_pid}"
+    if cancel_while_down:
+        # Killed before the refusal, long before it could finish, and not run again.
+        assert not _runs(orphan_pid) and lines == [f"start {orphan_pid}"]
+        assert json.loads(result[0]) == CANCELLED_AFTER_A_CRASH
+        assert len(fake_model.requests) == 1
+    else:
+        # The orphan was killed before it could finish; the re-run ran alone, start to end.
+        assert f"end {orphan_pid}" not in lines
+        assert len(lines) == 3 and lines[1].startswith("start ") and lines[2].startswith("end ")
+        assert lines[1].split()[1] == lines[2].split()[1] != str(orphan_pid)
+        assert "interrupted when its process stopped; it was killed" in json.loads(result[0])
     assert query_sqlite(data, "SELECT COUNT(*) FROM running_commands") == [(0,)]
 
 

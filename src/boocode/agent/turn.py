@@ -41,8 +41,13 @@ from boocode.providers.errors import RETRYABLE_KINDS
 from boocode.runs import store as runs
 from boocode.runs.commands import RERUN_NOTE, CommandRecords, forget_run
 from boocode.runs.detach import outside_any_run
+from boocode.runs.status import INTERNAL_ERROR
 from boocode.tools import WRITE_TOOLS, FileChange, ToolResult
-from boocode.tools.result import CANCELLED_BEFORE_RUNNING, CANCELLED_WHILE_RUNNING
+from boocode.tools.result import (
+    CANCELLED_AFTER_A_CRASH,
+    CANCELLED_BEFORE_RUNNING,
+    CANCELLED_WHILE_RUNNING,
+)
 from boocode.tools.run_command import ProcessObserver
 from boocode.traces.model_call import model_call_input, model_call_output
 
@@ -93,9 +98,9 @@ async def drive(run_id: str) -> TurnOutcome:
     else:
         try:
             outcome = await _converse(plan)
-        except Exception as exc:  # the turn must end recorded, whatever broke
-            log.exception("turn %s of chat %s failed", plan.turn, plan.chat_id)
-            outcome = TurnOutcome(status=TurnStatus.FAILED, error=f"internal error: {exc}")
+        except Exception:  # the turn must end recorded, whatever broke
+            log.exception("run %s (turn %s of chat %s) failed", run_id, plan.turn, plan.chat_id)
+            outcome = TurnOutcome(status=TurnStatus.FAILED, error=INTERNAL_ERROR)
     await _end_turn(plan, outcome)
     return outcome
 
@@ -268,15 +273,16 @@ async def _tool_step(plan: TurnPlan, call: ToolCall, refuse: bool = False) -> bo
     step_key = f"t{turn}-tool-{call.id}"
     if (done := await _message_by_step_key(chat_id, step_key)) is not None:
         return done.tool_name in WRITE_TOOLS and not done.is_error
+    commands = CommandRecords(rt.db, plan.run_id, f"{plan.run_id}/{step_key}")
+    # First, even for a call refused now: a command a dead process left running is killed.
+    leftover = await commands.leftover()
     refusal = "not run: the turn reached its tool-iteration limit" if refuse else None
-    if _cancel_requested(plan.run_id):
-        refusal = CANCELLED_BEFORE_RUNNING
+    if _cancel_requested(plan.run_id) and leftover.result is None:
+        refusal = CANCELLED_AFTER_A_CRASH if leftover.interrupted else CANCELLED_BEFORE_RUNNING
     if refusal:
         await _answer_tool_call(plan, step_key, call, ToolResult(content=refusal, is_error=True))
         return False
     chat = await _chat(chat_id)
-    commands = CommandRecords(rt.db, plan.run_id, f"{plan.run_id}/{step_key}")
-    leftover = await commands.leftover()
     spawned: list[int] = []
 
     async def on_process_start(pid: int) -> None:

@@ -20,6 +20,10 @@ _ALLOWED: dict[RunStatus, frozenset[RunStatus]] = {
 ACTIVE = frozenset({RunStatus.QUEUED, RunStatus.RUNNING})
 FINAL = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED})
 
+# What a run that BooCode itself broke shows: the cause (perhaps SQL with its parameters) is
+# in the server log and the run's traces, never in the chat.
+INTERNAL_ERROR = "internal error: the run stopped (see the server log)"
+
 
 class InvalidTransition(Exception):
     pass

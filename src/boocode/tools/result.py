@@ -19,7 +19,14 @@ class FileChange(BaseModel):
 # The results of tool calls a cancel stopped: a cancellation, not a failure of the tool.
 CANCELLED_WHILE_RUNNING = "cancelled by the user while it ran"
 CANCELLED_BEFORE_RUNNING = "cancelled by the user before it ran"
-CANCELLED_RESULTS = frozenset({CANCELLED_WHILE_RUNNING, CANCELLED_BEFORE_RUNNING})
+# Cancelled while no process ran its step: what the dead process left running was killed.
+CANCELLED_AFTER_A_CRASH = (
+    "cancelled by the user after the process running it stopped; "
+    "the command it left running was killed"
+)
+CANCELLED_RESULTS = frozenset(
+    {CANCELLED_WHILE_RUNNING, CANCELLED_BEFORE_RUNNING, CANCELLED_AFTER_A_CRASH}
+)
 
 
 def is_cancellation(content: object) -> bool:
