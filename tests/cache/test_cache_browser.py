@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from support.browser import open_app
 from support.cache_session import two_turns_with_new_instructions
-from support.fake_model import FakeModelServer
+from support.fake_model import FakeModelServer, Reply
 from support.live_server import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -55,3 +55,25 @@ def test_segment_bars_and_a_cache_break_explained_in_the_trace_viewer(
     expect(summary).to_contain_text("2 calls · 1 break")
     expect(summary).to_contain_text("saved $")
     expect(summary.locator(".cache-chart-break")).to_have_count(1)
+
+
+def test_the_cache_summary_writes_its_figures_as_the_rest_of_the_page(
+    page: Page, cache_server: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    fake_model_server.reset()
+    usage = {
+        "prompt_tokens": 101_268,
+        "completion_tokens": 3,
+        "total_tokens": 101_271,
+        "prompt_tokens_details": {"cached_tokens": 98_000},
+    }
+    fake_model_server.script([Reply.text("big", usage=usage)])
+    chat = cache_server.new_chat()
+    with cache_server.client() as http:
+        http.post(f"/api/chats/{chat['id']}/messages", json={"content": "a long prompt"})
+    open_app(page, cache_server, f"#/chats/{chat['id']}")
+    page.get_by_role("tab", name="Traces").click()
+
+    # Tokens as formatCount writes them ("101k", not "101,268"), one call in the singular.
+    figures = page.get_by_label("prompt cache").locator(".cache-summary-head .trace-muted")
+    expect(figures).to_have_text("98.0k of 101k prompt tokens from cache · 1 call")

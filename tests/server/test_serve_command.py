@@ -61,7 +61,7 @@ def test_the_url_is_printed_once_the_server_answers(tmp_path: Path) -> None:
     ("token", "reason"),
     [
         (None, "BOOCODE_TOKEN is not set"),
-        ("x", "BOOCODE_TOKEN has 1 characters, fewer than 32"),
+        ("x", "BOOCODE_TOKEN has 1 character, fewer than 32"),
         ("ab" * 20, "BOOCODE_TOKEN is too predictable"),
     ],
 )

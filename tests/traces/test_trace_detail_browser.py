@@ -135,12 +135,13 @@ def test_the_viewer_shows_the_current_branch(
     finished(page, 2)
     page.get_by_role("tab", name="Traces").click()
     expect(page.locator(".trace-turn")).to_have_count(2)
-    expect(page.locator(".trace-branch")).to_have_text("main branch")
+    expect(page.locator(".trace-branch")).to_have_text("Main")
 
     with fake_live_server.client() as http:
         restored = http.post(f"/api/chats/{chat['id']}/restore", json={"turn": 1})
         assert restored.status_code == 200, restored.text
-    expect(page.locator(".trace-branch")).to_have_text("branch 1")
+    # Named as the timeline names it.
+    expect(page.locator(".trace-branch")).to_have_text("Restored after turn 1 (#1)")
     expect(page.locator(".trace-turn")).to_have_count(1)
     send(page, "two again")
     finished(page, 2)

@@ -52,7 +52,8 @@ def token_weakness(token: str | None) -> str | None:
     if not token:
         return "BOOCODE_TOKEN is not set"
     if len(token) < STRONG_TOKEN_CHARS:
-        return f"BOOCODE_TOKEN has {len(token)} characters, fewer than {STRONG_TOKEN_CHARS}"
+        count = "1 character" if len(token) == 1 else f"{len(token)} characters"
+        return f"BOOCODE_TOKEN has {count}, fewer than {STRONG_TOKEN_CHARS}"
     if _entropy_bits(token) < STRONG_TOKEN_BITS:
         return "BOOCODE_TOKEN is too predictable (too few different characters)"
     return None

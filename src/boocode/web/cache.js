@@ -3,6 +3,7 @@
 // for the chat the totals, the money saved and a small chart of hit rate per call. The figures
 // come from `GET /api/chats/{id}/cache-stats`, shared by every component of a chat.
 import { api } from "./api.js";
+import { formatCount, plural } from "./format.js";
 import { html, useEffect, useState } from "./html.js";
 
 const REFRESH_MS = 300;
@@ -66,12 +67,12 @@ export function CacheSummary({ chatId, connection }) {
       <div class="cache-summary-head">
         <strong>Prompt cache</strong>
         <span class="cache-rate" title="prompt tokens served from cache">${percent(total.hit_rate)} hit</span>
-        <span class="trace-muted">${total.cache_hit_tokens.toLocaleString()} of ${total.prompt_tokens.toLocaleString()} prompt tokens from cache · ${total.calls} calls${breaks ? ` · ${breaks} ${breaks === 1 ? "break" : "breaks"}` : ""}</span>
+        <span class="trace-muted">${formatCount(total.cache_hit_tokens)} of ${plural(total.prompt_tokens, "prompt token")} from cache · ${plural(total.calls, "call")}${breaks ? ` · ${plural(breaks, "break")}` : ""}</span>
         <span class="cache-saved" title=${`at $${prices.hit_usd_per_million} (hit) and $${prices.miss_usd_per_million} (miss) per million prompt tokens`}>saved ${dollars(total.saved_usd)}</span>
       </div>
       ${stats.conversations.length > 1 && html`
         <div class="trace-muted cache-conversations">
-          ${stats.conversations.map((c) => html`<span key=${c.conversation}>${c.conversation}: ${percent(c.totals.hit_rate)} of ${c.totals.calls} calls</span>`)}
+          ${stats.conversations.map((c) => html`<span key=${c.conversation}>${c.conversation}: ${percent(c.totals.hit_rate)} of ${plural(c.totals.calls, "call")}</span>`)}
         </div>`}
       <${HitRateChart} calls=${stats.calls} />
       <div class="cache-legend trace-muted" aria-label="segment colours">
@@ -119,7 +120,7 @@ export function CacheBar({ chatId, traceId }) {
           <span key=${i} class=${`cache-segment seg-${s.kind}`} style=${`flex-grow: ${s.bytes}`}
             title=${`${s.label} · ${s.bytes.toLocaleString()} bytes`}></span>`)}
         <span class="cache-overlay" style=${`width: ${cached}%`}
-          title=${`about ${call.cached_bytes.toLocaleString()} of ${call.request_bytes.toLocaleString()} bytes served from cache (estimate from ${call.cache_hit_tokens} cached tokens)`}></span>
+          title=${`about ${call.cached_bytes.toLocaleString()} of ${call.request_bytes.toLocaleString()} bytes served from cache (estimate from ${plural(call.cache_hit_tokens, "cached token")})`}></span>
       </div>
       <span class="cache-call-rate trace-muted" title=${`${call.request_bytes.toLocaleString()} bytes; the cached part is an estimate from the provider's count of cached tokens`}>${percent(call.hit_rate)} cached</span>
       ${explain && html`<p class=${`cache-diagnosis ${diagnosis.broke ? "cache-broke" : ""}`} role="note">${diagnosis.broke ? "Cache break: " : ""}${diagnosis.message}</p>`}

@@ -1,4 +1,5 @@
-// One way to write a number on the page: durations, token counts, "1 call" / "3 calls", dates.
+// One way to write a number on the page: durations, token counts, "1 call" / "3 calls", dates;
+// and one way to name a branch of a chat.
 
 export function formatDuration(ms) {
   if (ms == null || !Number.isFinite(ms)) return "—";
@@ -35,4 +36,10 @@ export function formatDate(iso) {
   return today
     ? date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
     : date.toLocaleDateString([], { month: "short", day: "numeric" });
+}
+
+// "Main" is the chat as first written; a restore starts a branch named for where it forked.
+export function branchName(branch) {
+  if (branch.id === 0) return "Main";
+  return branch.forked_at_turn ? `Restored after turn ${branch.forked_at_turn} (#${branch.id})` : `Branch #${branch.id}`;
 }

@@ -3,7 +3,7 @@
 // A click on a turn scrolls the chat to the element `#turn-<n>` (drawn by chat.js) and
 // announces `boocode:focus-turn` on window, so the trace viewer can follow.
 import { api } from "./api.js";
-import { formatDuration, formatTokens, plural } from "./format.js";
+import { branchName, formatDuration, formatTokens, plural } from "./format.js";
 import { html, useState } from "./html.js";
 import { useLiveFetch } from "./live_fetch.js";
 import { registerPanel } from "./panels.js";
@@ -67,12 +67,6 @@ function BranchSwitcher({ data, onView, onCheckout }) {
           <button class="primary" onClick=${() => onCheckout(restoreFiles)}>Continue on this branch</button>
         </div>`}
     </div>`;
-}
-
-// "Main" is the chat as first written; a restore starts a branch named for where it forked.
-export function branchName(branch) {
-  if (branch.id === 0) return "Main";
-  return branch.forked_at_turn ? `Restored after turn ${branch.forked_at_turn} (#${branch.id})` : `Branch #${branch.id}`;
 }
 
 function branchLabel(branch) {

@@ -9,9 +9,10 @@ import { CacheBar, CacheSummary, TurnCacheRate } from "./cache.js";
 import { useNow } from "./clock.js";
 import { useChatConnection } from "./connection.js";
 import { Folded } from "./fold.js";
-import { formatCount, formatDuration, formatTokens, plural } from "./format.js";
+import { branchName, formatCount, formatDuration, formatTokens, plural } from "./format.js";
 import { html, useEffect, useRef, useState } from "./html.js";
 import { registerPanel } from "./panels.js";
+import { fetchTimeline } from "./timeline.js";
 
 const PAGE_SIZE = 100;
 const TICK_MS = 250; // redraw running bars this often
@@ -88,9 +89,24 @@ function useTraceList(chatId, connection, initialBranch = 0) {
   return { branch, traces, all, cursor, loading, problem, loadPage, running: all.some((t) => t.outcome === "running") };
 }
 
+// The branch named as the timeline names it: a branch other than Main by where it forked.
+function useBranchName(chatId, branch) {
+  const [known, setKnown] = useState(null);
+  useEffect(() => {
+    if (branch === 0) return undefined;
+    let live = true;
+    fetchTimeline(chatId)
+      .then((timeline) => { if (live) setKnown(timeline.branches.find((b) => b.id === branch) || null); })
+      .catch(() => {}); // the name without its fork point is still right
+    return () => { live = false; };
+  }, [chatId, branch]);
+  return branchName(known?.id === branch ? known : { id: branch });
+}
+
 function TracesPanel({ chatId, chat, connection }) {
   const [filter, setFilter] = useState(NO_FILTER);
   const { branch, traces, all, cursor, loading, problem, loadPage, running } = useTraceList(chatId, connection, chat?.branch_id ?? 0);
+  const branchLabel = useBranchName(chatId, branch);
   const now = useNow(running, TICK_MS);
   const [focus, setFocus] = useState(() => pendingFocus);
   const root = useRef(null);
@@ -137,7 +153,7 @@ function TracesPanel({ chatId, chat, connection }) {
       ${problem && html`<div class="banner error" role="alert">${problem}</div>`}
       <${CacheSummary} chatId=${chatId} connection=${connection} />
       <div class="traces-toolbar">
-        <span class="trace-branch" title="Traces of the chat's current branch">${branch === 0 ? "main branch" : `branch ${branch}`}</span>
+        <span class="trace-branch" title="Traces of the chat's current branch">${branchLabel}</span>
         <${Filters} filter=${filter} onChange=${setFilter} tools=${[...new Set(all.filter((c) => c.kind !== "llm").map((c) => c.tool_name))].sort()} />
       </div>
       ${cursor !== undefined && turns.length === 0 && html`
