@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     attachments_per_message: int = Field(default=8, gt=0)
     attachment_message_max_bytes: int = Field(default=40 * 1024 * 1024, gt=0)
     attachment_chat_max_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
+    # What one model request may carry of attachments, as sent (images as base64 data URLs):
+    # every request of a chat sends all its files again. Below providers' body limits (DeepSeek
+    # refuses bodies over about 48 MiB).
+    attachment_request_max_bytes: int = Field(default=32 * 1024 * 1024, gt=0)
     # Images with a longer side are sent downscaled to it; the original is kept.
     attachment_image_max_side: int = Field(default=2048, ge=64)
     # Glob patterns (comma-separated) of the model names that accept `image_url` parts;

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, insert, select
 
-from boocode.attachments.data_url import image_data_url
+from boocode.attachments.data_url import data_url_size, image_data_url
 from boocode.attachments.describe import ImageDescriber
 from boocode.attachments.errors import (
     AttachmentNotFound,
@@ -27,7 +27,7 @@ from boocode.attachments.vision import accepts_images
 from boocode.config import Settings
 from boocode.contracts.attachments import AttachmentKind, AttachmentOut
 from boocode.db.engine import Database
-from boocode.db.tables import Attachment, Chat
+from boocode.db.tables import Attachment, Chat, Message
 from boocode.providers import ChatModel
 
 
@@ -61,51 +61,58 @@ class Attachments:
             )
             width, height = checked.width, checked.height
             model_bytes, model_media_type = checked.model_bytes, checked.model_media_type
-        digest = await asyncio.to_thread(self.store.put, data)
-        async with self.db.session() as session, session.begin():
-            existing = (
-                await session.execute(
-                    select(Attachment).where(
-                        Attachment.chat_id == chat_id,
-                        Attachment.sha256 == digest,
-                        Attachment.name == name,
-                    )
+        staged = [await asyncio.to_thread(self.store.stage, data)]
+        if model_bytes is not None:
+            staged.append(await asyncio.to_thread(self.store.stage, model_bytes))
+        new = Attachment(
+            id=f"att_{uuid.uuid4().hex[:24]}",
+            chat_id=chat_id,
+            kind=judged.kind.value,
+            media_type=judged.media_type,
+            name=name,
+            size=len(data),
+            sha256=staged[0].digest,
+            model_sha256=staged[1].digest if model_bytes is not None else None,
+            model_media_type=model_media_type,
+            model_size=len(model_bytes) if model_bytes is not None else 0,
+            width=width,
+            height=height,
+            created_at=datetime.now(UTC),
+        )
+        limit = self.settings.attachment_chat_max_bytes
+
+        def record(conn: Connection) -> Attachment:
+            """Check the chat's total and add the file in one transaction, one upload at a time
+            per chat: the chat's row is locked (PostgreSQL; SQLite's writes run one at a time)."""
+            conn.execute(select(Chat.id).where(Chat.id == chat_id).with_for_update())
+            existing = conn.execute(
+                select(Attachment.__table__).where(
+                    Attachment.chat_id == chat_id,
+                    Attachment.sha256 == new.sha256,
+                    Attachment.name == name,
                 )
-            ).scalar_one_or_none()
+            ).first()
             if existing is not None:
-                return attachment_out(chat_id, message_record(existing))
-            used = (
-                await session.execute(
-                    select(
-                        func.coalesce(func.sum(Attachment.size + Attachment.model_size), 0)
-                    ).where(Attachment.chat_id == chat_id)
+                return Attachment(**existing._mapping)
+            used = conn.execute(
+                select(func.coalesce(func.sum(Attachment.size + Attachment.model_size), 0)).where(
+                    Attachment.chat_id == chat_id
                 )
             ).scalar_one()
-            added = len(data) + len(model_bytes or b"")
-            if used + added > self.settings.attachment_chat_max_bytes:
+            if used + new.size + new.model_size > limit:
                 raise AttachmentTooLarge(
-                    f"this chat's attachments would exceed "
-                    f"{_size(self.settings.attachment_chat_max_bytes)}, the limit per chat"
+                    f"this chat's attachments would exceed {_size(limit)}, the limit per chat"
                 )
-            model_digest = None
-            if model_bytes is not None:
-                model_digest = await asyncio.to_thread(self.store.put, model_bytes)
-            row = Attachment(
-                id=f"att_{uuid.uuid4().hex[:24]}",
-                chat_id=chat_id,
-                kind=judged.kind.value,
-                media_type=judged.media_type,
-                name=name,
-                size=len(data),
-                sha256=digest,
-                model_sha256=model_digest,
-                model_media_type=model_media_type,
-                model_size=len(model_bytes) if model_bytes is not None else 0,
-                width=width,
-                height=height,
-                created_at=datetime.now(UTC),
-            )
-            session.add(row)
+            for blob in staged:
+                self.store.keep(blob)
+            conn.execute(insert(Attachment).values(_columns(new)))
+            return new
+
+        try:
+            row = await self.db.transact(record)
+        finally:  # refused, or already stored: nothing is left behind
+            for blob in staged:
+                self.store.discard(blob)
         return attachment_out(chat_id, message_record(row))
 
     async def content(self, chat_id: str, attachment_id: str) -> StoredFile:
@@ -150,10 +157,12 @@ class Attachments:
                 f"the attachments add up to {_size(total)}; at most "
                 f"{_size(self.settings.attachment_message_max_bytes)} per message"
             )
-        images = [row for row in ordered if row.kind == AttachmentKind.IMAGE]
-        if images and not accepts_images(
+        sees_images = accepts_images(
             model_name, is_demo=is_demo, configured=self.settings.vision_models
-        ):
+        )
+        await self._check_request_budget(chat_id, ordered, sees_images=sees_images)
+        images = [row for row in ordered if row.kind == AttachmentKind.IMAGE]
+        if images and not sees_images:
             describer = ImageDescriber.from_settings(self.settings)
             if describer is None:
                 raise AttachmentRejected(
@@ -166,6 +175,35 @@ class Attachments:
             finally:
                 await describer.aclose()
         return [message_record(row) for row in ordered]
+
+    async def _check_request_budget(
+        self, chat_id: str, new: list[Attachment], *, sees_images: bool
+    ) -> None:
+        """Every request of a chat carries all its attachments again: refuse a message whose
+        files would make the chat's next request carry more than the budget."""
+        budget = self.settings.attachment_request_max_bytes
+        async with self.db.session() as session:
+            branch = select(Chat.branch_id).where(Chat.id == chat_id).scalar_subquery()
+            query = select(Message.attachments).where(
+                Message.chat_id == chat_id, Message.branch_id == branch, Message.role == "user"
+            )
+            held: list[list[dict[str, Any]] | None] = list((await session.execute(query)).scalars())
+            earlier_ids = [record["id"] for records in held for record in records or []]
+            rows = (
+                await session.execute(select(Attachment).where(Attachment.id.in_(set(earlier_ids))))
+            ).scalars()
+            found = {row.id: row for row in rows}
+        earlier = sum(
+            _request_bytes(found[i], sees_images=sees_images) for i in earlier_ids if i in found
+        )
+        added = sum(_request_bytes(row, sees_images=sees_images) for row in new)
+        if earlier + added > budget:
+            raise AttachmentTooLarge(
+                f"with these files this chat's requests would carry {_size(earlier + added)} of "
+                f"attachments ({_size(earlier)} from earlier messages, which every request sends "
+                f"again); at most {_size(budget)} per request. Send fewer or smaller files, or "
+                "start a new chat"
+            )
 
     async def _describe(self, rows: list[Attachment], describer: ImageDescriber) -> None:
         """Describe each image once; the description is kept, so re-sends are identical."""
@@ -188,6 +226,23 @@ class Attachments:
         if chat is None:
             raise AttachmentNotFound(f"chat {chat_id} does not exist")
         return chat
+
+
+def _request_bytes(row: Attachment, *, sees_images: bool) -> int:
+    """What an attachment takes in a request: an image as a data URL (its downscaled copy if
+    there is one), a text file as its text; an image for a model that cannot see it, its short
+    description (not counted)."""
+    if row.kind != AttachmentKind.IMAGE:
+        return row.size
+    if not sees_images:
+        return 0
+    if row.model_sha256 is not None:
+        return data_url_size(row.model_media_type or row.media_type, row.model_size)
+    return data_url_size(row.media_type, row.size)
+
+
+def _columns(row: Attachment) -> dict[str, Any]:
+    return {column.key: getattr(row, column.key) for column in Attachment.__table__.columns}
 
 
 def _size(n: int) -> str:
