@@ -10,6 +10,7 @@ agents of that earlier run the same way, so a re-run costs only what changed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 from pathlib import Path
@@ -55,7 +56,11 @@ log = logging.getLogger(__name__)
 
 WORKFLOW_AGENT_QUEUE = "boocode_workflow_agents"
 WORKFLOW_AGENT_ADMISSION = "workflow_agent_admission"
-_POLL_S = 0.1
+# An agent that ends in this process wakes its script at once; one run by another process (a
+# worker) is looked for this often.
+_POLL_S = 1.0
+# Agents of this process's scripts waiting for their end, by run id.
+_ends: dict[str, asyncio.Event] = {}
 
 # A script's status, as the run's.
 _STATUSES = {
@@ -132,6 +137,8 @@ class EngineHost:
         self._phase: str | None = None
         self._spent = 0
         self._pending_log: list[asyncio.Task[None]] = []
+        self._by_key: tuple[dict[str, AgentRun], dict[str, AgentRun]] | None = None
+        self._known_lock = asyncio.Lock()
         self._aliases = parse_aliases(rt.settings.model_aliases)
         self._warned: set[str] = set()
         # meta.phases' models: the default model of the agents of that phase.
@@ -173,11 +180,7 @@ class EngineHost:
         agent = await self._find_or_start(cache_key, spec, tools, kind.system_prompt)
         if not store.is_final(agent):
             await self.announce("agent", agent=store.agent_out(agent))
-        while not (store.is_final(agent) and agent.result is not None):
-            if store.is_final(agent) and RunStatus(agent.status) is not RunStatus.SUCCEEDED:
-                break  # failed or cancelled before a result was stored
-            await asyncio.sleep(_POLL_S)
-            agent = await runs.get(self.rt.db, agent.id)
+        agent = await _ended(self.rt, agent)
         await self._agent_ended(agent)
         if RunStatus(agent.status) is not RunStatus.SUCCEEDED or agent.result is None:
             return None
@@ -205,7 +208,8 @@ class EngineHost:
         return self._spent
 
     async def announce(self, event: WorkflowEvent, **extra: Any) -> None:
-        run = await store.get(self.rt.db, self.run.id)
+        # An agent's start or end leaves the run's own record as it was.
+        run = self.run if event == "agent" else await store.get(self.rt.db, self.run.id)
         frame = WorkflowFrame(
             chat_id=run.chat_id,
             event=event,
@@ -231,17 +235,14 @@ class EngineHost:
         system_prompt: str | None,
     ) -> AgentRun:
         rt, run = self.rt, self.run
-        found = await store.by_key(rt.db, run.id, cache_key)
+        mine, earlier_run = await self._known()
+        found = mine.get(cache_key)
         if found is not None:  # asked for before this run's step started over
-            return found
+            return await runs.get(rt.db, found.id)
         agent_id = "wfa-" + hashlib.sha256(f"{run.id}/{cache_key}".encode()).hexdigest()[:24]
-        earlier = (
-            await store.by_key(rt.db, self.spec.resume_from, cache_key)
-            if self.spec.resume_from
-            else None
-        )
+        earlier = earlier_run.get(cache_key)
         if earlier is not None and RunStatus(earlier.status) is RunStatus.SUCCEEDED:
-            await rt.db.transact(
+            return await rt.db.transact(
                 lambda conn: store.insert_cached_agent(
                     conn, run_id=agent_id, parent_run_id=run.id, earlier=earlier, spec=spec
                 )
@@ -272,10 +273,23 @@ class EngineHost:
                 output_schema=spec.output_schema,
                 system_prompt=system_prompt,
                 effort=spec.effort,
+                executor_id=rt.executor_id,
             )
             await rt.db.transact(lambda conn: runs.insert_conversation_run(conn, new))
+            _ends.setdefault(agent_id, asyncio.Event())  # before it starts: its end is not missed
             await start_agent(agent_id)
         return await runs.get(rt.db, agent_id)
+
+    async def _known(self) -> tuple[dict[str, AgentRun], dict[str, AgentRun]]:
+        """This run's agents stored before its step started over, and the agents of the run it
+        resumes from, by key: read once, on the first `agent()` call."""
+        async with self._known_lock:
+            if self._by_key is None:
+                mine = await store.by_keys(self.rt.db, self.run.id)
+                resumed = self.spec.resume_from
+                earlier = await store.by_keys(self.rt.db, resumed) if resumed else {}
+                self._by_key = (mine, earlier)
+        return self._by_key
 
     async def _agent_ended(self, agent: AgentRun) -> None:
         done = await progress(self.rt.db, [agent])
@@ -354,6 +368,8 @@ async def _run_workflow_agent(run_id: str) -> str:
     else:
         status = (await turns.drive(run_id)).status
     await _finish_agent(run_id)
+    if (ended := _ends.get(run_id)) is not None:
+        ended.set()
     return status.value
 
 
@@ -391,6 +407,22 @@ async def _finish_agent(run_id: str) -> None:
     if spec.worktree is not None and agent.parent_run_id is not None:
         await _report_worktree(rt, agent.parent_run_id, spec)
     await store.store_agent_result(rt.db, run_id, WorkflowAgentResult(value=value))
+
+
+async def _ended(rt: Runtime, agent: AgentRun) -> AgentRun:
+    """`agent` once it ended with its result stored (or ended without one)."""
+    ended = _ends.setdefault(agent.id, asyncio.Event())
+    try:
+        while not store.is_final(agent) or agent.result is None:
+            if store.is_final(agent) and RunStatus(agent.status) is not RunStatus.SUCCEEDED:
+                break  # failed or cancelled before a result was stored
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ended.wait(), _POLL_S)
+            ended.clear()
+            agent = await runs.get(rt.db, agent.id)
+    finally:
+        _ends.pop(agent.id, None)
+    return agent
 
 
 async def _report_worktree(rt: Runtime, run_id: str, spec: WorkflowAgentSpec) -> None:

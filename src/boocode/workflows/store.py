@@ -36,10 +36,17 @@ class WorkflowRunNotFound(LookupError):
 
 
 def insert_run(
-    conn: Connection, run_id: str, chat_id: str, spec: WorkflowSpec, *, report: bool
+    conn: Connection,
+    run_id: str,
+    chat_id: str,
+    spec: WorkflowSpec,
+    *,
+    report: bool,
+    executor_id: str | None,
 ) -> None:
-    """Store a queued run of `chat_id`; `report`: its end is a notification to the chat (a run
-    the chat's agent started), not only a frame (one the user started)."""
+    """Store a queued run of `chat_id`, to be started by the process of `executor_id`;
+    `report`: its end is a notification to the chat (a run the chat's agent started), not only
+    a frame (one the user started)."""
     conn.execute(
         insert(AgentRun).values(
             id=run_id,
@@ -50,6 +57,7 @@ def insert_run(
             branch_id=0,
             status=RunStatus.QUEUED.value,
             cancel_requested=False,
+            executor_id=executor_id,
             created_at=datetime.now(UTC),
             label=spec.name,
             spec=spec.model_dump(mode="json"),
@@ -89,46 +97,49 @@ async def agents(db: Database, run_id: str) -> list[AgentRun]:
         return list(rows.scalars())
 
 
-async def by_key(db: Database, run_id: str, cache_key: str) -> AgentRun | None:
-    """The agent of `run_id` asked for with `cache_key`; a succeeded one first."""
+async def by_keys(db: Database, run_id: str) -> dict[str, AgentRun]:
+    """The agents of `run_id` by cache key; of several with one key, a succeeded one."""
     async with db.session() as session:
         rows = await session.execute(
             select(AgentRun).where(
                 AgentRun.parent_run_id == run_id,
                 AgentRun.kind == RunKind.WORKFLOW_AGENT.value,
-                AgentRun.cache_key == cache_key,
+                AgentRun.cache_key.is_not(None),
             )
         )
-        found = list(rows.scalars())
-    found.sort(key=lambda run: run.status != RunStatus.SUCCEEDED.value)
-    return found[0] if found else None
+        found: dict[str, AgentRun] = {}
+        for run in rows.scalars():
+            kept = found.get(run.cache_key or "")
+            if kept is None or kept.status != RunStatus.SUCCEEDED.value:
+                found[run.cache_key or ""] = run
+        return found
 
 
 def insert_cached_agent(
     conn: Connection, *, run_id: str, parent_run_id: str, earlier: AgentRun, spec: WorkflowAgentSpec
-) -> None:
+) -> AgentRun:
     """An agent answered from an earlier run: its record points at the earlier conversation."""
     now = datetime.now(UTC)
     value = WorkflowAgentResult.model_validate(earlier.result).value
-    conn.execute(
-        insert(AgentRun).values(
-            id=run_id,
-            kind=RunKind.WORKFLOW_AGENT.value,
-            chat_id=earlier.chat_id,
-            parent_run_id=parent_run_id,
-            turn_number=1,
-            branch_id=0,
-            status=RunStatus.SUCCEEDED.value,
-            cancel_requested=False,
-            created_at=now,
-            started_at=now,
-            finished_at=now,
-            label=spec.label,
-            spec=spec.model_dump(mode="json"),
-            result=WorkflowAgentResult(value=value, cached_from=earlier.id).model_dump(mode="json"),
-            cache_key=earlier.cache_key,
-        )
+    values = dict(
+        id=run_id,
+        kind=RunKind.WORKFLOW_AGENT.value,
+        chat_id=earlier.chat_id,
+        parent_run_id=parent_run_id,
+        turn_number=1,
+        branch_id=0,
+        status=RunStatus.SUCCEEDED.value,
+        cancel_requested=False,
+        created_at=now,
+        started_at=now,
+        finished_at=now,
+        label=spec.label,
+        spec=spec.model_dump(mode="json"),
+        result=WorkflowAgentResult(value=value, cached_from=earlier.id).model_dump(mode="json"),
+        cache_key=earlier.cache_key,
     )
+    conn.execute(insert(AgentRun).values(**values))
+    return AgentRun(**values)
 
 
 async def store_agent_result(db: Database, run_id: str, result: WorkflowAgentResult) -> None:
