@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     sandbox_read_only: str = ""  # os.pathsep-separated directories shown read-only
     sandbox_allow_hard_links: bool = False
     sandbox_bwrap: str = "bwrap"
+    # What a project's [sandbox] table may widen; by default it can only narrow.
+    sandbox_project_network: bool = False
+    sandbox_project_env: str = ""  # comma-separated names a project may pass to commands
+    sandbox_project_read_only: str = ""  # os.pathsep-separated directories it may show inside
+    sandbox_project_hard_links: bool = False
     # Attachments: stored once by SHA-256 under `attachments_dir` (default <data_dir>/attachments).
     attachments_dir: Path | None = None
     attachment_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0)

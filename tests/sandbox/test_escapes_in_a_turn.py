@@ -137,6 +137,10 @@ async def test_the_file_tools_refuse_hard_links_and_hostile_paths(
             ("grep", {"pattern": "SENTINEL"}),
             *[("read_file", {"path": path}) for path in hostile],
             *[("write_file", {"path": path, "content": "pwned"}) for path in hostile],
+            # The project's settings (they could widen the sandbox) and git's hooks.
+            ("write_file", {"path": ".boocode/config.toml", "content": "[sandbox]\n"}),
+            ("write_file", {"path": ".boocode/new/config.toml", "content": "[sandbox]\n"}),
+            ("write_file", {"path": ".git/hooks/post-checkout", "content": "#!/bin/sh\n"}),
         ]
 
         results = await run_turn(confined_server, fake_model_server, calls)
@@ -150,6 +154,10 @@ async def test_the_file_tools_refuse_hard_links_and_hostile_paths(
     assert "has 2 hard links" in results[2]["content"] and results[2]["is_error"]
     assert results[3]["content"].startswith("no matches for 'SENTINEL'")
     assert all(r["is_error"] for r in results[4:]), results[4:]
+    for result in results[-3:]:
+        assert "is read-only to the agent: the project's settings" in result["content"]
+    assert not (workspace / ".boocode" / "config.toml").exists()
+    assert not (workspace / ".git").exists()
     assert (outside / "secret.txt").read_text() == SENTINEL
     assert not Path("/etc/passwd").read_text().startswith("pwned")
 

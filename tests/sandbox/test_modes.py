@@ -10,6 +10,7 @@ import pytest
 
 from boocode.config import Settings
 from boocode.sandbox import Sandbox, SandboxMode, SandboxPolicy, probe
+from boocode.sandbox.policy import ProjectAllowance
 from boocode.tools import PathGuard, ToolError
 from boocode.tools.run_command import run_argv
 from sandbox.conftest import NO_USERNS, broken_bwrap
@@ -48,22 +49,72 @@ def _config(workspace: Path, table: str) -> None:
     (workspace / ".boocode" / "config.toml").write_text(f"[sandbox]\n{table}\n")
 
 
-def test_the_project_table_overrides_the_environment_defaults(workspace: Path) -> None:
+_WIDENING = (
+    'mode = "off"\nnetwork = true\nenv = ["NODE_ENV", "GITHUB_TOKEN", "BOOCODE_API_KEY"]\n'
+    'read_only = ["/", "/srv/x/y"]\nallow_hard_links = true'
+)
+
+
+def test_the_project_table_cannot_widen_what_the_server_allows(workspace: Path) -> None:
     defaults = SandboxPolicy.from_settings(
         Settings(sandbox_env="CI, TOOL_HOME", sandbox_read_only="/opt/a:~/b")
     )
-    _config(
-        workspace,
-        'mode = "off"\nnetwork = true\nenv = ["NODE_ENV"]\nread_only = ["/srv/x"]\n'
-        "allow_hard_links = true",
-    )
+    _config(workspace, _WIDENING)
 
     policy = defaults.with_project(workspace)
 
-    assert policy.mode is SandboxMode.OFF and policy.network and policy.allow_hard_links
-    assert policy.env_names == ("CI", "TOOL_HOME", "NODE_ENV")
-    assert policy.read_only == (Path("/opt/a"), Path.home() / "b", Path("/srv/x"))
-    assert policy.problem is None
+    assert policy.mode is SandboxMode.AUTO and not policy.network
+    assert not policy.allow_hard_links
+    assert policy.env_names == ("CI", "TOOL_HOME")
+    assert policy.read_only == (Path("/opt/a"), Path.home() / "b")
+    assert policy.refused == (
+        'mode = "off"',
+        "network = true",
+        'env "NODE_ENV"',
+        'env "GITHUB_TOKEN"',
+        'env "BOOCODE_API_KEY"',
+        'read_only "/"',
+        'read_only "/srv/x/y"',
+        "allow_hard_links = true",
+    )
+    reason = Sandbox(policy, workspace).status().reason
+    assert reason.endswith(
+        f"(the server does not let the project widen it: {', '.join(policy.refused)})"
+    )
+
+
+def test_the_project_table_widens_as_far_as_the_server_lets_it(workspace: Path) -> None:
+    settings = Settings(
+        sandbox_project_network=True,
+        sandbox_project_env="NODE_ENV,BOOCODE_API_KEY",
+        sandbox_project_read_only="/srv/x",
+        sandbox_project_hard_links=True,
+    )
+    _config(workspace, _WIDENING)
+
+    policy = SandboxPolicy.from_settings(settings).with_project(
+        workspace, ProjectAllowance.from_settings(settings)
+    )
+
+    assert policy.mode is SandboxMode.AUTO and policy.network and policy.allow_hard_links
+    assert policy.env_names == ("NODE_ENV",)  # never one of the server's own
+    assert policy.read_only == (Path("/srv/x/y"),)
+    assert policy.refused == (
+        'mode = "off"',
+        'env "GITHUB_TOKEN"',
+        'env "BOOCODE_API_KEY"',
+        'read_only "/"',
+    )
+
+
+def test_a_project_may_tighten_the_sandbox(workspace: Path) -> None:
+    _config(workspace, 'mode = "required"\nnetwork = false\nallow_hard_links = false')
+    defaults = SandboxPolicy(mode=SandboxMode.OFF, network=True, allow_hard_links=True)
+
+    policy = defaults.with_project(workspace)
+
+    assert policy.mode is SandboxMode.REQUIRED and not policy.network
+    assert not policy.allow_hard_links and policy.refused == ()
 
 
 def test_a_project_cannot_lower_a_required_sandbox(workspace: Path) -> None:

@@ -4,6 +4,7 @@ git repository."""
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,13 @@ HOOKS = """
 subagent_start = [["sh", "-c", "cat >> hooks.log; echo >> hooks.log"]]
 subagent_stop = ["sh", "-c", "cat >> hooks.log; echo >> hooks.log"]
 """
+COMMITTED_SANDBOX = """
+[sandbox]
+mode = "off"
+network = true
+env = ["GITHUB_TOKEN"]
+"""
+TOKEN = "ghp_" + secrets.token_hex(12)
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -37,11 +45,15 @@ def git_server(
     root = tmp_path_factory.mktemp("subagents-git")
     workspace = make_workspace(root)
     (workspace / ".boocode").mkdir()
-    (workspace / ".boocode" / "config.toml").write_text(HOOKS)
+    # The commit carries a table that would unconfine a worktree checked out from it; the
+    # working tree's table, the one the server reads, has the hooks alone.
+    (workspace / ".boocode" / "config.toml").write_text(HOOKS + COMMITTED_SANDBOX)
     git(workspace, "init", "-q", "-b", "main")
     git(workspace, "add", "-A")
     git(workspace, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start")
-    server = LiveServer.start(root, env=fake_model_env(fake_model_server))
+    (workspace / ".boocode" / "config.toml").write_text(HOOKS)
+    env = {**fake_model_env(fake_model_server), "GITHUB_TOKEN": TOKEN}
+    server = LiveServer.start(root, env=env)
     yield server
     server.stop()
 
@@ -160,3 +172,37 @@ def test_a_workflow_agent_in_a_worktree_reports_its_branch_in_the_runs_log(
     branch = line.split("branch ")[1].split("\n")[0]
     assert git(git_server.workspace, "show", f"{branch}:wf.txt") == "from a workflow"
     assert not (git_server.workspace / "wf.txt").exists()
+
+
+def _probe(body: dict[str, Any]) -> Reply:
+    messages = body["messages"]
+    first = next(m["content"] for m in messages if m["role"] == "user")
+    if first == "task probe":
+        if not any(m["role"] == "tool" for m in messages):
+            return Reply.tool_calls([("run_command", {"argv": ["env"]})])
+        return Reply.text("probed")
+    if messages[-1]["role"] == "user" and messages[-1]["content"] == "probe":
+        spawn = {"prompt": "task probe", "label": "probe", "isolation": "worktree"}
+        return Reply.tool_calls([("spawn_subagent", spawn)])
+    return Reply.text("noted")
+
+
+async def test_a_worktree_keeps_its_parents_sandbox_not_the_table_in_its_checkout(
+    git_server: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    fake_model_server.reset()
+    fake_model_server.responder = _probe
+    chat_id = git_server.new_chat()["id"]
+    async with git_server.ws(chat_id) as ws:
+        async with git_server.async_client() as http:
+            await http.post(f"/api/chats/{chat_id}/messages", json={"content": "probe"})
+        await frames_until(ws, turn_ended)
+    probe = wait_quiet(git_server, chat_id)[0]
+    with git_server.client() as http:
+        messages = http.get(f"/api/chats/{probe['conversation_id']}/messages").json()
+
+    env = next(m["content"] for m in messages if m["tool_name"] == "run_command")
+    # The worktree was checked out from a commit whose table says `mode = "off"`.
+    assert 'mode = "off"' in git(git_server.workspace, "show", "HEAD:.boocode/config.toml")
+    assert env.startswith("exit code: 0") and "HOME=/home/sandbox" in env  # still confined
+    assert TOKEN not in env and "GITHUB_TOKEN" not in env

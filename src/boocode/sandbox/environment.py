@@ -26,6 +26,13 @@ LOCALE_NAMES = (
 TERMINAL_NAMES = ("TERM", "COLORTERM", "NO_COLOR", "FORCE_COLOR", "CLICOLOR", "COLUMNS", "LINES")
 PASSED_NAMES = (*LOCALE_NAMES, *TERMINAL_NAMES)
 """Passed through when the server has them; exact names, no patterns."""
+SERVER_OWN_PREFIX = "BOOCODE_"
+SERVER_OWN_NAMES = ("DEEPSEEK_API_KEY",)
+"""The server's own settings and keys: never passed, whoever lists them."""
+
+
+def is_server_own(name: str) -> bool:
+    return name.startswith(SERVER_OWN_PREFIX) or name in SERVER_OWN_NAMES
 
 
 def child_environment(
@@ -36,8 +43,10 @@ def child_environment(
     extra_names: Iterable[str] = (),
     tmpdir: str | None = None,
 ) -> dict[str, str]:
-    """PATH, HOME, locale and terminal variables, and the `extra_names` the project lists."""
-    env = {name: source[name] for name in (*PASSED_NAMES, *extra_names) if name in source}
+    """PATH, HOME, locale and terminal variables, and the `extra_names` the settings list
+    (never one of the server's own)."""
+    names = (*PASSED_NAMES, *(name for name in extra_names if not is_server_own(name)))
+    env = {name: source[name] for name in names if name in source}
     env["PATH"] = path
     env["HOME"] = home
     if tmpdir is not None:

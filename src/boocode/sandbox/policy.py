@@ -3,6 +3,11 @@
 The table, in `<workspace>/.boocode/config.toml` (every key optional):
 `mode = "auto" | "required" | "off"`, `network = false`, `env = ["NAME", ...]`,
 `read_only = ["/opt/toolchain", "~/.cargo"]`, `allow_hard_links = false`.
+
+The table lives in the repository the agent works on (a branch, a clone, a worktree's checkout
+may carry one), so it can only narrow what the server allows: a stricter mode, no network, fewer
+hard links. It widens only as far as the server's `BOOCODE_SANDBOX_PROJECT_*` settings let it,
+and never to the server's own variables.
 """
 
 from __future__ import annotations
@@ -18,8 +23,12 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from boocode.config import Settings
 from boocode.contracts.sandbox import SandboxMode
+from boocode.sandbox.environment import is_server_own
 
 CONFIG_PATH = Path(".boocode") / "config.toml"
+WORKTREES = Path(".boocode") / "worktrees"
+"""Where subagents' worktrees are made, under the repository's top level."""
+_STRICTNESS = (SandboxMode.OFF, SandboxMode.AUTO, SandboxMode.REQUIRED)
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -54,6 +63,32 @@ class ProjectSandbox(BaseModel):
 
 
 @dataclass(frozen=True)
+class ProjectAllowance:
+    """How far the server lets a project's table widen the sandbox (`BOOCODE_SANDBOX_PROJECT_*`)."""
+
+    network: bool = False
+    env_names: tuple[str, ...] = ()
+    read_only: tuple[Path, ...] = ()
+    """A project may show these directories, or directories inside them."""
+    hard_links: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ProjectAllowance:
+        return cls(
+            network=settings.sandbox_project_network,
+            env_names=tuple(_split(settings.sandbox_project_env, ",")),
+            read_only=tuple(
+                _path(p) for p in _split(settings.sandbox_project_read_only, os.pathsep)
+            ),
+            hard_links=settings.sandbox_project_hard_links,
+        )
+
+    def allows_read_only(self, path: Path) -> bool:
+        real = Path(os.path.realpath(path))
+        return any(real.is_relative_to(os.path.realpath(root)) for root in self.read_only)
+
+
+@dataclass(frozen=True)
 class SandboxPolicy:
     """The effective sandbox settings of one workspace."""
 
@@ -64,6 +99,8 @@ class SandboxPolicy:
     allow_hard_links: bool = False
     problem: str | None = None
     """Why the project's `[sandbox]` table was ignored, when it was."""
+    refused: tuple[str, ...] = ()
+    """The keys of the project's table the server does not let it widen."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SandboxPolicy:
@@ -76,27 +113,72 @@ class SandboxPolicy:
             allow_hard_links=settings.sandbox_allow_hard_links,
         )
 
-    def with_project(self, workspace: Path) -> SandboxPolicy:
-        """These defaults overridden by the project's table; a project cannot lower `required`.
+    def with_project(
+        self, workspace: Path, allowance: ProjectAllowance | None = None
+    ) -> SandboxPolicy:
+        """These defaults narrowed by the project's table, and widened only where `allowance`
+        (by default: nowhere) lets it; what it asked for in vain is listed in `refused`.
 
         An unreadable or invalid table leaves the defaults in force and is reported in `problem`.
         """
+        allowance = allowance or ProjectAllowance()
         try:
             table = _read_table(workspace)
         except ValueError as exc:
             return replace(self, problem=str(exc))
-        mode = SandboxMode(table.mode) if table.mode else self.mode
-        if self.mode is SandboxMode.REQUIRED:
-            mode = SandboxMode.REQUIRED
+        refused: list[str] = []
+        mode = self.mode
+        if table.mode is not None:
+            asked = SandboxMode(table.mode)
+            if _STRICTNESS.index(asked) >= _STRICTNESS.index(self.mode):
+                mode = asked
+            else:
+                refused.append(f'mode = "{asked.value}"')
+        network = self.network
+        if table.network is not None:
+            if table.network and not self.network and not allowance.network:
+                refused.append("network = true")
+            else:
+                network = table.network
+        env_names = list(self.env_names)
+        for name in table.env:
+            if name in allowance.env_names and not is_server_own(name):
+                env_names.append(name)
+            elif name not in self.env_names:
+                refused.append(f'env "{name}"')
+        read_only = list(self.read_only)
+        for entry in map(_path, table.read_only):
+            if allowance.allows_read_only(entry):
+                read_only.append(entry)
+            elif entry not in self.read_only:
+                refused.append(f'read_only "{entry}"')
+        hard_links = self.allow_hard_links
+        if table.allow_hard_links is not None:
+            if table.allow_hard_links and not hard_links and not allowance.hard_links:
+                refused.append("allow_hard_links = true")
+            else:
+                hard_links = table.allow_hard_links
         return SandboxPolicy(
             mode=mode,
-            network=self.network if table.network is None else table.network,
-            env_names=tuple(dict.fromkeys([*self.env_names, *table.env])),
-            read_only=tuple(dict.fromkeys([*self.read_only, *map(_path, table.read_only)])),
-            allow_hard_links=(
-                self.allow_hard_links if table.allow_hard_links is None else table.allow_hard_links
-            ),
+            network=network,
+            env_names=tuple(dict.fromkeys(env_names)),
+            read_only=tuple(dict.fromkeys(read_only)),
+            allow_hard_links=hard_links,
+            refused=tuple(refused),
         )
+
+
+def governing_workspace(workspace: Path) -> Path:
+    """The workspace whose table governs `workspace`: a subagent's worktree
+    (`<top>/.boocode/worktrees/<name>/<subdir>`) is governed by the tree its parent chat works
+    in (`<top>/<subdir>`), never by a table committed in its own checkout."""
+    parts = workspace.parts
+    marker = WORKTREES.parts
+    for index in range(len(parts) - len(marker)):
+        if parts[index : index + len(marker)] == marker:
+            rest = parts[index + len(marker) + 1 :]
+            return governing_workspace(Path(*parts[:index], *rest))
+    return workspace
 
 
 def _read_table(workspace: Path) -> ProjectSandbox:

@@ -21,7 +21,7 @@ from boocode.sandbox.bwrap import (
     visible_roots,
 )
 from boocode.sandbox.environment import child_environment, server_path
-from boocode.sandbox.policy import SandboxPolicy
+from boocode.sandbox.policy import ProjectAllowance, SandboxPolicy, governing_workspace
 from boocode.sandbox.probe import probe
 
 _FALLBACK_PATH = "/usr/local/bin:/usr/bin:/bin"
@@ -145,6 +145,10 @@ class Sandbox:
             text = f"commands run unsandboxed: {self.problem}"
         if self.policy.problem:
             text += f" ({self.policy.problem}; the environment defaults apply)"
+        if self.policy.refused:
+            text += (
+                f" (the server does not let the project widen it: {', '.join(self.policy.refused)})"
+            )
         return text
 
     def _why_not(self) -> str:
@@ -205,20 +209,28 @@ def _is_visible(path: Path, roots: tuple[Path, ...]) -> bool:
 
 def sandbox_for(settings: Settings, workspace: Path) -> Sandbox:
     """The sandbox of `workspace`, read once per process: settings and project config are
-    fixed at the first call, so an edit of `.boocode/config.toml` applies at the next start."""
-    return _cached(
+    fixed at the first call, so an edit of `.boocode/config.toml` applies at the next start.
+
+    A subagent's worktree gets the policy of the tree its parent chat works in."""
+    workspace = Path(os.path.realpath(workspace))
+    policy = _policy(
         SandboxPolicy.from_settings(settings),
-        Path(os.path.realpath(workspace)),
-        _hidden_paths(settings),
-        settings.sandbox_bwrap,
+        ProjectAllowance.from_settings(settings),
+        governing_workspace(workspace),
     )
+    return _cached(policy, workspace, _hidden_paths(settings), settings.sandbox_bwrap)
+
+
+@functools.cache
+def _policy(defaults: SandboxPolicy, allowance: ProjectAllowance, governing: Path) -> SandboxPolicy:
+    return defaults.with_project(governing, allowance)
 
 
 @functools.cache
 def _cached(
-    defaults: SandboxPolicy, workspace: Path, hidden: tuple[Path, ...], program: str
+    policy: SandboxPolicy, workspace: Path, hidden: tuple[Path, ...], program: str
 ) -> Sandbox:
-    return Sandbox.open(defaults.with_project(workspace), workspace, hidden=hidden, program=program)
+    return Sandbox.open(policy, workspace, hidden=hidden, program=program)
 
 
 def start_notice(sandbox: Sandbox) -> str:

@@ -11,11 +11,12 @@ import os
 from pathlib import Path
 
 from boocode.contracts.subagents import WorktreeReport
-from boocode.sandbox import host_git
+from boocode.sandbox import host_git, policy
 
-WORKTREES = Path(".boocode") / "worktrees"
+WORKTREES = policy.WORKTREES
 """Under the repository's top level, in the directory commands cannot write; its own
-`.gitignore` keeps it out of the main tree's `git status`."""
+`.gitignore` keeps it out of the main tree's `git status`. A worktree's commands run with the
+sandbox policy of the tree it was made from."""
 
 
 class WorktreeError(RuntimeError):

@@ -8,6 +8,9 @@ from pathlib import Path
 
 from boocode.tools.errors import ToolError
 
+READ_ONLY_TREES = (".boocode", ".git/config", ".git/hooks")
+"""Read, never written, by the file tools, as by a sandboxed command: the project's settings
+and the git settings and hooks the server's own git reads."""
 MAX_PATH_CHARS = 4096
 MAX_COMPONENT_BYTES = 255
 _SHOWN_CHARS = 200
@@ -79,6 +82,18 @@ class PathGuard:
             return os.open(name, flags | os.O_NOFOLLOW | os.O_CLOEXEC, mode, dir_fd=directory)
         finally:
             os.close(directory)
+
+    def check_writable(self, target: Path) -> None:
+        """Refuse to change the project's settings, a repository's config and hooks, or a
+        worktree's `.git` pointer (`target` from `resolve`)."""
+        relative = target.relative_to(self._workspace)
+        if relative == Path(".git") or any(
+            relative.is_relative_to(tree) for tree in READ_ONLY_TREES
+        ):
+            raise ToolError(
+                f"{relative.as_posix()} is read-only to the agent: the project's settings and "
+                "git's own settings and hooks are changed by the user, not by tools"
+            )
 
     def check_links(self, info: os.stat_result, target: Path) -> None:
         """Refuse a regular file with several hard links: another name may lie outside."""

@@ -22,6 +22,8 @@ def open_regular(
     with several hard links unless the project allows them. `create` makes a new file (and its
     parents) and fails if one already exists.
     """
+    if writable:
+        guard.check_writable(target)
     flags = (os.O_RDWR if writable else os.O_RDONLY) | os.O_NONBLOCK
     if create:
         flags |= os.O_CREAT | os.O_EXCL
