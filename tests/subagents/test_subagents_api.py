@@ -81,6 +81,14 @@ async def test_three_subagents_report_back_and_wake_the_parent(
     assert len(parent) >= 3
     for before, after in itertools.pairwise(parent):
         assert after.startswith(before)
+    # In the cache figures, a notification is a note the server injected, not a turn of the user.
+    stats = _get(server, f"/api/chats/{chat_id}/cache-stats")
+    main = [c for c in stats["calls"] if c["conversation"] == "main"]
+    notes = [s for c in main for s in c["segments"] if s["kind"] == "note"]
+    labels = [s["label"] for s in notes]
+    assert labels and all(
+        label.startswith(("subagent notification · turn ", "injected notes (")) for label in labels
+    )
 
     # A subagent's transcript, and its traces nested under the spawning call.
     detail = _get(server, f"/api/subagents/{subagents[0]['task_id']}")

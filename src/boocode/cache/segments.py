@@ -15,6 +15,7 @@ from typing import Any
 
 from boocode.autofix import AUTOFIX_MESSAGE
 from boocode.contracts.cache import SegmentKind
+from boocode.contracts.subagents import SUBAGENT_NOTIFICATION
 from boocode.db.tables import Message
 
 
@@ -83,15 +84,19 @@ def message_segments(message: dict[str, Any], row: Message, turn: int) -> list[S
     return segments
 
 
+_NOTES = {AUTOFIX_MESSAGE: "auto-fix note", SUBAGENT_NOTIFICATION: "subagent notification"}
+"""User-role messages the server injects for the model, by `tool_name`, and their labels."""
+
+
 def _kind(row: Message, turn: int) -> SegmentKind:
-    if row.role == "user" and row.tool_name == AUTOFIX_MESSAGE:
+    if row.role == "user" and row.tool_name in _NOTES:
         return SegmentKind.NOTE
     return SegmentKind.TURN if row.turn_number == turn else SegmentKind.HISTORY
 
 
 def _label(row: Message) -> str:
-    if row.role == "user" and row.tool_name == AUTOFIX_MESSAGE:
-        return f"auto-fix note · turn {row.turn_number}"
+    if row.role == "user" and row.tool_name in _NOTES:
+        return f"{_NOTES[row.tool_name]} · turn {row.turn_number}"
     if row.role == "tool":
         return f"tool {row.tool_name} · turn {row.turn_number}"
     return f"{row.role} · turn {row.turn_number}"

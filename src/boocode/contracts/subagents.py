@@ -16,6 +16,10 @@ from boocode.contracts.usage import TokenUsage
 SubagentEvent = Literal["spawned", "started", "ended"]
 
 
+SUBAGENT_NOTIFICATION = "subagent_notification"
+"""`tool_name` of the user-role message that tells a parent its subagents or workflow runs ended."""
+
+
 class Isolation(StrEnum):
     NONE = "none"
     WORKTREE = "worktree"

@@ -21,7 +21,7 @@ from boocode.agent.history import to_message_out
 from boocode.agent.runtime import Runtime
 from boocode.contracts.frames import MessageFrame
 from boocode.contracts.runs import RunKind
-from boocode.contracts.subagents import SubagentResult
+from boocode.contracts.subagents import SUBAGENT_NOTIFICATION, SubagentResult
 from boocode.contracts.workflows import WorkflowResult
 from boocode.db.tables import AgentRun, Chat, Message
 from boocode.runs import store as runs
@@ -29,8 +29,7 @@ from boocode.subagents.store import elapsed_s, take_pending
 
 log = logging.getLogger(__name__)
 
-NOTIFICATION = "subagent_notification"
-"""`tool_name` of a notification message (its role is `user`)."""
+NOTIFICATION = SUBAGENT_NOTIFICATION
 
 # The parent's context gets this much of an answer; subagent_result gives all of it.
 ANSWER_LIMIT = 20_000
