@@ -81,6 +81,39 @@ def test_schemathesis_finds_nothing_against_the_published_schema(
     generated = re.search(r"(\d+) generated", result.stdout)
     assert generated and int(generated.group(1)) > 100, result.stdout[-2000:]
     assert "Tested: " in result.stdout
+    # The links lead it to the runs it started, and the start body's schema is the server's.
+    warnings = result.stdout.partition("WARNINGS")[2].partition("SUMMARY")[0]
+    assert "/workflow" not in warnings and "/traces" not in warnings, warnings
+
+
+def test_a_started_run_links_to_its_detail_and_its_cancel(api: LiveServer) -> None:
+    schema = httpx.get(f"{api.url}/openapi.json").json()
+    start = schema["paths"]["/api/chats/{chat_id}/workflows"]["post"]
+    body = start["requestBody"]["content"]["application/json"]["schema"]
+    example = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    links = start["responses"]["202"]["links"].values()
+    targets = {
+        (path, method): operation["operationId"]
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+    }
+    assert sorted(link["operationId"] for link in links) == sorted(
+        [
+            targets["/api/workflow-runs/{run_id}", "get"],
+            targets["/api/workflow-runs/{run_id}/cancel", "post"],
+        ]
+    )
+    assert {link["parameters"]["run_id"] for link in links} == {"$response.body#/run_id"}
+
+    with api.client() as http:
+        chat_id = http.post("/api/chats").json()["id"]
+        script = example["properties"]["script"]["examples"][0]
+        started = http.post(f"/api/chats/{chat_id}/workflows", json={"script": script, "args": 7})
+        assert started.status_code == 202, started.text
+        run = http.get(f"/api/workflow-runs/{started.json()['run_id']}")
+        both = http.post(f"/api/chats/{chat_id}/workflows", json={"script": script, "name": "x"})
+    assert run.status_code == 200 and run.json()["name"] == "echo"
+    assert both.status_code == 422  # the schema's oneOf says so too
 
 
 def test_every_api_error_is_documented_in_one_shape(api: LiveServer) -> None:

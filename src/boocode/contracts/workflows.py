@@ -5,18 +5,49 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, JsonValue, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic.json_schema import JsonDict
 
 from boocode.contracts.base import FrameBase, RequestBody
 from boocode.contracts.runs import RunStatus
 from boocode.contracts.usage import TokenUsage
 
+# Exactly one of `name` and `script` is a string (the other absent or null), as `_one_source`
+# checks: said in the schema too, so a client or a fuzzer knows it before it asks.
+_ONE_SOURCE: JsonDict = {
+    "oneOf": [
+        {"required": [one], "properties": {one: {"type": "string"}, other: {"type": "null"}}}
+        for one, other in (("name", "script"), ("script", "name"))
+    ]
+}
+_SCRIPT_EXAMPLE = (
+    "export const meta = { name: 'echo', description: 'returns its args' }\nreturn args"
+)
+
 
 class WorkflowStart(RequestBody):
-    """`POST /api/chats/{id}/workflows`: a workflow by name, or a script; exactly one."""
+    """`POST /api/chats/{id}/workflows`: a workflow by name, or a script; exactly one.
 
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    script: str | None = Field(default=None, min_length=1, max_length=1_000_000)
+    A name must be one the catalog lists (`GET /api/workflows`), a script must load (its
+    `meta` a literal), and `resume_from` must name a run: each is refused with 422 otherwise.
+    """
+
+    model_config = ConfigDict(json_schema_extra=_ONE_SOURCE)
+
+    name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="a workflow of the catalog, `GET /api/workflows`",
+        examples=["deep-research"],
+    )
+    script: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1_000_000,
+        description="a workflow script: `export const meta = {name, description}`, then its body",
+        examples=[_SCRIPT_EXAMPLE],
+    )
     args: JsonValue = None
     budget: int | None = Field(default=None, ge=1, description="output tokens of all its agents")
     resume_from: str | None = Field(
