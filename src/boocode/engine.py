@@ -87,7 +87,7 @@ async def start(
     await workflow_engine.register_queue(rt)
     alone = process_turns and not listens and not settings.is_postgres
     unheard = frozenset({SUBAGENT_QUEUE, WORKFLOW_AGENT_QUEUE} if alone else ())
-    await recovery.reconcile(db, _start_run, unheard)
+    await recovery.reconcile(db, _start_run, live_elsewhere, unheard)
     if process_turns:
         await recovery.resume_dead_executors(lease)
         rt.services["executor_sweep"] = asyncio.create_task(

@@ -5,12 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import sqlite3
 import time
 from collections.abc import Iterator
 from typing import Any
-
-import psycopg
 
 from support.fake_model import FakeModelServer, Reply
 from support.live_server import LiveServer, frames_until, turn_ended
@@ -175,21 +172,11 @@ async def test_nul_bytes_in_titles_and_labels_are_stored_on_both_engines(
 @contextlib.contextmanager
 def _table_taken_away(server: LiveServer, table: str) -> Iterator[None]:
     """A real storage fault: the server's `table` renamed for the block, then given back."""
-    url = server.env.get("BOOCODE_DATABASE_URL")
-
-    def execute(sql: str) -> None:
-        if url:
-            with psycopg.connect(url, autocommit=True) as conn:
-                conn.execute(sql)
-        else:
-            with sqlite3.connect(server.data_dir / "boocode.sqlite") as conn:
-                conn.execute(sql)
-
-    execute(f"ALTER TABLE {table} RENAME TO {table}_away")
+    server.execute(f"ALTER TABLE {table} RENAME TO {table}_away")
     try:
         yield
     finally:
-        execute(f"ALTER TABLE {table}_away RENAME TO {table}")
+        server.execute(f"ALTER TABLE {table}_away RENAME TO {table}")
 
 
 async def test_a_run_broken_by_storage_shows_one_line_not_its_sql(

@@ -137,47 +137,65 @@ def test_cancel_with_no_running_turn_says_so(
     assert result.returncode == 1 and "has no running turn" in result.stderr
 
 
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
 def test_run_beside_a_live_server_never_touches_its_turns(
-    tmp_path: Path, fake_model_server: FakeModelServer
+    tmp_path: Path, fake_model_server: FakeModelServer, engine: str
 ) -> None:
     fake_model_server.reset()
-    server = LiveServer.start(tmp_path / "server", env=fake_model_env(fake_model_server))
-    try:
-        fake_model_server.responder = lambda body: (
-            Reply.text("server answer", delay_s=3)
-            if "server question" in json.dumps(body)
-            else Reply.text("cli answer")
-        )
-        chat_id = server.new_chat()["id"]
-        with server.client() as http:
-            accepted = http.post(
-                f"/api/chats/{chat_id}/messages", json={"content": "server question"}
-            )
-            assert accepted.status_code == 202
-        env = {**server.env}
-        cli = run_boocode("run", "cli question", env=env, cwd=server.workspace)
-        assert cli.returncode == 0, cli.stderr
-        assert cli.stdout.strip() == "cli answer"
+    with contextlib.ExitStack() as stack:
+        env = fake_model_env(fake_model_server)
+        if engine == "postgresql":
+            env["BOOCODE_DATABASE_URL"] = stack.enter_context(fresh_database())
+        server = LiveServer.start(tmp_path / "server", env=env)
+        stack.callback(server.stop)
+        stack.callback(fake_model_server.reset)
+        _run_beside(server, fake_model_server, sqlite=engine == "sqlite")
 
-        second = run_boocode("serve", env={**env, "BOOCODE_PORT": "1"}, timeout=30)
+
+def _run_beside(server: LiveServer, fake_model_server: FakeModelServer, *, sqlite: bool) -> None:
+    fake_model_server.responder = lambda body: (
+        Reply.text("server answer", delay_s=3)
+        if "server question" in json.dumps(body)
+        else Reply.text("cli answer")
+    )
+    chat_id = server.new_chat()["id"]
+    with server.client() as http:
+        accepted = http.post(f"/api/chats/{chat_id}/messages", json={"content": "server question"})
+        assert accepted.status_code == 202
+    running = "SELECT executor_id FROM agent_runs WHERE chat_id = ? AND status = 'running'"
+    ((server_executor,),) = wait_for(lambda: server.query(running, chat_id))
+    # A turn the server has stored and is about to start: in the window between the two.
+    pending_chat = server.new_chat()["id"]
+    server.execute(
+        "INSERT INTO messages (chat_id, branch_id, turn_number, role, content, is_error,"
+        " created_at) VALUES (?, 0, 1, 'user', '\"pending question\"', FALSE, '2026-01-01')",
+        pending_chat,
+    )
+    server.execute(
+        "INSERT INTO agent_runs (id, kind, chat_id, turn_number, branch_id, status,"
+        " cancel_requested, executor_id, created_at) VALUES ('turn-pending', 'turn', ?, 1, 0,"
+        " 'queued', FALSE, ?, '2026-01-01')",
+        pending_chat,
+        server_executor,
+    )
+
+    cli = run_boocode("run", "cli question", env=server.env, cwd=server.workspace)
+    assert cli.returncode == 0, cli.stderr
+    assert cli.stdout.strip() == "cli answer"
+
+    if sqlite:
+        second = run_boocode("serve", env={**server.env, "BOOCODE_PORT": "1"}, timeout=30)
         assert second.returncode == 2
         assert "another boocode serve" in second.stderr and "is already using" in second.stderr
         assert "BooCode is running" not in second.stdout
 
-        wait_for(
-            lambda: (
-                query_sqlite(
-                    server.data_dir, "SELECT status FROM agent_runs WHERE chat_id = ?", chat_id
-                )
-                == [("succeeded",)]
-            ),
-            timeout=30,
-        )
-        asked = [body for body in fake_model_server.requests if "server question" in str(body)]
-        assert len(asked) == 1  # the CLI process did not re-run the server's live turn
-    finally:
-        fake_model_server.reset()
-        server.stop()
+    status = "SELECT status FROM agent_runs WHERE chat_id = ?"
+    wait_for(lambda: server.query(status, chat_id) == [("succeeded",)], timeout=30)
+    asked = [body for body in fake_model_server.requests if "server question" in str(body)]
+    assert len(asked) == 1  # the CLI process did not re-run the server's live turn
+    # Nor did it start the turn the live server had stored and not started yet.
+    assert server.query(status, pending_chat) == [("queued",)]
+    assert not any("pending question" in str(body) for body in fake_model_server.requests)
 
 
 def test_a_queued_run_whose_start_was_lost_is_started_by_the_next_process(
@@ -200,8 +218,8 @@ def test_a_queued_run_whose_start_was_lost_is_started_by_the_next_process(
         )
         conn.execute(
             "INSERT INTO agent_runs (id, kind, chat_id, turn_number, branch_id, status,"
-            " cancel_requested, created_at) VALUES ('turn-lost', 'turn', 'c1', 1, 0, 'queued',"
-            " 0, '2026-01-01')"
+            " cancel_requested, executor_id, created_at) VALUES ('turn-lost', 'turn', 'c1', 1,"
+            " 0, 'queued', 0, 'serve-0', '2026-01-01')"  # stored by a server that died since
         )
     conn.close()
     fake_model.script([Reply.text("Picked up.")])

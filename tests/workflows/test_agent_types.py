@@ -133,3 +133,15 @@ def test_a_broken_definition_is_general_purpose_with_the_reason(tmp_path: Path) 
         "list; using general-purpose"
     )
     assert "plain" not in [agent.name for agent in list_types(tmp_path, tmp_path / "home")]
+
+
+def test_a_project_definition_linked_to_a_file_outside_is_not_read(tmp_path: Path) -> None:
+    secret = write_agent(tmp_path / "outside", "leak.md", definition("leak", "SECRET-ROLE"))
+    folder = tmp_path / "workspace" / ".claude" / "agents"
+    folder.mkdir(parents=True)
+    (folder / "leak.md").symlink_to(secret)
+
+    agent = resolve(tmp_path / "workspace", tmp_path / "home", "leak")
+
+    assert agent.name == "general-purpose" and "SECRET-ROLE" not in str(agent.system_prompt)
+    assert "goes through a symlink that points outside the workspace" in str(agent.warning)

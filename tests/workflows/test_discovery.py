@@ -114,3 +114,20 @@ def test_find_an_unknown_name_lists_the_workflows_there_are(tmp_path: Path) -> N
         "no workflow is named 'deep-reserch'; the workflows are: "
         "deep-research, fix-failing-tests, mine, multi-review"
     )
+
+
+def test_a_project_workflow_linked_to_a_file_outside_is_not_read(tmp_path: Path) -> None:
+    outside = write_workflow(tmp_path / "outside", "leak", "read through a link")
+    folder = tmp_path / "workspace" / ".claude" / "workflows"
+    folder.mkdir(parents=True)
+    (folder / "leak.js").symlink_to(outside)
+    write_workflow(tmp_path / "outside", "linked", "read through a hard link")
+    (folder / "linked.js").hardlink_to(tmp_path / "outside" / "linked.js")
+
+    entries = by_name(discover(tmp_path / "workspace", tmp_path / "home"))
+
+    assert entries["leak"].script is None
+    assert "cannot be read: path '.claude/workflows/leak.js' goes through a symlink" in str(
+        entries["leak"].error
+    )
+    assert entries["linked"].script is None and "has 2 hard links" in str(entries["linked"].error)

@@ -119,6 +119,7 @@ async def post_message(chat_id: str, body: MessageCreate) -> TurnAccepted:
         chat_id=chat_id,
         branch_id=chat.branch_id,
         run_id=f"turn-{uuid.uuid4().hex}",
+        executor_id=rt.executor_id,
         announce=announce,
     )
     await turn.start_turn(new.run_id)

@@ -2,9 +2,10 @@
 
 DBOS's workflow status is the truth about whether a run is still going. At start-up every
 active record is compared with it: a record whose workflow ended takes the workflow's final
-status; a record whose workflow never started (the process died between storing the run and
-starting it) is started now. While the process lives, runs that DBOS holds as pending on an
-executor no live process holds (`boocode.runs.executor`) are resumed here.
+status; a record whose workflow never started is started now if it is an orphan (the process
+that stored it, and was to start it, died in between), and left to that process while it
+lives. While the process lives, runs that DBOS holds as pending on an executor no live process
+holds (`boocode.runs.executor`) are resumed here.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from boocode.db.engine import Database
 from boocode.db.tables import AgentRun
 from boocode.runs import store
 from boocode.runs.executor import ExecutorLease
-from boocode.runs.status import InvalidTransition
+from boocode.runs.status import INTERNAL_ERROR, InvalidTransition
 
 log = logging.getLogger(__name__)
 
@@ -31,18 +32,29 @@ SWEEP_INTERVAL_S = 10.0
 _FINAL = {"SUCCESS": None, "ERROR": RunStatus.FAILED, "CANCELLED": RunStatus.CANCELLED}
 
 StartRun = Callable[[AgentRun], Awaitable[None]]
+LiveElsewhere = Callable[[str], bool]
 
 
-async def reconcile(db: Database, start: StartRun, unheard: frozenset[str] = frozenset()) -> int:
+async def reconcile(
+    db: Database,
+    start: StartRun,
+    live_elsewhere: LiveElsewhere,
+    unheard: frozenset[str] = frozenset(),
+) -> int:
     """Bring every active run record in line with its workflow; return how many changed.
 
-    `unheard` names queues no process of this deployment polls (a single SQLite server polls
-    none): a run still waiting on one, queued by an earlier version, is resumed instead.
+    `live_elsewhere(executor_id)`: whether another live process holds that executor id; a run
+    it stored and has not started yet is its own to start. `unheard` names queues no process
+    of this deployment polls (a single SQLite server polls none): a run still waiting on one,
+    queued by an earlier version, is resumed instead.
     """
     changed = 0
     for run in await store.active_runs(db):
         status = await DBOS.get_workflow_status_async(run.id)
         if status is None:
+            owner = run.executor_id  # the process that stored it, to start it at once
+            if owner is not None and await asyncio.to_thread(live_elsewhere, owner):
+                continue  # it lives: the run is its own to start
             log.info("starting run %s, stored but never started", run.id)
             await start(run)
             changed += 1
@@ -57,7 +69,8 @@ async def reconcile(db: Database, start: StartRun, unheard: frozenset[str] = fro
         final = _FINAL[status.status] or _returned_status(status.output)
         error = None
         if final is RunStatus.FAILED:
-            error = f"the run stopped: {status.error}" if status.error else "the run stopped"
+            log.warning("run %s stopped: %s", run.id, status.error or status.status)
+            error = INTERNAL_ERROR
         with contextlib.suppress(InvalidTransition):
             if RunStatus(run.status) is RunStatus.QUEUED and final is not RunStatus.FAILED:
                 await store.transition(db, run.id, RunStatus.RUNNING)

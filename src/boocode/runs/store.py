@@ -1,9 +1,14 @@
 """The record of every agent run: created, moved through its statuses, cancelled.
 
-This module is the only writer of `agent_runs`. A transition is one guarded UPDATE: it
-succeeds only from a status the run may leave for the new one, repeating a transition already
-made is a no-op, and anything else raises `InvalidTransition`. The CHECK constraint on the
-table refuses an unknown status; a partial unique index refuses a second active turn in a chat.
+Every status change of `agent_runs` goes through `transition` here (`subagents/store.py` and
+`workflows/store.py` write only what their kinds add: a result, a delivery, a cached agent's
+finished record). A transition is one guarded UPDATE: it succeeds only from a status the run
+may leave for the new one, repeating a transition already made is a no-op, and anything else
+raises `InvalidTransition`. The CHECK constraint on the table refuses an unknown status; a
+partial unique index refuses a second active turn in a chat.
+
+A queued run records the executor of the process that stored it, which starts it at once:
+start-up reconciliation leaves it to that process while it lives (`boocode.runs.recovery`).
 """
 
 from __future__ import annotations
@@ -62,9 +67,11 @@ async def open_turn(
     chat_id: str,
     branch_id: int,
     run_id: str,
+    executor_id: str | None,
     announce: Callable[[Connection, NewTurn], F],
 ) -> NewTurn:
-    """Store a queued turn and what `announce` writes (the user's message) in one commit.
+    """Store a queued turn and what `announce` writes (the user's message) in one commit;
+    `executor_id` is this process's, which starts it.
 
     The turn number is taken inside the same transaction; the active-turn index makes a
     concurrent second post fail here, before anything of it is stored.
@@ -94,7 +101,7 @@ async def open_turn(
                 "status": RunStatus.QUEUED.value,
                 "error": None,
                 "cancel_requested": False,
-                "executor_id": None,
+                "executor_id": executor_id,
                 "created_at": turn.created_at,
             },
         )
@@ -133,6 +140,8 @@ class ConversationRun:
     report_to: str | None = None
     cache_key: str | None = None
     output_schema: dict[str, Any] | None = None
+    # The process storing it, which starts it at once.
+    executor_id: str | None = None
     # Its own instructions after the system prompt (an agent type's), and its reasoning effort.
     system_prompt: str | None = None
     effort: str | None = None
@@ -173,7 +182,7 @@ def insert_conversation_run(conn: Connection, new: ConversationRun) -> None:
             "status": RunStatus.QUEUED.value,
             "error": None,
             "cancel_requested": False,
-            "executor_id": None,
+            "executor_id": new.executor_id,
             "created_at": now,
             "label": new.label,
             "spec": new.spec,

@@ -142,6 +142,7 @@ async def wake_if_due(rt: Runtime, chat_id: str) -> str | None:
             chat_id=chat_id,
             branch_id=chat.branch_id,
             run_id=f"turn-{uuid.uuid4().hex}",
+            executor_id=rt.executor_id,
             announce=announce,
         )
     except (_NothingDue, runs.TurnInProgress):

@@ -123,6 +123,7 @@ class SpawnSubagent(SubagentTool[SpawnArgs]):
                 tools=tools,
                 depth=spec.depth,
                 report_to=parent.id,
+                executor_id=rt.executor_id,
             ),
         )
         await runner.start_subagent(run_id, parent.id)

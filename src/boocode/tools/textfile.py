@@ -46,6 +46,21 @@ def open_regular(
     return os.fdopen(fd, "r+b" if writable else "rb")
 
 
+def read_beneath(workspace: Path, path: Path) -> str:
+    """The UTF-8 text of `path`, a file inside `workspace` that a command may have written (an
+    agent definition, a workflow script), for the server itself to read: opened through
+    `PathGuard.open_beneath` like the file tools, so a symlink or hard link planted there does
+    not lead the server to a file outside. Raises OSError (PermissionError for a way out) or
+    UnicodeDecodeError."""
+    guard = PathGuard(workspace)
+    shown = os.path.relpath(path, workspace)
+    try:
+        with open_regular(guard, guard.resolve(shown), shown) as file:
+            return file.read().decode("utf-8")
+    except ToolError as exc:
+        raise PermissionError(str(exc)) from None
+
+
 def looks_binary(sample: bytes) -> bool:
     """Whether a file's first bytes say it is binary (git's rule: a NUL byte)."""
     return b"\x00" in sample[:SNIFF_BYTES]

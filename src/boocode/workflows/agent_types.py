@@ -10,7 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError, field_validator
 
 from boocode.tools.registry import TOOL_SCHEMAS
-from boocode.workflows.discovery import DefinitionSource, definition_files
+from boocode.workflows.discovery import DefinitionSource, definition_files, definition_text
 
 GENERAL_PURPOSE = "general-purpose"
 EXPLORE = "Explore"
@@ -125,16 +125,16 @@ def _definitions(workspace: Path, home: Path) -> dict[str, AgentType | _BrokenDe
     """Each name's definition of highest precedence; a broken one hides those below it too."""
     found: dict[str, AgentType | _BrokenDefinition] = {}
     for source, path in definition_files(workspace, home, "agents", "*.md"):
-        definition = _read(path, source)
+        definition = _read(path, source, workspace)
         found.setdefault(definition.name, definition)
     for builtin in BUILTIN_TYPES:
         found.setdefault(builtin.name, builtin)
     return found
 
 
-def _read(path: Path, source: DefinitionSource) -> AgentType | _BrokenDefinition:
+def _read(path: Path, source: DefinitionSource, workspace: Path) -> AgentType | _BrokenDefinition:
     try:
-        front_matter, body = _parse(path.read_text(encoding="utf-8"))
+        front_matter, body = _parse(definition_text(source, path, workspace))
         fields = _FrontMatter.model_validate(front_matter)
     except (OSError, UnicodeDecodeError, ValueError) as error:
         return _BrokenDefinition(name=path.stem, path=path, error=_one_line(error))

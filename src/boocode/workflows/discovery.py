@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from boocode.tools.textfile import read_beneath
 from boocode.workflows.script import Script, ScriptError, ScriptMeta, load_script
 
 CATALOG_DIR = Path(__file__).with_name("catalog")
@@ -51,7 +52,7 @@ def discover(workspace: Path, home: Path) -> list[WorkflowEntry]:
     by_name: dict[str, list[tuple[DefinitionSource, Path]]] = {}
     for source, path in _candidates(workspace, home):
         by_name.setdefault(path.stem, []).append((source, path))
-    return [_entry(by_name[name]) for name in sorted(by_name)]
+    return [_entry(by_name[name], workspace) for name in sorted(by_name)]
 
 
 def find(workspace: Path, home: Path, name: str) -> WorkflowEntry:
@@ -61,7 +62,7 @@ def find(workspace: Path, home: Path, name: str) -> WorkflowEntry:
         names = sorted({path.stem for _, path in _candidates(workspace, home)})
         available = ", ".join(names) if names else "none"
         raise WorkflowNotFound(f"no workflow is named {name!r}; the workflows are: {available}")
-    return _entry(found)
+    return _entry(found, workspace)
 
 
 def definition_files(
@@ -72,6 +73,14 @@ def definition_files(
     for source, root in ((DefinitionSource.PROJECT, workspace), (DefinitionSource.GLOBAL, home)):
         for folder in (root / ".boocode" / kind, root / ".claude" / kind):
             yield from ((source, path) for path in _files_in(folder, pattern))
+
+
+def definition_text(source: DefinitionSource, path: Path, workspace: Path) -> str:
+    """A definition file's text; the project's are read beneath the workspace (a command may
+    have made one a link to a file outside it). Raises OSError or UnicodeDecodeError."""
+    if source is DefinitionSource.PROJECT:
+        return read_beneath(workspace, path)
+    return path.read_text(encoding="utf-8")
 
 
 def _candidates(workspace: Path, home: Path) -> Iterator[tuple[DefinitionSource, Path]]:
@@ -86,32 +95,33 @@ def _files_in(folder: Path, pattern: str) -> list[Path]:
     return sorted(path for path in folder.glob(pattern) if path.is_file())
 
 
-def _entry(same_name: list[tuple[DefinitionSource, Path]]) -> WorkflowEntry:
+def _entry(same_name: list[tuple[DefinitionSource, Path]], workspace: Path) -> WorkflowEntry:
     (source, path), *others = same_name
-    entry = _loaded(source, path)
-    return entry.model_copy(update={"shadowed": tuple(_loaded(*other) for other in others)})
+    entry = _loaded(source, path, workspace)
+    shadowed = tuple(_loaded(*other, workspace) for other in others)
+    return entry.model_copy(update={"shadowed": shadowed})
 
 
-def _loaded(source: DefinitionSource, path: Path) -> WorkflowEntry:
+def _loaded(source: DefinitionSource, path: Path, workspace: Path) -> WorkflowEntry:
     name = path.stem
     try:
-        script = _load(path)
+        script = _load(source, path, workspace)
     except ScriptError as error:
         return WorkflowEntry(name=name, path=path, source=source, error=str(error))
     return WorkflowEntry(name=name, path=path, source=source, script=script)
 
 
-def _load(path: Path) -> Script:
+def _load(source: DefinitionSource, path: Path, workspace: Path) -> Script:
     name = path.stem
     if not _KEBAB_CASE.fullmatch(name):
         raise ScriptError(
             f"{path.name}: a workflow's file name is its name in kebab-case, like deep-research.js"
         )
     try:
-        source = path.read_text(encoding="utf-8")
+        text = definition_text(source, path, workspace)
     except (OSError, UnicodeDecodeError) as error:
         raise ScriptError(f"{path.name} cannot be read: {error}") from None
-    script = load_script(source, name=name)
+    script = load_script(text, name=name)
     if script.name != name:
         raise ScriptError(f"meta.name is {script.name!r} but the file is {path.name}; rename one")
     return script

@@ -47,7 +47,11 @@ async def start(
         phases=[WorkflowPhase.model_validate(phase.model_dump()) for phase in phases],
     )
     run_id = f"wf-{uuid.uuid4().hex}"
-    await rt.db.transact(lambda conn: store.insert_run(conn, run_id, chat.id, spec, report=report))
+    await rt.db.transact(
+        lambda conn: store.insert_run(
+            conn, run_id, chat.id, spec, report=report, executor_id=rt.executor_id
+        )
+    )
     await engine.start_workflow_run(run_id)
     return await detail(rt, run_id)
 
