@@ -139,6 +139,7 @@ class EngineHost:
         self._pending_log: list[asyncio.Task[None]] = []
         self._by_key: tuple[dict[str, AgentRun], dict[str, AgentRun]] | None = None
         self._known_lock = asyncio.Lock()
+        self._reused: set[str] = set()
         self._aliases = parse_aliases(rt.settings.model_aliases)
         self._warned: set[str] = set()
         # meta.phases' models: the default model of the agents of that phase.
@@ -178,6 +179,8 @@ class EngineHost:
             occurrence=occurrence,
         )
         agent = await self._find_or_start(cache_key, spec, tools, kind.system_prompt)
+        if agent.id in self._reused:  # answered from the earlier run, and announced
+            return WorkflowAgentResult.model_validate(agent.result).value
         if not store.is_final(agent):
             await self.announce("agent", agent=store.agent_out(agent))
         agent = await _ended(self.rt, agent)
@@ -242,11 +245,7 @@ class EngineHost:
         agent_id = "wfa-" + hashlib.sha256(f"{run.id}/{cache_key}".encode()).hexdigest()[:24]
         earlier = earlier_run.get(cache_key)
         if earlier is not None and RunStatus(earlier.status) is RunStatus.SUCCEEDED:
-            return await rt.db.transact(
-                lambda conn: store.insert_cached_agent(
-                    conn, run_id=agent_id, parent_run_id=run.id, earlier=earlier, spec=spec
-                )
-            )
+            return await self._reuse(agent_id, earlier, spec)
         else:
             chat = self.chat
             workspace = chat.workspace
@@ -279,6 +278,27 @@ class EngineHost:
             _ends.setdefault(agent_id, asyncio.Event())  # before it starts: its end is not missed
             await start_agent(agent_id)
         return await runs.get(rt.db, agent_id)
+
+    async def _reuse(self, agent_id: str, earlier: AgentRun, spec: WorkflowAgentSpec) -> AgentRun:
+        """Store an agent answered from the earlier run and announce it, in one transaction."""
+        stored: list[AgentRun] = []
+
+        def write(conn: Any) -> WorkflowFrame:
+            stored.append(
+                store.insert_cached_agent(
+                    conn, run_id=agent_id, parent_run_id=self.run.id, earlier=earlier, spec=spec
+                )
+            )
+            return WorkflowFrame(
+                chat_id=self.run.chat_id,
+                event="agent",
+                run=store.run_out(self.run, self._spent),
+                agent=store.agent_out(stored[0]),
+            )
+
+        await self.rt.events.publish_with(self.run.chat_id, write)
+        self._reused.add(agent_id)
+        return stored[0]
 
     async def _known(self) -> tuple[dict[str, AgentRun], dict[str, AgentRun]]:
         """This run's agents stored before its step started over, and the agents of the run it

@@ -189,7 +189,7 @@ async def log_of(db: Database, run_id: str) -> list[WorkflowLogEntry]:
 
 async def spent(db: Database, run_id: str) -> int:
     """Output tokens of the run's agents (an answer from an earlier run costs none)."""
-    runs = [run for run in await agents(db, run_id) if not _cached(run)]
+    runs = [run for run in await agents(db, run_id) if not is_cached(run)]
     totals = await progress(db, runs)
     return sum(item.usage.completion_tokens for item in totals.values())
 
@@ -217,7 +217,7 @@ def run_out(run: AgentRun, spent_tokens: int = 0) -> WorkflowRunOut:
 
 def agent_out(run: AgentRun, done: Progress | None = None) -> WorkflowAgentOut:
     spec = WorkflowAgentSpec.model_validate(run.spec)
-    cached = _cached(run)
+    cached = is_cached(run)
     return WorkflowAgentOut(
         task_id=run.id,
         conversation_id=run.chat_id,
@@ -239,5 +239,6 @@ def is_final(run: AgentRun) -> bool:
     return RunStatus(run.status) in FINAL
 
 
-def _cached(run: AgentRun) -> bool:
+def is_cached(run: AgentRun) -> bool:
+    """Whether the agent's result was reused from an earlier run."""
     return bool(run.result and run.result.get("cached_from"))
