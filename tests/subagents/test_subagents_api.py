@@ -89,6 +89,14 @@ async def test_three_subagents_report_back_and_wake_the_parent(
     assert labels and all(
         label.startswith(("subagent notification · turn ", "injected notes (")) for label in labels
     )
+    # Each helper counts as a conversation of its own, named by its label, and in the total.
+    named = {c["conversation"]: c["totals"] for c in stats["conversations"]}
+    helpers_named = sorted(name.split(" · ")[0] for name in named if name != "main")
+    assert helpers_named == ["helper a", "helper b", "helper c"]
+    assert all(t["calls"] == 2 for name, t in named.items() if name != "main")
+    assert stats["total"]["calls"] == len(stats["calls"]) == len(main) + 6
+    assert stats["total"]["prompt_tokens"] == sum(t["prompt_tokens"] for t in named.values())
+    assert sum(t["calls"] for t in stats["turns"]) == len(main)
 
     # A subagent's transcript, and its traces nested under the spawning call.
     detail = _get(server, f"/api/subagents/{subagents[0]['task_id']}")

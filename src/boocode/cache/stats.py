@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from boocode.config import Settings
 from boocode.contracts.cache import (
@@ -28,6 +29,9 @@ class ChatNotFound(LookupError):
 
 
 async def cache_stats(db: Database, settings: Settings, chat_id: str) -> CacheStats:
+    """The chat's calls, and those of the agents it started (subagents, workflow agents, and
+    theirs): each agent a conversation named by its label, all of them in the total. Turns are
+    the chat's own."""
     prices = CachePrices(
         hit_usd_per_million=settings.cache_hit_price,
         miss_usd_per_million=settings.cache_miss_price,
@@ -35,19 +39,23 @@ async def cache_stats(db: Database, settings: Settings, chat_id: str) -> CacheSt
     async with db.session() as session:
         if await session.get(Chat, chat_id) is None:
             raise ChatNotFound(f"chat {chat_id} does not exist")
+        names = await _agent_conversations(session, chat_id)
         rows = list(
             (
                 await session.execute(
-                    select(CacheShape).where(CacheShape.chat_id == chat_id).order_by(CacheShape.id)
+                    select(CacheShape)
+                    .where(CacheShape.chat_id.in_([chat_id, *names]))
+                    .order_by(CacheShape.id)
                 )
             ).scalars()
         )
-    calls = [_call(row) for row in rows]
+    calls = [_call(row, names.get(row.chat_id)) for row in rows]
     conversations: dict[str, list[CacheCallOut]] = {}
     turns: dict[int, list[CacheCallOut]] = {}
-    for call in calls:
+    for call, row in zip(calls, rows, strict=True):
         conversations.setdefault(call.conversation, []).append(call)
-        turns.setdefault(call.turn, []).append(call)
+        if row.chat_id == chat_id:
+            turns.setdefault(call.turn, []).append(call)
     return CacheStats(
         chat_id=chat_id,
         prices=prices,
@@ -99,11 +107,29 @@ async def cache_summary_line(db: Database, settings: Settings, chat_id: str, tur
     return summary_line(await cache_stats(db, settings, chat_id), turn)
 
 
-def _call(row: CacheShape) -> CacheCallOut:
+async def _agent_conversations(session: AsyncSession, chat_id: str) -> dict[str, str]:
+    """The conversations of the agents the chat started, nested ones too, by id: their names.
+
+    A name is the agent's label and the start of its id (two helpers may share a label)."""
+    names: dict[str, str] = {}
+    parents = [chat_id]
+    while parents:
+        children = (
+            await session.execute(
+                select(Chat.id, Chat.title).where(Chat.parent_chat_id.in_(parents))
+            )
+        ).all()
+        new = {child: f"{title} · {child[:12]}" for child, title in children if child not in names}
+        names.update(new)
+        parents = list(new)
+    return names
+
+
+def _call(row: CacheShape, agent: str | None = None) -> CacheCallOut:
     return CacheCallOut(
         trace_id=row.trace_id,
         turn=row.turn_number,
-        conversation=row.conversation,
+        conversation=agent or row.conversation,
         step_key=row.step_key,
         model=row.model,
         created_at=row.created_at,
