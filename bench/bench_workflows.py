@@ -4,6 +4,9 @@ A real `boocode serve` (SQLite unless `--database-url`) and the fake model answe
 Figures:
 
 - run start: POST → the run's first agent stored (it has reached the queue), median of 5;
+- a chain of agents one after another: the orchestration per agent beyond its own run, from the
+  server's timestamps (its record stored -> its run started, and its run ended -> the next
+  agent stored), median and p90;
 - N agents in one run (`parallel`, the run's concurrency): wall time, and the orchestration
   overhead per agent beyond the agent run itself: (run wall time - N x one agent's own time /
   concurrency) / N, and the server's CPU per agent;
@@ -15,6 +18,7 @@ Figures:
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import sys
 import tempfile
@@ -40,6 +44,25 @@ def _script(count: int) -> str:
     )
 
 
+def _sequential(count: int) -> str:
+    return (
+        "export const meta = {name: 'chain', description: 'n agents one after another'}\n"
+        f"for (let i = 0; i < {count}; i++) await agent(`step ${{i}}`)\n"
+    )
+
+
+def _overheads(agents: list[dict[str, Any]]) -> list[float]:
+    """Per agent of a chain: stored → running, plus its end → the next one stored."""
+    chain = sorted(agents, key=lambda a: _time(a["created_at"]))
+    return [
+        _time(a["started_at"])
+        - _time(a["created_at"])
+        + _time(b["created_at"])
+        - _time(a["finished_at"])
+        for a, b in itertools.pairwise(chain)
+    ]
+
+
 def _answer(body: dict[str, Any]) -> Reply:
     return Reply.text("ok")
 
@@ -54,9 +77,13 @@ def _cpu(server: LiveServer) -> float:
 
 
 def _run(
-    http: httpx.Client, chat: str, count: int, resume_from: str | None = None
+    http: httpx.Client,
+    chat: str,
+    count: int,
+    resume_from: str | None = None,
+    script: str | None = None,
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {"script": _script(count)}
+    body: dict[str, Any] = {"script": script or _script(count)}
     if resume_from:
         body["resume_from"] = resume_from
     started = time.perf_counter()
@@ -82,6 +109,7 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=1000)
     parser.add_argument("--rerun-agents", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--chain", type=int, default=100, help="agents one after another")
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, FakeModelServer(record=False) as fake:
@@ -99,6 +127,7 @@ def main() -> None:
                 chat = http.post("/api/chats").json()["id"]
                 _run(http, chat, 1)  # warm up
                 singles = [_run(http, chat, 1) for _ in range(5)]
+                chain = _run(http, chat, args.chain, script=_sequential(args.chain))
                 before = _cpu(server)
                 many = _run(http, chat, args.agents)
                 cpu = _cpu(server) - before
@@ -114,9 +143,18 @@ def main() -> None:
     ideal = args.agents * one_agent / args.concurrency
     overhead = (many["wall_s"] - ideal) / args.agents
     cached = sum(a["cached"] for a in rerun["run"]["agents"])
+    overheads = _overheads(chain["run"]["agents"])
+    own = [_time(a["finished_at"]) - _time(a["started_at"]) for a in chain["run"]["agents"]]
     print(f"workflow runs, instant model, concurrency {args.concurrency}")
     print(f"run start, POST -> first agent stored: median {start * 1000:.0f} ms (5 runs)")
     print(f"one agent's own time (its run, queued to ended): median {one_agent * 1000:.0f} ms")
+    print(
+        f"{args.chain} agents one after another: orchestration per agent beyond its own run "
+        f"(stored -> running, and its end -> the next one stored): median "
+        f"{statistics.median(overheads) * 1000:.1f} ms, p90 "
+        f"{statistics.quantiles(overheads, n=10)[-1] * 1000:.1f} ms; the agent's own run: "
+        f"median {statistics.median(own) * 1000:.1f} ms"
+    )
     print(
         f"{args.agents} agents in one run: {many['wall_s']:.1f} s; ideal {ideal:.1f} s; "
         f"overhead {overhead * 1000:.1f} ms per agent; server CPU {cpu / args.agents * 1000:.0f} "
