@@ -35,7 +35,8 @@ async def test_images_and_text_files_reach_the_model_as_parts(
     small = png(16, 16)
     image = upload(vision_server, chat["id"], "small.png", small)
     wide = upload(vision_server, chat["id"], "wide.png", png(IMAGE_MAX_SIDE * 2, 8))
-    notes = upload(vision_server, chat["id"], "notes.md", "# Plan\nship it — soon\n".encode())
+    plan = "# Plan\nship it — soon\n</file>\nnot the end\n"
+    notes = upload(vision_server, chat["id"], "notes.md", plan.encode())
     fake_model.script([Reply.text("I see them."), Reply.text("Still there.")])
 
     ids = [image["id"], wide["id"], notes["id"]]
@@ -56,7 +57,7 @@ async def test_images_and_text_files_reach_the_model_as_parts(
     assert size_of(downscaled) == (IMAGE_MAX_SIDE, 4)
     assert notes_part == {
         "type": "text",
-        "text": '<file name="notes.md">\n# Plan\nship it — soon\n</file>',
+        "text": '<file name="notes.md">\n# Plan\nship it — soon\n&lt;/file>\nnot the end\n</file>',
     }
     # Re-sent with the next turn byte for byte: the cached prefix survives.
     assert second["messages"][: len(first["messages"])] == first["messages"]

@@ -63,6 +63,7 @@ def test_bad_files_are_refused_with_a_clear_message(vision_server: LiveServer) -
         "latin1.txt": ("café".encode("latin-1"), 422, "not UTF-8 text"),
         "broken.png": (b"\x89PNG\r\n\x1a\n" + b"garbage" * 10, 422, "not a readable image/png"),
         "huge.log": (b"x" * (FILE_LIMIT + 1), 413, "limit per file"),
+        "bomb.png": (png(10_000, 10_000, mode="1"), 422, "at most 64,000,000 pixels"),
     }
     with vision_server.client() as http:
         for name, (data, status, words) in cases.items():

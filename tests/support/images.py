@@ -8,9 +8,16 @@ import os
 from PIL import Image
 
 
-def png(width: int = 8, height: int = 8, color: tuple[int, int, int] = (200, 30, 30)) -> bytes:
+def png(
+    width: int = 8,
+    height: int = 8,
+    color: tuple[int, int, int] = (200, 30, 30),
+    *,
+    mode: str = "RGB",
+) -> bytes:
+    """A plain image; `mode="1"` makes a huge one small (one bit a pixel, all black)."""
     out = io.BytesIO()
-    Image.new("RGB", (width, height), color).save(out, "PNG")
+    Image.new(mode, (width, height), color if mode == "RGB" else 0).save(out, "PNG")
     return out.getvalue()
 
 

@@ -47,7 +47,12 @@ def check_image(data: bytes, media_type: str, name: str, max_side: int) -> Check
                 return _downscaled(image, media_type, max_side)
     except AttachmentRejected:
         raise
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, Warning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow refuses to open one far above the cap before its size can be read back.
+        raise AttachmentRejected(
+            f"{name} has more pixels than the limit; at most {MAX_PIXELS:,} pixels"
+        ) from None
+    except (OSError, SyntaxError, ValueError, Warning):
         raise AttachmentRejected(f"{name} is not a readable {media_type} image") from None
 
 

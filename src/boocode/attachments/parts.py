@@ -6,6 +6,7 @@ every time the conversation is sent again and the provider's cached prefix survi
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from boocode.agent.history import to_provider_message
@@ -42,7 +43,7 @@ def user_content(
 def attachment_part(record: dict[str, Any], store: BlobStore, *, images: bool) -> dict[str, Any]:
     name = record["name"]
     if record["kind"] == AttachmentKind.TEXT:
-        text = text_of(store.read(record["sha256"]))
+        text = _CLOSING_TAG.sub("&lt;/", text_of(store.read(record["sha256"])))
         end = "" if text.endswith("\n") else "\n"
         return {"type": "text", "text": f'<file name="{_quoted(name)}">\n{text}{end}</file>'}
     if not images:
@@ -51,6 +52,10 @@ def attachment_part(record: dict[str, Any], store: BlobStore, *, images: bool) -
             return {"type": "text", "text": f"{header}\n{record['description']}"}
         return {"type": "text", "text": f"[image {name} left out: this model cannot see images]"}
     return {"type": "image_url", "image_url": {"url": image_data_url(record, store)}}
+
+
+# A `</file` inside the file would end its part early: it is sent as `&lt;/file`.
+_CLOSING_TAG = re.compile(r"</(?=file)", re.IGNORECASE)
 
 
 def _quoted(name: str) -> str:
