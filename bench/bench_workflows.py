@@ -91,13 +91,17 @@ def _run(
     response.raise_for_status()
     run_id = response.json()["run_id"]
     first_agent = None
-    while True:
+    while first_agent is None:
         run = http.get(f"/api/workflow-runs/{run_id}").json()
-        if first_agent is None and run["agents"]:
+        if run["agents"] or run["status"] in ("succeeded", "failed", "cancelled"):
             first_agent = time.perf_counter() - started
-        if run["status"] in ("succeeded", "failed", "cancelled"):
-            break
-        time.sleep(0.02 if first_agent is None else 0.5)
+        time.sleep(0.02)
+    # The run's list entry, not its detail (every agent with its tokens), while it goes.
+    while run["status"] not in ("succeeded", "failed", "cancelled"):
+        time.sleep(0.5)
+        listed = http.get(f"/api/chats/{chat}/workflows").json()["runs"]
+        run = next(item for item in listed if item["run_id"] == run_id)
+    run = http.get(f"/api/workflow-runs/{run_id}").json()
     if run["status"] != "succeeded":
         raise SystemExit(f"the run ended {run['status']}: {run['error']}")
     wall = _time(run["finished_at"]) - _time(run["created_at"])
