@@ -16,7 +16,14 @@ from boocode.tools.result import CANCELLED_AFTER_A_CRASH
 from support.fake_model import FakeModelServer, Reply
 from support.live_server import LiveServer, fake_model_env
 from support.postgres import fresh_database
-from support.processes import boocode_env, query_sqlite, run_boocode, spawn_boocode, wait_for
+from support.processes import (
+    boocode_env,
+    query_database,
+    query_sqlite,
+    run_boocode,
+    spawn_boocode,
+    wait_for,
+)
 
 # Appends "start <pid>", sleeps, appends "end <pid>": two copies at once would interleave.
 SLOW_APPEND = (
@@ -26,8 +33,8 @@ SLOW_APPEND = (
 )
 
 
-def _statuses(data: Path) -> list[tuple[str, ...]]:
-    return query_sqlite(data, "SELECT status FROM agent_runs ORDER BY created_at")
+def _statuses(env: dict[str, str]) -> list[tuple[str, ...]]:
+    return query_database(env, "SELECT status FROM agent_runs ORDER BY created_at")
 
 
 def _stop(process: object) -> None:
@@ -44,14 +51,30 @@ def _runs(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-@pytest.mark.parametrize("cancel_while_down", [False, True], ids=["restart", "cancel while down"])
+@pytest.mark.parametrize(
+    ("engine", "cancel_while_down"),
+    [("sqlite", False), ("sqlite", True), ("postgresql", True)],
+    ids=["restart", "cancel while down", "cancel while down on postgresql"],
+)
 def test_a_command_left_running_by_a_crash_is_killed_before_its_step_runs_again(
-    tmp_path: Path, workspace: Path, fake_model: FakeModelServer, cancel_while_down: bool
+    tmp_path: Path,
+    workspace: Path,
+    fake_model: FakeModelServer,
+    engine: str,
+    cancel_while_down: bool,
 ) -> None:
-    data = tmp_path / "data"
     argv = ["python3", "-c", SLOW_APPEND.replace("SECONDS", "10")]
     fake_model.script([Reply.tool_calls([("run_command", {"argv": argv})]), Reply.text("Done.")])
-    env = boocode_env(data, workspace, fake_model, BOOCODE_SANDBOX_MODE="off")
+    env = boocode_env(tmp_path / "data", workspace, fake_model, BOOCODE_SANDBOX_MODE="off")
+    with contextlib.ExitStack() as stack:
+        if engine == "postgresql":
+            env["BOOCODE_DATABASE_URL"] = stack.enter_context(fresh_database())
+        _crash_mid_command(env, workspace, fake_model, cancel_while_down=cancel_while_down)
+
+
+def _crash_mid_command(
+    env: dict[str, str], workspace: Path, fake_model: FakeModelServer, *, cancel_while_down: bool
+) -> None:
     first = spawn_boocode("run", "append slowly", env=env)
     log = workspace / "runs.log"
     wait_for(lambda: log.exists() and "start" in log.read_text(), timeout=30)
@@ -59,31 +82,37 @@ def test_a_command_left_running_by_a_crash_is_killed_before_its_step_runs_again(
     first.wait(timeout=10)
     orphan_pid = int(log.read_text().split()[1])
     if cancel_while_down:
-        (chat_id,) = query_sqlite(data, "SELECT id FROM chats")[0]
+        (chat_id,) = query_database(env, "SELECT id FROM chats")[0]
         assert run_boocode("cancel", chat_id, env=env).returncode == 0
 
     worker = spawn_boocode("worker", env=env)
     final = "cancelled" if cancel_while_down else "succeeded"
     try:
-        wait_for(lambda: _statuses(data) == [(final,)], timeout=60)
+        wait_for(lambda: _statuses(env) == [(final,)], timeout=60)
     finally:
         _stop(worker)
 
-    (result,) = query_sqlite(data, "SELECT content FROM messages WHERE role = 'tool'")
+    result = _tool_result(env)
     lines = log.read_text().splitlines()
     assert lines[0] == f"start {orphan_pid}"
     if cancel_while_down:
         # Killed before the refusal, long before it could finish, and not run again.
         assert not _runs(orphan_pid) and lines == [f"start {orphan_pid}"]
-        assert json.loads(result[0]) == CANCELLED_AFTER_A_CRASH
+        assert result == CANCELLED_AFTER_A_CRASH
         assert len(fake_model.requests) == 1
     else:
         # The orphan was killed before it could finish; the re-run ran alone, start to end.
         assert f"end {orphan_pid}" not in lines
         assert len(lines) == 3 and lines[1].startswith("start ") and lines[2].startswith("end ")
         assert lines[1].split()[1] == lines[2].split()[1] != str(orphan_pid)
-        assert "interrupted when its process stopped; it was killed" in json.loads(result[0])
-    assert query_sqlite(data, "SELECT COUNT(*) FROM running_commands") == [(0,)]
+        assert "interrupted when its process stopped; it was killed" in result
+    assert query_database(env, "SELECT COUNT(*) FROM running_commands") == [(0,)]
+
+
+def _tool_result(env: dict[str, str]) -> str:
+    """The one tool result of the chat (JSON text in SQLite; psycopg decodes it)."""
+    ((content,),) = query_database(env, "SELECT content FROM messages WHERE role = 'tool'")
+    return str(content if env.get("BOOCODE_DATABASE_URL") else json.loads(content))
 
 
 def test_cancel_while_no_process_runs_the_turn_then_restart(
@@ -115,14 +144,14 @@ def test_cancel_while_no_process_runs_the_turn_then_restart(
     fake_model.script([Reply.text("Answered after the cancel.")])
     worker = spawn_boocode("worker", env=env)
     try:
-        wait_for(lambda: _statuses(data) == [("cancelled",)], timeout=60)
+        wait_for(lambda: _statuses(env) == [("cancelled",)], timeout=60)
     finally:
         _stop(worker)
     assert len(fake_model.requests) == 1  # the cancelled turn asked the model nothing more
 
     again = run_boocode("run", "and now?", "--chat", chat_id, env=env)
     assert again.returncode == 0, again.stderr
-    assert _statuses(data) == [("cancelled",), ("succeeded",)]
+    assert _statuses(env) == [("cancelled",), ("succeeded",)]
     roles = [row[0] for row in query_sqlite(data, "SELECT role FROM messages ORDER BY id")]
     assert roles == ["user", "user", "assistant"]
 
@@ -225,7 +254,7 @@ def test_a_queued_run_whose_start_was_lost_is_started_by_the_next_process(
     fake_model.script([Reply.text("Picked up.")])
     worker = spawn_boocode("worker", env=env)
     try:
-        wait_for(lambda: _statuses(data) == [("succeeded",)], timeout=60)
+        wait_for(lambda: _statuses(env) == [("succeeded",)], timeout=60)
     finally:
         _stop(worker)
     assert query_sqlite(data, "SELECT content FROM messages WHERE role = 'assistant'") == [

@@ -66,6 +66,18 @@ def query_sqlite(data_dir: Path, sql: str, *params: Any) -> list[tuple[Any, ...]
         conn.close()
 
 
+def query_database(env: dict[str, str], sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Read the database of the child `boocode` that `env` configures: its PostgreSQL
+    database if it names one, else its SQLite file. Parameters are `?`."""
+    url = env.get("BOOCODE_DATABASE_URL")
+    if not url:
+        return query_sqlite(Path(env["BOOCODE_DATA_DIR"]), sql, *params)
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql.replace("?", "%s"), params).fetchall()  # type: ignore[arg-type]
+
+
 def wait_for(predicate: Any, *, timeout: float = 30, interval: float = 0.05) -> Any:
     """Poll until `predicate()` is truthy and return its value, or fail after `timeout`."""
     deadline = time.monotonic() + timeout
