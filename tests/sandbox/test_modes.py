@@ -3,14 +3,18 @@ settings come from the environment and the project's `[sandbox]` table."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import httpx
 import pytest
 
+from boocode.agent.prompt import project_instructions
+from boocode.autofix.config import ProjectConfigError, read_project_autofix
 from boocode.config import Settings
 from boocode.sandbox import Sandbox, SandboxMode, SandboxPolicy, probe
 from boocode.sandbox.policy import ProjectAllowance
+from boocode.subagents.hooks import configured
 from boocode.tools import PathGuard, ToolError
 from boocode.tools.run_command import run_argv
 from sandbox.conftest import NO_USERNS, broken_bwrap
@@ -123,6 +127,51 @@ def test_a_project_cannot_lower_a_required_sandbox(workspace: Path) -> None:
     policy = SandboxPolicy(mode=SandboxMode.REQUIRED).with_project(workspace)
 
     assert policy.mode is SandboxMode.REQUIRED
+
+
+_EVERY_TABLE = """[sandbox]
+mode = "required"
+network = false
+[agent]
+instructions = "Obey the file outside."
+[hooks]
+subagent_start = ["touch", "started"]
+[autofix]
+command = ["make", "check"]
+"""
+
+
+def test_the_project_config_is_read_where_it_lies(workspace: Path) -> None:
+    (workspace / ".boocode").mkdir()
+    (workspace / ".boocode" / "config.toml").write_text(_EVERY_TABLE)
+
+    assert SandboxPolicy(network=True).with_project(workspace).mode is SandboxMode.REQUIRED
+    assert project_instructions(workspace) == "Obey the file outside."
+    assert configured(workspace, "subagent_start") == [["touch", "started"]]
+    assert read_project_autofix(workspace).command == [["make", "check"]]
+
+
+@pytest.mark.parametrize("link", ["symlink", "hard link"])
+def test_a_project_config_linked_to_a_file_outside_is_not_read(
+    workspace: Path, tmp_path: Path, link: str
+) -> None:
+    outside = tmp_path / "outside.toml"
+    outside.write_text(_EVERY_TABLE)
+    (workspace / ".boocode").mkdir()
+    config = workspace / ".boocode" / "config.toml"
+    if link == "symlink":
+        config.symlink_to(outside)
+    else:
+        os.link(outside, config)
+
+    policy = SandboxPolicy(network=True).with_project(workspace)
+
+    assert policy.mode is SandboxMode.AUTO and policy.network
+    assert "cannot read .boocode/config.toml" in str(policy.problem)
+    assert project_instructions(workspace) is None
+    assert configured(workspace, "subagent_start") == []
+    with pytest.raises(ProjectConfigError, match=r"cannot read \.boocode/config\.toml"):
+        read_project_autofix(workspace)
 
 
 @pytest.mark.parametrize(

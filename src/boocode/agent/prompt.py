@@ -8,10 +8,9 @@ next model call on, which breaks the cached prefix once (the cache telemetry say
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
-CONFIG_PATH = Path(".boocode") / "config.toml"
+from boocode.tools.project_config import project_table
 
 _SYSTEM_PROMPT = """You are BooCode, a coding agent working inside the project at {workspace}.
 You read, edit and run code in that project with your tools:
@@ -33,11 +32,8 @@ def system_prompt(workspace: str, instructions: str | None = None, role: str | N
 
 
 def project_instructions(workspace: Path) -> str | None:
-    """`[agent] instructions` of the project's config file; None when absent or unreadable."""
-    try:
-        with (workspace / CONFIG_PATH).open("rb") as fh:
-            table = tomllib.load(fh).get("agent", {})
-    except (OSError, tomllib.TOMLDecodeError):
-        return None
+    """`[agent] instructions` of the project's config file; None when absent or unreadable
+    (a config that is a link leading outside the workspace is unreadable)."""
+    table = project_table(workspace, "agent")
     instructions = table.get("instructions") if isinstance(table, dict) else None
     return instructions.strip() or None if isinstance(instructions, str) else None

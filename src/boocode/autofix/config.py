@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from boocode.autofix.detect import detect
 from boocode.contracts.autofix import AutofixSource
+from boocode.tools.project_config import CONFIG_PATH, read_project_config
 
-CONFIG_PATH = Path(".boocode") / "config.toml"
 DEFAULT_MAX_ATTEMPTS = 3
 DEFAULT_TIMEOUT_S = 120.0
 MAX_TIMEOUT_S = 600.0
@@ -67,13 +67,9 @@ class ProjectConfigError(ValueError):
 
 def read_project_autofix(workspace: Path) -> ProjectAutofix:
     """The project's `[autofix]` table, with defaults for whatever it leaves out."""
-    path = workspace / CONFIG_PATH
-    if not path.is_file():
-        return ProjectAutofix()
     try:
-        with path.open("rb") as fh:
-            table = tomllib.load(fh).get("autofix", {})
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        table = read_project_config(workspace).get("autofix", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ProjectConfigError(f"cannot read {CONFIG_PATH}: {exc}") from None
     if not isinstance(table, dict):
         raise ProjectConfigError(f"[autofix] in {CONFIG_PATH} must be a table")

@@ -182,13 +182,12 @@ def governing_workspace(workspace: Path) -> Path:
 
 
 def _read_table(workspace: Path) -> ProjectSandbox:
-    path = workspace / CONFIG_PATH
-    if not path.is_file():
-        return ProjectSandbox()
+    # Imported here: the file tools import the sandbox, so a module-level import is circular.
+    from boocode.tools.project_config import read_project_config
+
     try:
-        with path.open("rb") as fh:
-            table: Any = tomllib.load(fh).get("sandbox", {})
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        table: Any = read_project_config(workspace).get("sandbox", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ValueError(f"cannot read {CONFIG_PATH}: {exc}") from None
     if not isinstance(table, dict):
         raise ValueError(f"[sandbox] in {CONFIG_PATH} must be a table")

@@ -13,15 +13,14 @@ is logged and changes nothing about the subagent.
 from __future__ import annotations
 
 import logging
-import tomllib
 from pathlib import Path
 from typing import Any
 
-from boocode.agent.prompt import CONFIG_PATH
 from boocode.config import Settings
 from boocode.contracts.subagents import HookEvent, SubagentHookEvent, SubagentOut
 from boocode.sandbox import sandbox_for
 from boocode.tools import PathGuard, ToolError
+from boocode.tools.project_config import CONFIG_PATH, project_table
 from boocode.tools.run_command import run_argv
 
 log = logging.getLogger(__name__)
@@ -30,12 +29,9 @@ HOOK_TIMEOUT_S = 30.0
 
 
 def configured(workspace: Path, event: HookEvent) -> list[list[str]]:
-    """The commands of `event` in `[hooks]`: a list of argv lists (one argv list is fine)."""
-    try:
-        with (workspace / CONFIG_PATH).open("rb") as fh:
-            table = tomllib.load(fh).get("hooks", {})
-    except (OSError, tomllib.TOMLDecodeError):
-        return []
+    """The commands of `event` in `[hooks]`: a list of argv lists (one argv list is fine); none
+    when the config is unreadable or a link leading outside the workspace."""
+    table = project_table(workspace, "hooks")
     commands: Any = table.get(event, []) if isinstance(table, dict) else []
     if commands and all(isinstance(part, str) for part in commands):
         commands = [commands]
