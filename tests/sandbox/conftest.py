@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from support.browser import browser, page
 from support.fake_model import FakeModelServer, Reply
 from support.live_server import LiveServer, fake_model_env, frames_until, turn_ended
+from support.processes import run_boocode
 from support.sandbox import require_bubblewrap
 
 __all__ = ["browser", "page"]
@@ -89,6 +91,21 @@ def confined_server(
     server.stop()
     assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
     assert (outside / "secret.txt").read_text() == SENTINEL
+
+
+@pytest.fixture(scope="session")
+def required_chat(unsandboxed_server: LiveServer, fake_model_server: FakeModelServer) -> str:
+    """A chat of `unsandboxed_server`'s data dir whose workspace's own table says
+    `mode = "required"`: started by `boocode run` in that workspace, as a user would."""
+    other = unsandboxed_server.workspace.parent / "required-project"
+    (other / ".boocode").mkdir(parents=True)
+    (other / ".boocode" / "config.toml").write_text('[sandbox]\nmode = "required"\n')
+    fake_model_server.reset()
+    fake_model_server.script([Reply.text("noted")])
+    env = {**unsandboxed_server.env, "BOOCODE_WORKSPACE": str(other)}
+    result = run_boocode("run", "hello", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    return str(json.loads(result.stdout.splitlines()[0])["chat_id"])
 
 
 def outside_of(server: LiveServer) -> Path:

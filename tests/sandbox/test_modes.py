@@ -211,6 +211,26 @@ def test_serve_warns_at_start_and_the_api_says_unsandboxed(unsandboxed_server: L
     assert httpx.get(f"{unsandboxed_server.url}/api/sandbox").status_code == 401
 
 
+def test_a_chat_shows_the_sandbox_its_own_workspace_narrowed(
+    unsandboxed_server: LiveServer, required_chat: str
+) -> None:
+    server_chat = unsandboxed_server.new_chat()
+    with unsandboxed_server.client() as http:
+        server_wide = http.get("/api/sandbox").json()
+        narrowed = http.get(f"/api/chats/{required_chat}/sandbox").json()
+        own = http.get(f"/api/chats/{server_chat['id']}/sandbox").json()
+        missing = http.get("/api/chats/no-such-chat/sandbox")
+        workspace = http.get(f"/api/chats/{required_chat}").json()["workspace"]
+
+    assert workspace.endswith("required-project")
+    assert (server_wide["mode"], server_wide["refuses_commands"]) == ("auto", False)
+    assert own == server_wide
+    assert narrowed["mode"] == "required"
+    assert narrowed["confined"] is False and narrowed["refuses_commands"] is True
+    assert narrowed["reason"].startswith('commands are refused: [sandbox] mode is "required"')
+    assert missing.status_code == 404
+
+
 def test_boocode_run_says_unsandboxed_and_required_refuses_the_command(
     tmp_path: Path, workspace: Path, fake_model: FakeModelServer
 ) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page, expect
 
 from support.live_server import LiveServer
 
 
-def _open(page: Page, server: LiveServer) -> None:
-    page.goto(f"{server.url}/?token={server.token}")
+def _open(page: Page, server: LiveServer, fragment: str = "") -> None:
+    page.goto(f"{server.url}/?token={server.token}{fragment}")
     page.wait_for_selector(".sidebar")
 
 
@@ -39,3 +41,16 @@ def test_the_mark_shows_on_a_phone_too(page: Page, unsandboxed_server: LiveServe
 
     expect(page.locator(".topbar .badge.sandbox")).to_be_visible()
     expect(page.locator(".topbar .badge.sandbox")).to_have_text("unsandboxed")
+
+
+def test_an_open_chat_shows_the_sandbox_its_workspace_narrowed(
+    page: Page, unsandboxed_server: LiveServer, required_chat: str
+) -> None:
+    _open(page, unsandboxed_server, f"#/chats/{required_chat}")
+
+    mark = page.locator(".sidebar .badge.sandbox")
+    expect(page.locator(".chat-header .chat-workspace")).to_have_text("required-project")
+    expect(mark).to_have_text("commands refused")
+    expect(mark).to_have_attribute("title", re.compile('^commands are refused: .*"required"'))
+    page.get_by_role("button", name="+ New chat").click()
+    expect(mark).to_have_text("unsandboxed")

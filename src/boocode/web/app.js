@@ -62,7 +62,7 @@ function App() {
     <div class=${`app ${drawer ? `drawer-${drawer}` : ""}`}>
       <aside class="sidebar" aria-label="chats">
         <div class="brand-row">
-          <div class="brand">BooCode <${SandboxBadge} /></div>
+          <div class="brand">BooCode <${SandboxBadge} chatId=${route.chatId} /></div>
           <${ThemeToggle} />
         </div>
         ${info && html`<div class="workspace" title=${`The agent works in ${info.workspace}`}>
@@ -74,7 +74,7 @@ function App() {
       <main class="main">
         <div class="topbar">
           <button class="icon" aria-label="show chats" onClick=${() => setDrawer(drawer === "chats" ? null : "chats")}><${MenuIcon} /></button>
-          <span class="brand">BooCode <${SandboxBadge} /></span>
+          <span class="brand">BooCode <${SandboxBadge} chatId=${route.chatId} /></span>
           ${route.chatId && hasPanels
             ? html`<button class="icon" aria-label="show panels" onClick=${() => setDrawer(drawer === "panels" ? null : "panels")}><${PanelIcon} /></button>`
             : html`<span class="icon-space"></span>`}

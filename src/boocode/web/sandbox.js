@@ -1,13 +1,19 @@
 // The command sandbox's mark in the header: "unsandboxed" stands out whenever commands are not
-// confined; a confined server says so quietly, with its network setting.
+// confined; a confined server says so quietly, with its network setting. With a chat open it is
+// that chat's sandbox, which its workspace's own `[sandbox]` table may narrow.
 import { api } from "./api.js";
 import { html, useEffect, useState } from "./html.js";
 
-export function SandboxBadge() {
+export function SandboxBadge({ chatId }) {
   const [status, setStatus] = useState(null);
   useEffect(() => {
-    api("/api/sandbox").then(setStatus, () => setStatus(null));
-  }, []);
+    let live = true;
+    const server = () => api("/api/sandbox");
+    // A chat that is not found (deleted, a wrong link) shows the server's sandbox.
+    const shown = chatId ? api(`/api/chats/${chatId}/sandbox`).catch(server) : server();
+    shown.then((s) => live && setStatus(s), () => live && setStatus(null));
+    return () => { live = false; };
+  }, [chatId]);
   if (!status) return null;
   if (status.confined) {
     const network = status.network ? "network on" : "no network";
