@@ -138,3 +138,40 @@ def test_long_messages_and_outputs_start_folded(
     expect(answer.get_by_role("button", name="Show less")).to_be_visible()
     expect(answer.locator(".markdown p").last).to_contain_text("Paragraph 599")
     assert answer.locator(".folded-body").evaluate("el => el.scrollHeight") > 5000
+
+
+def test_a_long_message_and_a_long_tool_output_start_folded_and_unfold_on_click(
+    page: Page, fake_live_server: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    (fake_live_server.workspace / "long.txt").write_text(
+        "".join(f"entry {i}\n" for i in range(1, 121))
+    )
+    fake_model_server.reset()
+    fake_model_server.script(
+        [Reply.tool_calls([("read_file", {"path": "long.txt"})]), Reply.text("Read it.")]
+    )
+    open_chat(page, fake_live_server)
+    message = "\n".join(f"step {i}: check it" for i in range(1, 61))
+    send(page, message)
+    expect(page.locator(".msg.assistant:not(.streaming) .markdown")).to_have_text("Read it.")
+
+    mine = page.locator(".msg.user")
+    expect(mine.get_by_role("button", name="Show all")).to_have_text(
+        f"Show all · 60 lines, {len(message):,} characters"
+    )
+    assert mine.locator(".folded-body").evaluate("el => el.clientHeight < el.scrollHeight")
+    mine.get_by_role("button", name="Show all").click()
+    expect(mine.get_by_role("button", name="Show less")).to_have_attribute("aria-expanded", "true")
+    expect(mine.locator(".plain")).to_contain_text("step 60: check it")
+    assert mine.locator(".folded-body").evaluate("el => el.clientHeight >= el.scrollHeight")
+
+    tool = page.locator(".tool", has_text="read_file")
+    tool.locator("summary").click()
+    toggle = tool.get_by_role("button", name="Show all")
+    expect(toggle).to_contain_text("lines")
+    output = tool.locator(".folded-body")
+    assert output.evaluate("el => el.clientHeight < el.scrollHeight")
+    toggle.click()
+    expect(tool.get_by_role("button", name="Show less")).to_be_visible()
+    expect(tool.locator(".tool-output")).to_contain_text("entry 120")
+    assert output.evaluate("el => el.clientHeight >= el.scrollHeight")

@@ -1,4 +1,4 @@
-"""Managing chats in the page, in a real Chromium: new, rename, search, archive, delete;
+"""Managing chats in the page, in a real Chromium: new, rename, search, archive, delete, paging;
 the tab title, the workspace, a chat that does not exist, a wrong token, the theme."""
 
 from __future__ import annotations
@@ -102,6 +102,23 @@ def test_rename_search_archive_and_delete_chats_in_the_sidebar(
     expect(titles).to_have_text([f"renamed {tag}"])
     assert [c["title"] for c in all_chats(live_server, q=tag)] == [f"renamed {tag}"]
     assert [c["title"] for c in all_chats(live_server, q=tag, archived=True)] == [f"gamma {tag}"]
+
+
+def test_more_chats_pages_through_a_long_list(page: Page, live_server: LiveServer) -> None:
+    tag = uuid.uuid4().hex[:6]
+    with live_server.client() as http:
+        for i in range(55):
+            http.post("/api/chats", json={"title": f"{tag} {i:02}"}).raise_for_status()
+    open_app(page, live_server)
+    page.get_by_label("search chats").fill(tag)
+    titles = page.locator(".chat-list .chat-list-title")
+    more = page.get_by_role("button", name="More chats")
+
+    # Most recently active first, fifty to a page.
+    expect(titles).to_have_text([f"{tag} {i:02}" for i in range(54, 4, -1)])
+    more.click()
+    expect(titles).to_have_text([f"{tag} {i:02}" for i in range(54, -1, -1)])
+    expect(more).to_have_count(0)
 
 
 def test_deleting_the_open_chat_mid_turn_stops_it_and_goes_back(
