@@ -1,12 +1,14 @@
 """The escapes an unconfined `run_command` and the file tools left open, tried again through a
-real turn (the scripted model calls the tools over the server's real code path) against a
-server whose commands must run inside bubblewrap. None may read or change anything outside
-the workspace, see the server's environment, or outlive its command."""
+real turn (the scripted model calls the tools over the server's real code path; the file tools
+get the whole hostile-path corpus of the unit tests) against a server whose commands must run
+inside bubblewrap. None may read or change anything outside the workspace, see the server's
+environment, or outlive its command."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -16,6 +18,7 @@ from typing import Any
 from sandbox.conftest import SENTINEL, outside_of, run_turn, server_secrets
 from subagents.test_subagents_api import wait_quiet
 from support.fake_model import FakeModelServer, Reply
+from support.hostile_paths import HOSTILE_PATHS, plant_links
 from support.live_server import LiveServer, frames_until, turn_ended
 from support.processes import boocode_env, processes_with, spawn_boocode, wait_for
 from support.sandbox import require_bubblewrap
@@ -117,23 +120,17 @@ async def test_the_file_tools_refuse_hard_links_and_hostile_paths(
 ) -> None:
     workspace = confined_server.workspace
     outside = outside_of(confined_server)
-    os.link(outside / "secret.txt", workspace / "linked.txt")
-    (workspace / "door").unlink(missing_ok=True)
-    (workspace / "door").symlink_to(outside, target_is_directory=True)
-    hostile = [
-        "../outside/secret.txt",
-        str(outside / "secret.txt"),
-        "door/secret.txt",
-        "~/.bashrc",
-        "linked.txt\x00../../outside/secret.txt",
-        "/etc/passwd",
-        "a/" * 3000,
-    ]
+    os.link(outside / "secret.txt", workspace / "hard-linked.txt")
+    links = plant_links(workspace, outside)
+    hostile = [h.spelled(outside) for h in HOSTILE_PATHS]
     try:
         calls = [
-            ("read_file", {"path": "linked.txt"}),
-            ("write_file", {"path": "linked.txt", "content": "overwritten"}),
-            ("edit_file", {"path": "linked.txt", "old_string": "SENTINEL", "new_string": "X"}),
+            ("read_file", {"path": "hard-linked.txt"}),
+            ("write_file", {"path": "hard-linked.txt", "content": "overwritten"}),
+            (
+                "edit_file",
+                {"path": "hard-linked.txt", "old_string": "SENTINEL", "new_string": "X"},
+            ),
             ("grep", {"pattern": "SENTINEL"}),
             *[("read_file", {"path": path}) for path in hostile],
             *[("write_file", {"path": path, "content": "pwned"}) for path in hostile],
@@ -145,19 +142,26 @@ async def test_the_file_tools_refuse_hard_links_and_hostile_paths(
 
         results = await run_turn(confined_server, fake_model_server, calls)
     finally:
-        (workspace / "linked.txt").unlink()
-        (workspace / "door").unlink()
+        for made in (workspace / "hard-linked.txt", *links):
+            made.unlink()
 
     _assert_nothing_leaked(confined_server, results)
-    assert "has 2 hard links" in results[0]["content"] and results[0]["is_error"]
-    assert "has 2 hard links" in results[1]["content"] and results[1]["is_error"]
-    assert "has 2 hard links" in results[2]["content"] and results[2]["is_error"]
+    assert len(results) == len(calls)
+    for result in results[:3]:
+        assert "has 2 hard links" in result["content"] and result["is_error"], result
     assert results[3]["content"].startswith("no matches for 'SENTINEL'")
-    assert all(r["is_error"] for r in results[4:]), results[4:]
+    reads, writes = results[4 : 4 + len(hostile)], results[4 + len(hostile) : -3]
+    for expected, read, write in zip(HOSTILE_PATHS, reads, writes, strict=True):
+        for result in (read, write):
+            assert result["is_error"] and re.search(expected.refusal, result["content"]), (
+                expected.path,
+                result["content"],
+            )
     for result in results[-3:]:
         assert "is read-only to the agent: the project's settings" in result["content"]
     assert not (workspace / ".boocode" / "config.toml").exists()
     assert not (workspace / ".git").exists()
+    assert not (outside / "new.txt").exists() and not (outside / "does-not-exist-yet.txt").exists()
     assert (outside / "secret.txt").read_text() == SENTINEL
     assert not Path("/etc/passwd").read_text().startswith("pwned")
 

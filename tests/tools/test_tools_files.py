@@ -14,6 +14,7 @@ from boocode.tools.files import (
 )
 from boocode.tools.grep import grep
 from boocode.tools.walk import walk
+from support.hostile_paths import HOSTILE_PATHS, HostilePath, plant_links
 
 
 def _assert_sentinel_untouched(outside: Path) -> None:
@@ -165,26 +166,14 @@ async def test_write_file_refuses_directories_and_binary_files(
     assert (workspace / "blob.bin").read_bytes() == b"\x00\x01\x02"
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "../outside/secret.txt",
-        "../outside/new.txt",
-        "link.txt",
-        "dangling.txt",
-        "linkdir/secret.txt",
-        "linkdir/sub/new.txt",
-    ],
-)
+@pytest.mark.parametrize("hostile", HOSTILE_PATHS, ids=lambda h: repr(h.path)[:40])
 async def test_write_file_never_writes_outside(
-    guard: PathGuard, workspace: Path, outside: Path, path: str
+    guard: PathGuard, workspace: Path, outside: Path, hostile: HostilePath
 ) -> None:
-    (workspace / "link.txt").symlink_to(outside / "secret.txt")
-    (workspace / "dangling.txt").symlink_to(outside / "new.txt")
-    (workspace / "linkdir").symlink_to(outside, target_is_directory=True)
+    plant_links(workspace, outside)
 
-    with pytest.raises(ToolError, match="outside the workspace"):
-        await write_file(guard, path, "pwned\n")
+    with pytest.raises(ToolError, match=hostile.refusal):
+        await write_file(guard, hostile.spelled(outside), "pwned\n")
 
     _assert_sentinel_untouched(outside)
 
