@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -132,14 +131,6 @@ class Settings(BaseSettings):
         if self.is_postgres:
             return self.resolved_database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
         return f"sqlite:///{self.data_dir / 'dbos.sqlite'}"
-
-    def project_config(self) -> dict[str, Any]:
-        """`<workspace>/.boocode/config.toml`, or an empty table when there is none."""
-        path = self.workspace / ".boocode" / "config.toml"
-        if not path.is_file():
-            return {}
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
 
 
 def describe_invalid(error: ValidationError) -> str:
