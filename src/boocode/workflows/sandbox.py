@@ -132,7 +132,7 @@ class _Run:
         if cancelled is not None:
             return ScriptOutcome(status=ScriptStatus.CANCELLED, error=cancelled)
         assert finished is not None
-        return _outcome(finished)
+        return _outcome(finished, self._limits.memory_bytes)
 
     async def _read_until_finished(self, tasks: asyncio.TaskGroup) -> Finished:
         assert self._child.stdout is not None
@@ -208,12 +208,14 @@ class _Run:
         await self._child.stdin.drain()
 
 
-def _outcome(finished: Finished) -> ScriptOutcome:
+def _outcome(finished: Finished, memory_bytes: int) -> ScriptOutcome:
     if finished.ok:
         return ScriptOutcome(status=ScriptStatus.SUCCEEDED, result=finished.result)
-    # Past the data cap an ArrayBuffer may fail as a catchable RangeError, not a fatal error.
-    over = ARRAY_BUFFER_FAILED in (finished.error or "")
-    status = ScriptStatus.MEMORY if finished.memory or over else ScriptStatus.FAILED
+    # Past the data cap an ArrayBuffer may fail as a catchable RangeError, not a fatal error:
+    # the same limit, said the same way.
+    if ARRAY_BUFFER_FAILED in (finished.error or ""):
+        finished = Finished.out_of_memory(memory_bytes)
+    status = ScriptStatus.MEMORY if finished.memory else ScriptStatus.FAILED
     return ScriptOutcome(status=status, error=finished.error, line=finished.line)
 
 
