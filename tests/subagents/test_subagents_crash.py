@@ -159,8 +159,10 @@ def test_two_workers_share_twenty_subagents_and_one_dies_mid_run(
                     " ON r.id = w.workflow_uuid WHERE r.kind = 'subagent'"
                 )
             }
-        survivor = next(w for w in workers if w is not dying)
-        assert any(f"worker {e} " in survivor.log for e in finishers)
+        # The runs it left were finished by a live process (DBOS hands a dead executor's runs
+        # to whichever process takes them first, the API process included).
+        dead = {e for e in executors if f"worker {e} " in dying.log}
+        assert finishers - dead, finishers
     finally:
         for process in [*workers, api]:
             process.stop()
