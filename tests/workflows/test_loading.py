@@ -80,6 +80,10 @@ def test_the_body_keeps_every_line_where_the_author_wrote_it() -> None:
         ("{ name: 'n', description: 'a' + 'b' }", "has an expression (BinaryExpression)"),
         ("{ name: 'n', description: 'd', phases: [, { title: 'x' }] }", "has an array hole"),
         ("{ name: 'n', description: /d/ }", "has a regular expression or BigInt"),
+        (
+            f"{{ name: '{'n' * 101}', description: 'd' }}",
+            "meta.name: String should have at most 100",
+        ),
     ],
 )
 def test_bad_meta_is_refused_with_what_is_wrong(meta: str, error: str) -> None:
@@ -151,3 +155,17 @@ def test_a_script_without_meta_needs_a_name() -> None:
 def test_an_oversized_script_is_refused_before_parsing() -> None:
     with pytest.raises(ScriptError, match="a workflow script may have 1,048,576"):
         load_script("//" + "x" * MAX_SCRIPT_BYTES)
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("'a\x00b'", "line 2, column 10 has a NUL character; a workflow script is UTF-8 text"),
+        ("'a\ud800'", "line 2, column 10 has a lone surrogate (U+D800)"),
+    ],
+)
+def test_a_script_that_is_not_text_is_refused_where_storage_would_change_it(
+    text: str, error: str
+) -> None:
+    with pytest.raises(ScriptError, match=re.escape(error)):
+        load_script(f"export const meta = {{ name: 'n', description: 'd' }}\nreturn {text}\n")

@@ -7,6 +7,8 @@
   const config = JSON.parse(configJson);
   const SCRIPT_URL = "workflow.js";
   const MAX_LOG_CHARS = 65536;
+  // The result goes to the run's record, its `ended` frame and the chat's notification.
+  const MAX_RESULT_CHARS = 16 * 1024 * 1024;
   const evaluate = eval; // indirect: the script is compiled in the global scope, not in here
   let spent = config.spent;
   let currentPhase = null;
@@ -15,7 +17,18 @@
 
   function callHost(message) {
     hostCalls += 1;
-    return hostCall(JSON.stringify(message));
+    return hostCall(toJson(message));
+  }
+
+  // JSON of `value` whose strings (keys too) are well-formed: a lone surrogate becomes U+FFFD,
+  // as it would in storage, since the host's JSON reader refuses one.
+  function toJson(value) {
+    return JSON.stringify(value, function (key, item) {
+      if (typeof item === "string") return item.toWellFormed();
+      if (item === null || typeof item !== "object" || Array.isArray(item)) return item;
+      if (Object.keys(item).every((name) => name.isWellFormed())) return item;
+      return Object.fromEntries(Object.entries(item).map(([name, inner]) => [name.toWellFormed(), inner]));
+    });
   }
 
   function describe(value) {
@@ -237,7 +250,7 @@
   }
 
   function finished(fields) {
-    return JSON.stringify({ finished: { type: "finished", ...fields }, hostCalls });
+    return toJson({ finished: { type: "finished", ...fields }, hostCalls });
   }
 
   function failure(error) {
@@ -251,11 +264,22 @@
     try {
       const script = evaluate(`(async function () {"use strict";\n${body}\n})\n//# sourceURL=${SCRIPT_URL}`);
       const result = await script();
+      let json;
       try {
-        return finished({ ok: true, result: result === undefined ? null : result });
+        json = toJson(result === undefined ? null : result) ?? "null";
       } catch (error) {
-        return finished({ ok: false, error: `the script's result cannot be sent as JSON: ${error.message}` });
+        const why = error.message.split("\n")[0];
+        return finished({ ok: false, error: `the script's result cannot be sent as JSON: ${why}` });
       }
+      if (json.length > MAX_RESULT_CHARS) {
+        return finished({
+          ok: false,
+          error:
+            `the script's result has ${json.length.toLocaleString("en-US")} characters as JSON; ` +
+            `a workflow's result may have ${MAX_RESULT_CHARS.toLocaleString("en-US")} (16 MiB)`,
+        });
+      }
+      return finished({ ok: true, result: JSON.parse(json) });
     } catch (error) {
       return failure(error);
     }

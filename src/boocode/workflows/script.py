@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import re
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 
@@ -13,6 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictStr, Validat
 MAX_SCRIPT_BYTES = 1024 * 1024
 _CHECK_TIMEOUT_S = 10.0
 _CHECK_MEMORY_BYTES = 512 * 1024 * 1024
+MAX_NAME_CHARS = 100
+# What no text file holds: a NUL, or half of a UTF-16 surrogate pair.
+_NOT_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
 class ScriptError(ValueError):
@@ -32,7 +36,7 @@ class ScriptMeta(BaseModel):
 
     model_config = ConfigDict(frozen=True, populate_by_name=True)
 
-    name: StrictStr = Field(min_length=1)
+    name: StrictStr = Field(min_length=1, max_length=MAX_NAME_CHARS)
     description: StrictStr
     when_to_use: StrictStr | None = Field(default=None, alias="whenToUse")
     phases: tuple[PhaseSpec, ...] = ()
@@ -56,6 +60,7 @@ class _CheckReport(BaseModel):
 
 def load_script(source: str, *, name: str | None = None) -> Script:
     """Check `source` and return it ready to run; `name` (its file's) serves when meta is absent."""
+    _refuse_non_text(source)
     size = len(source.encode())
     if size > MAX_SCRIPT_BYTES:
         raise ScriptError(
@@ -69,6 +74,18 @@ def load_script(source: str, *, name: str | None = None) -> Script:
     if not script_name:
         raise ScriptError("a script without `export const meta` needs a name (its file's)")
     return Script(name=script_name, meta=meta, body=report.body)
+
+
+def _refuse_non_text(source: str) -> None:
+    """A NUL or a lone surrogate would not survive storage (`boocode.db.text`): the run would
+    execute another script than the one checked, so it is refused where it stands."""
+    found = _NOT_TEXT.search(source)
+    if found is None:
+        return
+    line = source.count("\n", 0, found.start()) + 1
+    column = found.start() - (source.rfind("\n", 0, found.start()) + 1) + 1
+    what = "a NUL character" if found[0] == "\x00" else f"a lone surrogate (U+{ord(found[0]):04X})"
+    raise ScriptError(f"line {line}, column {column} has {what}; a workflow script is UTF-8 text")
 
 
 def _validated_meta(value: JsonValue) -> ScriptMeta | None:
