@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from dbos import DBOS, WorkflowHandleAsync
-from pydantic import JsonValue
+from pydantic import JsonValue, ValidationError
 
 from boocode import engine
 from boocode.agent import service
@@ -89,6 +89,11 @@ async def run_workflow(
             subscription.close()
     except (service.ChatNotFound, workflows.WorkflowRefused) as exc:
         print(f"boocode: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except ValidationError as exc:  # an option out of the API's bounds, as a 422 would say
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the options"
+        print(f"boocode: {where}: {first['msg']}", file=sys.stderr)
         return EXIT_FAILED
     finally:
         await engine.stop(rt)

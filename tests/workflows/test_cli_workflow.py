@@ -79,3 +79,16 @@ def test_list_show_run_and_resume(
 
     bad = run_boocode("workflow", "run", "ask-twice", "--args", "{nope", env=env, cwd=workspace)
     assert bad.returncode == 2 and "not JSON" in bad.stderr
+
+    huge = run_boocode(
+        "workflow", "run", "ask-twice", "--budget", str(2**53), env=env, cwd=workspace
+    )
+    assert huge.returncode == 1
+    assert huge.stderr.splitlines()[-1] == (
+        "boocode: budget: Input should be less than or equal to 9007199254740991"
+    )
+    resumed = run_boocode(
+        "workflow", "run", "ask-twice", "--resume", "wf-" + "x" * 80, env=env, cwd=workspace
+    )
+    assert resumed.returncode == 1 and "Traceback" not in resumed.stderr
+    assert resumed.stderr.splitlines()[-1].startswith("boocode: resume_from: String should have")

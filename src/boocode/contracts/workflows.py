@@ -20,6 +20,8 @@ _ONE_SOURCE: JsonDict = {
         for one, other in (("name", "script"), ("script", "name"))
     ]
 }
+# The largest integer a script's `budget.total` (a JavaScript number) holds exactly.
+MAX_SAFE_INTEGER = 2**53 - 1
 _SCRIPT_EXAMPLE = (
     "export const meta = { name: 'echo', description: 'returns its args' }\nreturn args"
 )
@@ -49,7 +51,12 @@ class WorkflowStart(RequestBody):
         examples=[_SCRIPT_EXAMPLE],
     )
     args: JsonValue = None
-    budget: int | None = Field(default=None, ge=1, description="output tokens of all its agents")
+    budget: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_SAFE_INTEGER,
+        description="output tokens of all its agents; the script reads it as a JS number",
+    )
     resume_from: str | None = Field(
         default=None, max_length=64, description="a run whose unchanged agents' results are reused"
     )

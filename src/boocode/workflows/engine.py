@@ -59,6 +59,8 @@ WORKFLOW_AGENT_ADMISSION = "workflow_agent_admission"
 # An agent that ends in this process wakes its script at once; one run by another process (a
 # worker) is looked for this often.
 _POLL_S = 1.0
+# An agent's label is stored in a column of this many characters (`AgentRun.label`).
+MAX_LABEL_CHARS = 200
 # Agents of this process's scripts waiting for their end, by run id.
 _ends: dict[str, asyncio.Event] = {}
 
@@ -169,7 +171,7 @@ class EngineHost:
         cache_key, occurrence = self._occurrences.key(digest)
         spec = WorkflowAgentSpec(
             prompt=prompt,
-            label=options.label or headline(prompt, "agent"),
+            label=(options.label or headline(prompt, "agent"))[:MAX_LABEL_CHARS],
             phase=phase,
             model=model,
             effort=effort,

@@ -66,6 +66,8 @@ def insert_run(
 
 
 async def get(db: Database, run_id: str) -> AgentRun:
+    if "\x00" in run_id:  # no run's id has one, and PostgreSQL refuses to look one up
+        raise WorkflowRunNotFound(run_id)
     async with db.session() as session:
         run = await session.get(AgentRun, run_id)
     if run is None or run.kind != RunKind.WORKFLOW.value:
