@@ -142,6 +142,7 @@ class EngineHost:
         self._by_key: tuple[dict[str, AgentRun], dict[str, AgentRun]] | None = None
         self._known_lock = asyncio.Lock()
         self._reused: set[str] = set()
+        self._types: dict[str | None, agent_types.AgentType] = {}
         self._aliases = parse_aliases(rt.settings.model_aliases)
         self._warned: set[str] = set()
         # meta.phases' models: the default model of the agents of that phase.
@@ -151,9 +152,7 @@ class EngineHost:
         if self.rt.cancels.event(self.run.id).is_set():
             raise ScriptCancelled("the run was cancelled")
         effort = checked_effort(options.effort)
-        kind = agent_types.resolve(Path(self.chat.workspace), Path.home(), options.agent_type)
-        if kind.warning:
-            self._remember("warning", kind.warning)
+        kind = self._agent_type(options.agent_type)
         phase = options.phase or self._phase
         model = self._model(options.model or kind.model or self._phase_models.get(phase or ""))
         agent_type = kind.name
@@ -280,6 +279,15 @@ class EngineHost:
             _ends.setdefault(agent_id, asyncio.Event())  # before it starts: its end is not missed
             await start_agent(agent_id)
         return await runs.get(rt.db, agent_id)
+
+    def _agent_type(self, name: str | None) -> agent_types.AgentType:
+        """The type called `name`, read once per run (its warning logged once)."""
+        if name not in self._types:
+            kind = agent_types.resolve(Path(self.chat.workspace), Path.home(), name)
+            if kind.warning:
+                self._remember("warning", kind.warning)
+            self._types[name] = kind
+        return self._types[name]
 
     async def _reuse(self, agent_id: str, earlier: AgentRun, spec: WorkflowAgentSpec) -> AgentRun:
         """Store an agent answered from the earlier run and announce it, in one transaction."""
