@@ -123,11 +123,17 @@ export function MessageAttachments({ message }) {
 
 function Lightbox({ image, onClose }) {
   const dialog = useRef(null);
-  // The dialog takes the focus, so Escape reaches it wherever the focus was.
-  useEffect(() => { dialog.current.focus(); }, []);
+  // Escape closes it wherever the focus is (the page may move the focus after it opened); the
+  // dialog takes the focus too, for screen readers.
+  useEffect(() => {
+    dialog.current.focus();
+    const onKey = (event) => { if (event.key === "Escape") onClose(); };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, [onClose]);
   return html`
     <div class="lightbox" role="dialog" aria-label=${image.name} tabIndex="-1" ref=${dialog}
-      onClick=${onClose} onKeyDown=${(event) => event.key === "Escape" && onClose()}>
+      onClick=${onClose}>
       <img src=${image.src} alt=${image.name} />
     </div>`;
 }
