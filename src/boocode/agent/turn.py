@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -162,7 +163,7 @@ async def start_turn(run_id: str) -> None:
     async def start() -> None:
         with SetWorkflowID(run_id):
             if runtime.current().process_turns:
-                await DBOS.start_workflow_async(run_turn, run_id)
+                await start_fresh(run_id, run_turn)
                 return
             queue = await DBOS.retrieve_queue_async(TURN_QUEUE)
             if queue is None:
@@ -172,14 +173,27 @@ async def start_turn(run_id: str) -> None:
     await outside_any_run(start)
 
 
+async def start_fresh(
+    run_id: str, workflow: Callable[..., Coroutine[Any, Any, str]], *args: str | None
+) -> None:
+    """Start `workflow(run_id, *args)` for a run stored and never started, in the caller's
+    SetWorkflowID. If DBOS has it already (a second start), it is not marked fresh, and its
+    steps look for what an earlier execution stored."""
+    if await DBOS.get_workflow_status_async(run_id) is None:
+        _fresh_runs.add(run_id)
+    await DBOS.start_workflow_async(workflow, run_id, *args)
+
+
 @DBOS.step(name="boocode.turn.begin")
 async def _begin_turn(run_id: str) -> TurnPlan:
     rt = runtime.current()
-    await runs.transition(rt.db, run_id, TurnStatus.RUNNING, executor_id=rt.executor_id)
     run = await runs.get(rt.db, run_id)
-    await rt.events.publish(
-        TurnStartFrame(chat_id=run.chat_id, turn=run.turn_number, task_id=run_id)
-    )
+
+    def write(conn: Connection) -> TurnStartFrame:  # running, and said so, in one commit
+        runs.transition_in(conn, run_id, TurnStatus.RUNNING, executor_id=rt.executor_id)
+        return TurnStartFrame(chat_id=run.chat_id, turn=run.turn_number, task_id=run_id)
+
+    await rt.events.publish_with(run.chat_id, write)
     return TurnPlan(
         run_id=run_id,
         chat_id=run.chat_id,
@@ -194,11 +208,11 @@ async def _llm_step(plan: TurnPlan, iteration: int) -> ModelReply:
     rt = runtime.current()
     chat_id, turn = plan.chat_id, plan.turn
     step_key = f"t{turn}-llm{iteration}"
-    if (done := await _message_by_step_key(chat_id, step_key)) is not None:
+    if (done := await _stored_earlier(plan, step_key)) is not None:
         return _model_reply(done)
     if _cancel_requested(plan.run_id):
         return ModelReply(cancelled=True)
-    chat = await _chat(chat_id)
+    chat = await _chat_of(plan)
     for hook in rt.model_call_hooks:  # appends what arrived since (a subagent's notification)
         await hook(chat_id, turn)
     workspace = Path(chat.workspace)
@@ -271,7 +285,7 @@ async def _tool_step(plan: TurnPlan, call: ToolCall, refuse: bool = False) -> bo
     rt = runtime.current()
     chat_id, turn = plan.chat_id, plan.turn
     step_key = f"t{turn}-tool-{call.id}"
-    if (done := await _message_by_step_key(chat_id, step_key)) is not None:
+    if (done := await _stored_earlier(plan, step_key)) is not None:
         return done.tool_name in WRITE_TOOLS and not done.is_error
     commands = CommandRecords(rt.db, plan.run_id, f"{plan.run_id}/{step_key}")
     # First, even for a call refused now: a command a dead process left running is killed.
@@ -282,7 +296,7 @@ async def _tool_step(plan: TurnPlan, call: ToolCall, refuse: bool = False) -> bo
     if refusal:
         await _answer_tool_call(plan, step_key, call, ToolResult(content=refusal, is_error=True))
         return False
-    chat = await _chat(chat_id)
+    chat = await _chat_of(plan)
     spawned: list[int] = []
 
     async def on_process_start(pid: int) -> None:
@@ -398,14 +412,14 @@ async def _autofix_step(
     step_key = f"t{turn}-autofix{iteration}"
     check = asyncio.ensure_future(
         autofix.check_after_write(
-            await _chat(chat_id), previous, task_id=plan.run_id, turn=turn, step_key=step_key
+            await _chat_of(plan), previous, task_id=plan.run_id, turn=turn, step_key=step_key
         )
     )
     if await _await_unless_cancelled(check, plan.run_id):
         return previous.model_copy(update={"cancelled": True})
     verdict = check.result()
     # Appended, never rewritten: the requests before it stay a cacheable prefix.
-    if verdict.message and await _message_by_step_key(chat_id, step_key) is None:
+    if verdict.message and await _stored_earlier(plan, step_key) is None:
         await _save_message(
             chat_id,
             turn,
@@ -440,6 +454,7 @@ async def _end_turn(plan: TurnPlan, outcome: TurnOutcome) -> None:
     )
     await rt.events.prune(chat_id)
     rt.cancels.forget(plan.run_id)
+    _forget(plan.run_id)
 
 
 async def _answer_unanswered(plan: TurnPlan, outcome: TurnOutcome) -> None:
@@ -542,6 +557,33 @@ async def _chat(chat_id: str) -> Chat:
     if chat is None:
         raise LookupError(f"chat {chat_id} does not exist")
     return chat
+
+
+# The chat of each run going on in this process, read at its first step: what a turn uses of it
+# (workspace, model, tools, branch) does not change while the turn runs.
+_run_chats: dict[str, Chat] = {}
+# Runs this process started itself: none of their steps ran before, so no step has to look for
+# a message an earlier execution stored (a run resumed after a crash is not among them).
+_fresh_runs: set[str] = set()
+
+
+async def _chat_of(plan: TurnPlan) -> Chat:
+    chat = _run_chats.get(plan.run_id)
+    if chat is None:
+        chat = _run_chats[plan.run_id] = await _chat(plan.chat_id)
+    return chat
+
+
+async def _stored_earlier(plan: TurnPlan, step_key: str) -> Message | None:
+    """The message a step stored before its process died, when the step runs again."""
+    if plan.run_id in _fresh_runs:
+        return None
+    return await _message_by_step_key(plan.chat_id, step_key)
+
+
+def _forget(run_id: str) -> None:
+    _run_chats.pop(run_id, None)
+    _fresh_runs.discard(run_id)
 
 
 async def _message_by_step_key(chat_id: str, step_key: str) -> Message | None:

@@ -54,7 +54,7 @@ async def build_model_request(rt: Runtime, chat: Chat, model: ChatModel, turn: i
     messages = [system]
     segments = head_segments(system, tools)
     attachments: list[list[dict[str, Any]]] = [[]]
-    for row in await load_messages(rt.db, chat.id):
+    for row in await load_messages(rt.db, chat.id, chat.branch_id):
         message = provider_message(row, store, images=images)
         messages.append(message)
         segments += message_segments(message, row, turn)

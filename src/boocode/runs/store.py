@@ -211,6 +211,20 @@ async def transition(
     executor_id: str | None = None,
 ) -> RunStatus:
     """Move a run to `new`; return the status it had before (equal to `new` on a repeat)."""
+    return await db.transact(
+        lambda conn: transition_in(conn, run_id, new, error=error, executor_id=executor_id)
+    )
+
+
+def transition_in(
+    conn: Connection,
+    run_id: str,
+    new: RunStatus,
+    *,
+    error: str | None = None,
+    executor_id: str | None = None,
+) -> RunStatus:
+    """`transition` in the caller's transaction (with the frame that announces it, say)."""
     now = datetime.now(UTC)
     values: dict[str, Any] = {"status": new.value}
     if new is RunStatus.RUNNING:
@@ -229,17 +243,14 @@ async def transition(
         .returning(AgentRun.id)
     )
 
-    def write(conn: Connection) -> RunStatus:
-        before = conn.execute(_STATUS, {"status_of": run_id}).scalar_one_or_none()
-        if before is None:
-            raise RunNotFound(run_id)
-        current = RunStatus(before)
-        check_transition(current, new)
-        if current is not new and conn.execute(statement).scalar_one_or_none() is None:
-            raise InvalidTransition(f"run {run_id} changed status while becoming {new.value}")
-        return current
-
-    return await db.transact(write)
+    before = conn.execute(_STATUS, {"status_of": run_id}).scalar_one_or_none()
+    if before is None:
+        raise RunNotFound(run_id)
+    current = RunStatus(before)
+    check_transition(current, new)
+    if current is not new and conn.execute(statement).scalar_one_or_none() is None:
+        raise InvalidTransition(f"run {run_id} changed status while becoming {new.value}")
+    return current
 
 
 async def request_cancel(db: Database, run_id: str) -> bool:

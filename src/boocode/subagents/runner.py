@@ -74,7 +74,7 @@ async def start_subagent(run_id: str, parent_chat_id: str) -> None:
     async def start() -> None:
         with SetWorkflowID(run_id):
             if rt.process_turns:
-                await DBOS.start_workflow_async(run_subagent, run_id, parent_chat_id)
+                await turns.start_fresh(run_id, run_subagent, parent_chat_id)
                 return
             with SetEnqueueOptions(queue_partition_key=parent_chat_id):
                 await rt.services[SUBAGENT_QUEUE].enqueue_async(

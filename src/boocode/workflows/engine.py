@@ -367,7 +367,7 @@ async def start_agent(run_id: str) -> None:
     async def start() -> None:
         with SetWorkflowID(run_id):
             if rt.process_turns:
-                await DBOS.start_workflow_async(run_workflow_agent, run_id)
+                await turns.start_fresh(run_id, run_workflow_agent)
             else:
                 await rt.services[WORKFLOW_AGENT_QUEUE].enqueue_async(run_workflow_agent, run_id)
 
