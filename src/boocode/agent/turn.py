@@ -454,7 +454,7 @@ async def _end_turn(plan: TurnPlan, outcome: TurnOutcome) -> None:
     )
     await rt.events.prune(chat_id)
     rt.cancels.forget(plan.run_id)
-    _forget(plan.run_id)
+    forget(plan.run_id)
 
 
 async def _answer_unanswered(plan: TurnPlan, outcome: TurnOutcome) -> None:
@@ -581,7 +581,8 @@ async def _stored_earlier(plan: TurnPlan, step_key: str) -> Message | None:
     return await _message_by_step_key(plan.chat_id, step_key)
 
 
-def _forget(run_id: str) -> None:
+def forget(run_id: str) -> None:
+    """Drop what this process kept for a run (it ended, or ended before its loop began)."""
     _run_chats.pop(run_id, None)
     _fresh_runs.discard(run_id)
 

@@ -61,6 +61,7 @@ async def _run_subagent(run_id: str) -> str:
     prepared = await _prepare(run_id)
     if prepared.error is not None:
         status = await _fail(run_id, prepared.error)
+        turns.forget(run_id)
     else:
         status = (await turns.drive(run_id)).status
     await _finish(run_id)

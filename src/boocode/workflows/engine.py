@@ -394,6 +394,7 @@ async def _run_workflow_agent(run_id: str) -> str:
     error = await _prepare_agent(run_id)
     if error is not None:
         await _fail_agent(run_id, error)
+        turns.forget(run_id)
         status = RunStatus.FAILED
     else:
         status = (await turns.drive(run_id)).status
