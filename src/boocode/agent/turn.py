@@ -37,6 +37,7 @@ from boocode.contracts.frames import (
 )
 from boocode.contracts.usage import TokenUsage
 from boocode.db.tables import Chat, FileWrite, Message
+from boocode.events.log import prune_in
 from boocode.providers import ProviderError, ToolCall
 from boocode.providers.errors import RETRYABLE_KINDS
 from boocode.runs import store as runs
@@ -436,23 +437,27 @@ async def _end_turn(plan: TurnPlan, outcome: TurnOutcome) -> None:
     rt = runtime.current()
     chat_id, turn = plan.chat_id, plan.turn
     await _answer_unanswered(plan, outcome)
-    await runs.transition(rt.db, plan.run_id, outcome.status, error=outcome.error)
-    await forget_run(rt.db, plan.run_id)
     usage = await turn_usage(chat_id, turn)
-    async with rt.db.session() as session, session.begin():
-        await session.execute(
-            update(Chat).where(Chat.id == chat_id).values(updated_at=datetime.now(UTC))
-        )
-    if outcome.error:
-        await rt.events.publish(ErrorFrame(chat_id=chat_id, message=outcome.error, turn=turn))
+
+    def ended(conn: Connection) -> ErrorFrame | None:  # the run's record, in one commit
+        runs.transition_in(conn, plan.run_id, outcome.status, error=outcome.error)
+        forget_run(conn, plan.run_id)
+        conn.execute(update(Chat).where(Chat.id == chat_id).values(updated_at=datetime.now(UTC)))
+        if outcome.error:
+            return ErrorFrame(chat_id=chat_id, message=outcome.error, turn=turn)
+        return None
+
+    await rt.events.publish_with(chat_id, ended)
     for hook in rt.turn_end_hooks:
         await hook(chat_id, turn)
-    await rt.events.publish(
-        TurnEndFrame(
+
+    def announced(conn: Connection) -> TurnEndFrame:  # old frames dropped in the same commit
+        prune_in(conn, chat_id)
+        return TurnEndFrame(
             chat_id=chat_id, turn=turn, status=outcome.status, usage=usage, error=outcome.error
         )
-    )
-    await rt.events.prune(chat_id)
+
+    await rt.events.publish_with(chat_id, announced)
     rt.cancels.forget(plan.run_id)
     forget(plan.run_id)
 

@@ -97,10 +97,11 @@ class EventLog:
         return [frame_adapter.validate_python(row.payload) for row in rows]
 
     async def prune(self, chat_id: str) -> None:
-        async with self.db.session() as session, session.begin():
-            last = (
-                await session.execute(select(Chat.last_seq).where(Chat.id == chat_id))
-            ).scalar_one()
-            await session.execute(
-                delete(Event).where(Event.chat_id == chat_id, Event.seq <= last - RETAINED_FRAMES)
-            )
+        await self.db.transact(lambda conn: prune_in(conn, chat_id))
+
+
+def prune_in(conn: Connection, chat_id: str) -> None:
+    """Drop the chat's frames older than the last `RETAINED_FRAMES`, in the caller's
+    transaction (the one of the frame that ends a turn, say)."""
+    last = conn.execute(select(Chat.last_seq).where(Chat.id == chat_id)).scalar_one()
+    conn.execute(delete(Event).where(Event.chat_id == chat_id, Event.seq <= last - RETAINED_FRAMES))

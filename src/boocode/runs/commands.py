@@ -114,11 +114,10 @@ class Leftover:
     interrupted: bool = False
 
 
-async def forget_run(db: Database, run_id: str) -> None:
-    """The run ended: none of its steps runs again, so their records can go."""
-    await db.transact(
-        lambda conn: conn.execute(delete(RunningCommand).where(RunningCommand.run_id == run_id))
-    )
+def forget_run(conn: Connection, run_id: str) -> None:
+    """The run ended: none of its steps runs again, so their records can go (in the caller's
+    transaction)."""
+    conn.execute(delete(RunningCommand).where(RunningCommand.run_id == run_id))
 
 
 async def _until_gone(pid: int, proc_start: int) -> None:
