@@ -437,7 +437,7 @@ async def section_load(
 
 def section_idle(servers: list[BooCode], table: Table, seconds: float) -> None:
     print(f"idle server CPU over {seconds:.0f} s")
-    time.sleep(2)  # let start-up work settle
+    time.sleep(10)  # past start-up: imports finishing, recovery, the first polls
     cells = {}
     for server in servers:
         before = server.cpu_seconds()
