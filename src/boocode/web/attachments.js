@@ -1,6 +1,6 @@
 // Attachments in the page: upload by button, paste or drop, previews (removable) before sending,
 // and a message's files in its bubble: images (click to enlarge) and text files as chips.
-import { html, useEffect, useRef, useState } from "./html.js";
+import { html, useEffect, useLayoutEffect, useRef, useState } from "./html.js";
 import { imagesOf } from "./state.js";
 
 let nextKey = 1;
@@ -124,8 +124,9 @@ export function MessageAttachments({ message }) {
 function Lightbox({ image, onClose }) {
   const dialog = useRef(null);
   // Escape closes it wherever the focus is (the page may move the focus after it opened); the
-  // dialog takes the focus too, for screen readers.
-  useEffect(() => {
+  // dialog takes the focus too, for screen readers. A layout effect: in place before the first
+  // paint, so a key pressed as soon as it shows is never missed.
+  useLayoutEffect(() => {
     dialog.current.focus();
     const onKey = (event) => { if (event.key === "Escape") onClose(); };
     document.addEventListener("keydown", onKey);
