@@ -80,12 +80,16 @@ def test_agents_panel_shows_running_and_finished_subagents_and_their_reports(
     page.add_init_script(FAKE_NOTIFICATIONS)
     panels = page.get_by_role("complementary", name="panels")
 
-    start(page, fake_live_server)
+    chat = fake_live_server.new_chat()
+    open_app(page, fake_live_server, f"#/chats/{chat['id']}")
     panels.get_by_role("tab", name="Agents").click()
-    # Asked for only from the button, never on load.
+    # Asked for only from the button, never on load; on before the helpers start, since the
+    # fast one ends within moments.
     assert page.evaluate("Notification.permission") == "default"
     panels.get_by_role("button", name="Notify me when a subagent ends").click()
     expect(panels.get_by_role("status")).to_contain_text("Browser notifications are on")
+    page.get_by_label("message", exact=True).fill("go")
+    page.get_by_label("message", exact=True).press("Enter")
 
     fast = panels.locator('.agent:has(.agent-open:text-is("helper fast"))')
     slow = panels.locator('.agent:has(.agent-open:text-is("helper slow"))')
