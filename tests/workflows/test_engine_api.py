@@ -9,6 +9,7 @@ from typing import Any
 
 from support.fake_model import FakeModelServer, Reply
 from support.live_server import LiveServer
+from workflows.runs import ended, start
 
 FAN_OUT = """
 // Three questions at once, then a judge that must answer through its schema.
@@ -48,22 +49,6 @@ def respond(body: dict[str, Any]) -> Reply:
     return Reply.text("noted")
 
 
-def _start(server: LiveServer, chat_id: str, **body: Any) -> Any:
-    with server.client() as http:
-        return http.post(f"/api/chats/{chat_id}/workflows", json=body)
-
-
-def _ended(server: LiveServer, run_id: str, timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    with server.client() as http:
-        while time.monotonic() < deadline:
-            run = http.get(f"/api/workflow-runs/{run_id}").json()
-            if run["status"] in ("succeeded", "failed", "cancelled"):
-                return dict(run)
-            time.sleep(0.1)
-    raise AssertionError(f"workflow run {run_id} did not end: {run}")
-
-
 def test_a_run_fans_out_validates_structured_output_and_a_rerun_reuses_unchanged_agents(
     fake_server_each_engine: LiveServer, fake_model_server: FakeModelServer
 ) -> None:
@@ -72,9 +57,9 @@ def test_a_run_fans_out_validates_structured_output_and_a_rerun_reuses_unchanged
     fake_model_server.responder = respond
     chat_id = server.new_chat()["id"]
 
-    started = _start(server, chat_id, script=FAN_OUT)
+    started = start(server, chat_id, script=FAN_OUT)
     assert started.status_code == 202, started.text
-    run = _ended(server, started.json()["run_id"])
+    run = ended(server, started.json()["run_id"])
     assert run["status"] == "succeeded", run
     assert run["name"] == "fan-out"
     assert run["result"] == {
@@ -105,8 +90,8 @@ def test_a_run_fans_out_validates_structured_output_and_a_rerun_reuses_unchanged
     calls = len(fake_model_server.requests)
 
     # The same script again, resumed from the first run: every agent comes from its cache.
-    again = _ended(
-        server, _start(server, chat_id, script=FAN_OUT, resume_from=run["run_id"]).json()["run_id"]
+    again = ended(
+        server, start(server, chat_id, script=FAN_OUT, resume_from=run["run_id"]).json()["run_id"]
     )
     assert again["result"] == run["result"]
     assert all(a["cached"] for a in again["agents"]) and len(again["agents"]) == 4
@@ -114,8 +99,8 @@ def test_a_run_fans_out_validates_structured_output_and_a_rerun_reuses_unchanged
 
     # One question changed: only that agent runs.
     changed = FAN_OUT.replace("`question ${n}`", "n === 3 ? 'question 3b' : `question ${n}`")
-    third = _ended(
-        server, _start(server, chat_id, script=changed, resume_from=run["run_id"]).json()["run_id"]
+    third = ended(
+        server, start(server, chat_id, script=changed, resume_from=run["run_id"]).json()["run_id"]
     )
     assert third["result"]["answers"] == ["answer 1", "answer 2", "answer 3b"]
     fresh = sorted(a["label"] for a in third["agents"] if not a["cached"])
@@ -132,21 +117,21 @@ def test_bad_starts_are_refused_before_anything_runs(
 ) -> None:
     server = fake_server_each_engine
     chat_id = server.new_chat()["id"]
-    broken = _start(
+    broken = start(
         server, chat_id, script="export const meta = {name: 'x', description: 'y'}\nlet = ;"
     )
     assert broken.status_code == 422
     assert broken.json()["detail"].startswith("the script: ")
     assert "line 2" in broken.json()["detail"]
-    computed = _start(
+    computed = start(
         server, chat_id, script="export const meta = {name: 'x' + 'y', description: 'y'}"
     )
     assert computed.status_code == 422 and "literal" in computed.json()["detail"]
-    unknown = _start(server, chat_id, name="no-such-workflow")
+    unknown = start(server, chat_id, name="no-such-workflow")
     assert unknown.status_code == 422 and "no-such-workflow" in unknown.json()["detail"]
-    both = _start(server, chat_id, name="x", script="return 1")
+    both = start(server, chat_id, name="x", script="return 1")
     assert both.status_code == 422 and "exactly one of name and script" in both.json()["detail"]
-    missing = _start(server, chat_id, script=FAN_OUT, resume_from="wf-nope")
+    missing = start(server, chat_id, script=FAN_OUT, resume_from="wf-nope")
     assert missing.status_code == 422 and "wf-nope does not exist" in missing.json()["detail"]
     with server.client() as http:
         assert http.get(f"/api/chats/{chat_id}/workflows").json() == {"runs": []}
@@ -163,7 +148,7 @@ def test_stopping_a_run_cancels_its_agents(
     script = (
         "export const meta = {name: 'slow', description: 'waits'}\nreturn await agent('slow one')"
     )
-    run_id = _start(server, chat_id, script=script).json()["run_id"]
+    run_id = start(server, chat_id, script=script).json()["run_id"]
     deadline = time.monotonic() + 20
     with server.client() as http:
         while not http.get(f"/api/workflow-runs/{run_id}").json()["agents"]:
@@ -173,7 +158,7 @@ def test_stopping_a_run_cancels_its_agents(
             "run_id": run_id,
             "cancelled": True,
         }
-    run = _ended(server, run_id)
+    run = ended(server, run_id)
     assert run["status"] == "cancelled"
     deadline = time.monotonic() + 20
     with server.client() as http:
@@ -195,7 +180,7 @@ def test_deleting_a_chat_stops_its_workflow_runs_and_removes_their_records(
     fake_model_server.reset()
     fake_model_server.responder = respond
     chat_id = server.new_chat()["id"]
-    run_id = _start(server, chat_id, script=ENDLESS).json()["run_id"]
+    run_id = start(server, chat_id, script=ENDLESS).json()["run_id"]
     deadline = time.monotonic() + 20
     with server.client() as http:
         while len(http.get(f"/api/workflow-runs/{run_id}").json()["agents"]) < 4:
@@ -307,7 +292,7 @@ def test_agents_get_their_model_effort_and_agent_types_instructions(
     )
     chat_id = server.new_chat()["id"]
 
-    run = _ended(server, _start(server, chat_id, script=OPTIONS, args={"n": 1}).json()["run_id"])
+    run = ended(server, start(server, chat_id, script=OPTIONS, args={"n": 1}).json()["run_id"])
 
     assert run["status"] == "succeeded", run
     assert run["result"] == [

@@ -5,7 +5,6 @@ stored. Each answers a one-line 4xx or works, on SQLite and PostgreSQL, with no 
 from __future__ import annotations
 
 import json
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -13,32 +12,16 @@ import pytest
 
 from support.fake_model import FakeModelServer, Reply
 from support.live_server import LiveServer
+from workflows.runs import ended, start
 
 ECHO = "export const meta = { name: 'echo', description: 'returns its args' }\n"
-ENDED = ("succeeded", "failed", "cancelled")
 MIB = 1024 * 1024
 
 
-def _start(server: LiveServer, chat_id: str, **body: Any) -> Any:
-    with server.client() as http:
-        return http.post(f"/api/chats/{chat_id}/workflows", json=body)
-
-
-def _ended(server: LiveServer, run_id: str, timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    with server.client() as http:
-        while time.monotonic() < deadline:
-            run = http.get(f"/api/workflow-runs/{run_id}").json()
-            if run["status"] in ENDED:
-                return dict(run)
-            time.sleep(0.1)
-    raise AssertionError(f"workflow run {run_id} did not end: {run['status']}")
-
-
 def _run(server: LiveServer, chat_id: str, **body: Any) -> dict[str, Any]:
-    started = _start(server, chat_id, **body)
+    started = start(server, chat_id, **body)
     assert started.status_code == 202, started.text
-    return _ended(server, started.json()["run_id"])
+    return ended(server, started.json()["run_id"])
 
 
 def _nested(depth: int) -> str:
@@ -172,11 +155,11 @@ def test_twenty_starts_at_once_on_one_chat_all_run_to_their_end(
     script = ECHO + "return args"
 
     with ThreadPoolExecutor(max_workers=20) as pool:
-        starts = pool.map(lambda n: _start(server, chat_id, script=script, args=n), range(20))
+        starts = pool.map(lambda n: start(server, chat_id, script=script, args=n), range(20))
         started = list(starts)
 
     assert [answer.status_code for answer in started] == [202] * 20
-    runs = [_ended(server, answer.json()["run_id"], timeout=120) for answer in started]
+    runs = [ended(server, answer.json()["run_id"], timeout=120) for answer in started]
     assert [(run["status"], run["result"]) for run in runs] == [("succeeded", n) for n in range(20)]
     with server.client() as http:
         assert len(http.get(f"/api/chats/{chat_id}/workflows").json()["runs"]) == 20
@@ -190,18 +173,18 @@ def test_cancelling_twice_or_after_the_end_answers_plainly(
     fake_model_server.reset()
     fake_model_server.responder = lambda body: Reply.text("late", delay_s=30)
     chat_id = server.new_chat()["id"]
-    running = _start(server, chat_id, script=ECHO + "return await agent('slow')").json()["run_id"]
-    ended = _run(server, chat_id, script=ECHO + "return 1")["run_id"]
+    running = start(server, chat_id, script=ECHO + "return await agent('slow')").json()["run_id"]
+    finished = _run(server, chat_id, script=ECHO + "return 1")["run_id"]
 
     with server.client() as http:
         first = http.post(f"/api/workflow-runs/{running}/cancel").json()
         second = http.post(f"/api/workflow-runs/{running}/cancel").json()
         assert first == {"run_id": running, "cancelled": True}
         assert second["cancelled"] in (True, False)
-        assert _ended(server, running)["status"] == "cancelled"
+        assert ended(server, running)["status"] == "cancelled"
         again = http.post(f"/api/workflow-runs/{running}/cancel")
         assert again.json() == {"run_id": running, "cancelled": False}
-        assert http.post(f"/api/workflow-runs/{ended}/cancel").json()["cancelled"] is False
+        assert http.post(f"/api/workflow-runs/{finished}/cancel").json()["cancelled"] is False
         unknown = http.post("/api/workflow-runs/wf-%00nope/cancel")
         assert unknown.status_code == 404 and "does not exist" in unknown.json()["detail"]
     assert "Traceback" not in server.log

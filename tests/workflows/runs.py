@@ -1,0 +1,28 @@
+"""Starting a workflow run over HTTP and waiting for it to end, as the engine tests do."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from support.live_server import LiveServer
+
+ENDED = ("succeeded", "failed", "cancelled")
+
+
+def start(server: LiveServer, chat_id: str, **body: Any) -> Any:
+    """`POST /api/chats/{id}/workflows` with `body`; the response, whatever its status."""
+    with server.client() as http:
+        return http.post(f"/api/chats/{chat_id}/workflows", json=body)
+
+
+def ended(server: LiveServer, run_id: str, timeout: float = 60) -> dict[str, Any]:
+    """The run's detail once it has ended."""
+    deadline = time.monotonic() + timeout
+    with server.client() as http:
+        while time.monotonic() < deadline:
+            run = http.get(f"/api/workflow-runs/{run_id}").json()
+            if run["status"] in ENDED:
+                return dict(run)
+            time.sleep(0.1)
+    raise AssertionError(f"workflow run {run_id} did not end: {run}")
