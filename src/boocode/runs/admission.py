@@ -40,25 +40,27 @@ class Admission:
     async def slot(self, partition: str | None = None) -> AsyncIterator[None]:
         """Hold one slot (of `partition` too, when partitions are limited) for the block."""
         if partition is None or self.partition_limit is None:
-            async with self._slots:
-                self.running += 1
-                try:
-                    yield
-                finally:
-                    self.running -= 1
+            async with self._held():
+                yield
             return
         part = self._partitions.get(partition)
         if part is None:
             part = self._partitions[partition] = _Partition(asyncio.Semaphore(self.partition_limit))
         part.users += 1
         try:
-            async with part.slots, self._slots:
-                self.running += 1
-                try:
-                    yield
-                finally:
-                    self.running -= 1
+            async with part.slots, self._held():
+                yield
         finally:
             part.users -= 1
             if part.users == 0:
                 del self._partitions[partition]
+
+    @asynccontextmanager
+    async def _held(self) -> AsyncIterator[None]:
+        """One of the process-wide slots, counted in `running` while held."""
+        async with self._slots:
+            self.running += 1
+            try:
+                yield
+            finally:
+                self.running -= 1

@@ -323,7 +323,7 @@ class EngineHost:
 
     async def _agent_ended(self, agent: AgentRun) -> None:
         done = await progress(self.rt.db, [agent])
-        if not (agent.result or {}).get("cached_from"):
+        if not store.is_cached(agent):
             self._spent += done[agent.chat_id].usage.completion_tokens
         await self.announce("agent", agent=store.agent_out(agent, done[agent.chat_id]))
 
