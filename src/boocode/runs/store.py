@@ -74,7 +74,8 @@ async def open_turn(
     `executor_id` is this process's, which starts it.
 
     The turn number is taken inside the same transaction; the active-turn index makes a
-    concurrent second post fail here, before anything of it is stored.
+    concurrent second post fail here, before anything of it is stored (`TurnInProgress`). When
+    the turn it collided with has ended by the time that is read, it is tried again.
     """
     db = events.db
 
@@ -105,18 +106,26 @@ async def open_turn(
                 "created_at": turn.created_at,
             },
         )
-        opened.append(turn)
+        opened[:] = [turn]
         return announce(conn, turn)
 
     opened: list[NewTurn] = []
-    try:
-        await events.publish_with(chat_id, write)
-    except IntegrityError:
-        running = await active_turn(db, chat_id)
-        if running is None:
-            raise
-        raise TurnInProgress(running.turn_number) from None
-    return opened[0]
+    attempts = _OPEN_ATTEMPTS
+    while True:
+        try:
+            await events.publish_with(chat_id, write)
+            return opened[0]
+        except IntegrityError:
+            running = await active_turn(db, chat_id)
+            if running is not None:
+                raise TurnInProgress(running.turn_number) from None
+            # The turn this one collided with ended before it could be read: try again.
+            attempts -= 1
+            if attempts == 0:
+                raise
+
+
+_OPEN_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
