@@ -58,7 +58,14 @@ def serve(settings: Settings, *, process_turns: bool = True) -> int:
     app = create_app(settings, process_turns=process_turns, lease=lease)
     port = int(listener.getsockname()[1])
     server = _AnnouncingServer(
-        uvicorn.Config(app, log_level="warning", ws_ping_interval=20, ws_ping_timeout=20),
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            ws_ping_interval=20,
+            ws_ping_timeout=20,
+            # Frames are small JSON; compressing each costs more CPU than it saves bytes.
+            ws_per_message_deflate=False,
+        ),
         announce=lambda: _announce(settings, port, process_turns=process_turns),
     )
     server.run(sockets=[listener])
