@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import openai
-from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from openai.types.chat import ChatCompletion
 
 from boocode.providers.errors import ProviderError
 from boocode.providers.types import DeltaKind, DeltaSink, ModelResponse, ToolCall
@@ -27,8 +27,9 @@ class OpenAICompatModel:
 
     The body goes through the client's `post`, below `chat.completions.create`: `create` walks
     the whole history through its typed transform on every call (about 200 ms of CPU at 800
-    messages), while the messages are already plain JSON-ready dicts. Client, retries,
-    streaming, parsing and error types are the SDK's all the same.
+    messages), while the messages are already plain JSON-ready dicts. Streamed chunks are taken
+    as the JSON the SDK decoded, not built into typed objects (a dozen per chunk). Client,
+    retries, streaming, server-sent events and error types are the SDK's all the same.
     """
 
     def __init__(
@@ -89,7 +90,8 @@ class OpenAICompatModel:
             ),
             cast_to=ChatCompletion,
             stream=True,
-            stream_cls=openai.AsyncStream[ChatCompletionChunk],
+            # `object`: each chunk as decoded JSON, untouched.
+            stream_cls=openai.AsyncStream[object],
         )
         accumulator = _StreamAccumulator()
         loop = asyncio.get_running_loop()
@@ -184,38 +186,50 @@ class _StreamAccumulator:
         self.progress = 0
         self._model = ""
 
-    def add(self, chunk: ChatCompletionChunk) -> list[tuple[DeltaKind, str]]:
-        """Take one chunk in; return the text and reasoning pieces it carried, in order."""
-        if chunk.model:
-            self._model = chunk.model
-        if chunk.usage is not None:
-            self._usage = Usage.from_openai(chunk.usage)
+    def add(self, chunk: object) -> list[tuple[DeltaKind, str]]:
+        """Take one chunk (decoded JSON) in; return the text and reasoning pieces it carried,
+        in order. Fields of the wrong shape are skipped, as the SDK's own objects would."""
+        if not isinstance(chunk, dict):
+            return []
+        if isinstance(model := chunk.get("model"), str) and model:
+            self._model = model
+        if isinstance(usage := chunk.get("usage"), dict):
+            self._usage = Usage.from_openai(usage)
         deltas: list[tuple[DeltaKind, str]] = []
-        for choice in chunk.choices:
-            if choice.index != 0:
+        for choice in _dicts(chunk.get("choices")):
+            if choice.get("index", 0) != 0:
                 continue
-            if choice.finish_reason:
-                self.finish_reason = choice.finish_reason
+            if isinstance(finish := choice.get("finish_reason"), str) and finish:
+                self.finish_reason = finish
                 self.progress += 1
-            if choice.delta.content or choice.delta.tool_calls:
+            delta = choice.get("delta")
+            if not isinstance(delta, dict):
+                continue
+            content = _text(delta.get("content"))
+            calls = _dicts(delta.get("tool_calls"))
+            if content or calls:
                 self.progress += 1
-            reasoning = _reasoning_text(choice.delta)
+            reasoning = _reasoning_text(delta)
             if reasoning:
                 self.progress += 1
                 self._reasoning.append(reasoning)
                 deltas.append(("reasoning", reasoning))
-            if choice.delta.content:
-                self._content.append(choice.delta.content)
-                deltas.append(("text", choice.delta.content))
-            for call_delta in choice.delta.tool_calls or []:
-                partial = self._tool_calls.setdefault(call_delta.index, _PartialToolCall())
-                if call_delta.id:
-                    partial.id = call_delta.id
-                if call_delta.function is not None:
-                    if call_delta.function.name:
-                        partial.name = call_delta.function.name
-                    if call_delta.function.arguments:
-                        partial.argument_pieces.append(call_delta.function.arguments)
+            if content:
+                self._content.append(content)
+                deltas.append(("text", content))
+            for call_delta in calls:
+                index = call_delta.get("index")
+                partial = self._tool_calls.setdefault(
+                    index if isinstance(index, int) else 0, _PartialToolCall()
+                )
+                if call_id := _text(call_delta.get("id")):
+                    partial.id = call_id
+                function = call_delta.get("function")
+                if isinstance(function, dict):
+                    if name := _text(function.get("name")):
+                        partial.name = name
+                    if arguments := _text(function.get("arguments")):
+                        partial.argument_pieces.append(arguments)
         return deltas
 
     def response(self, *, default_model: str) -> ModelResponse:
@@ -263,12 +277,26 @@ def _response_from_completion(completion: ChatCompletion, *, default_model: str)
 
 def _reasoning_text(delta_or_message: object) -> str:
     # DeepSeek and vLLM send `reasoning_content`, OpenRouter `reasoning`; the SDK keeps both as
-    # undeclared extra fields.
+    # undeclared extra fields of its objects.
     for attribute in ("reasoning_content", "reasoning"):
-        value = getattr(delta_or_message, attribute, None)
+        if isinstance(delta_or_message, dict):
+            value = delta_or_message.get(attribute)
+        else:
+            value = getattr(delta_or_message, attribute, None)
         if isinstance(value, str) and value:
             return value
     return ""
+
+
+def _dicts(value: object) -> list[dict[str, Any]]:
+    """The objects of a JSON array; anything else is none."""
+    if not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, dict)]
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _provider_error(err: openai.APIError, endpoint: str, model: str) -> ProviderError:
