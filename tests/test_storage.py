@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, select, text
+from sqlalchemy import Connection, inspect, select, text, update
 
 from boocode.config import Settings
 from boocode.contracts.frames import MessageDeltaFrame
@@ -129,3 +132,50 @@ async def test_event_log_says_when_frames_are_gone(database_url: str, monkeypatc
     await db.dispose()
     assert gone is None
     assert kept is not None and [frame.seq for frame in kept] == [4, 5]
+
+
+async def test_a_write_that_finds_the_lock_held_waits_off_the_event_loop(tmp_path) -> None:
+    """Hot-path writes run on the caller's thread; one that meets another process's write lock
+    is handed to a thread that waits for it, and the event loop goes on meanwhile."""
+    db = await _database(f"sqlite:///{tmp_path}/b.db")
+    chat_id = await _new_chat(db)
+    other = sqlite3.connect(tmp_path / "b.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process, mid-transaction
+
+    def rename(conn: Connection) -> str:
+        conn.execute(update(Chat).where(Chat.id == chat_id).values(title="renamed"))
+        return "done"
+
+    write = asyncio.create_task(db.transact(rename))
+    ticks = 0
+    for _ in range(20):  # the loop runs while the write waits
+        await asyncio.sleep(0.01)
+        ticks += 1
+    assert not write.done()
+    other.execute("COMMIT")
+    other.close()
+    assert await asyncio.wait_for(write, 10) == "done"
+    assert ticks == 20
+    title = await db.read(lambda session: session.get(Chat, chat_id))
+    assert title is not None and title.title == "renamed"
+    await db.dispose()
+
+
+async def test_a_failed_write_leaves_nothing_and_the_next_one_lands(database_url: str) -> None:
+    db = await _database(database_url)
+    chat_id = await _new_chat(db)
+
+    def half_then_fail(conn: Connection) -> None:
+        conn.execute(update(Chat).where(Chat.id == chat_id).values(title="half"))
+        raise RuntimeError("broke mid-way")
+
+    with pytest.raises(RuntimeError, match="broke mid-way"):
+        await db.transact(half_then_fail)
+    chat = await db.read(lambda session: session.get(Chat, chat_id))
+    assert chat is not None and chat.title == "t"
+    await db.transact(
+        lambda conn: conn.execute(update(Chat).where(Chat.id == chat_id).values(title="whole"))
+    )
+    chat = await db.read(lambda session: session.get(Chat, chat_id))
+    assert chat is not None and chat.title == "whole"
+    await db.dispose()

@@ -16,17 +16,17 @@ from boocode.tools.result import is_cancellation
 
 async def load_messages(db: Database, chat_id: str, branch_id: int | None = None) -> list[Message]:
     """The chat's messages on its current branch (or `branch_id`), oldest first."""
-    async with db.session() as session:
-        if branch_id is None:
-            branch_id = (
-                await session.execute(select(Chat.branch_id).where(Chat.id == chat_id))
-            ).scalar_one()
-        rows = await session.execute(
-            select(Message)
-            .where(Message.chat_id == chat_id, Message.branch_id == branch_id)
-            .order_by(Message.id)
-        )
-        return list(rows.scalars())
+    branch = (
+        select(Chat.branch_id).where(Chat.id == chat_id).scalar_subquery()
+        if branch_id is None
+        else branch_id
+    )
+    query = (
+        select(Message)
+        .where(Message.chat_id == chat_id, Message.branch_id == branch)
+        .order_by(Message.id)
+    )
+    return await db.read(lambda session: list(session.scalars(query)))
 
 
 def to_provider_message(row: Message) -> dict[str, Any]:

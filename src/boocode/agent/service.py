@@ -67,8 +67,7 @@ async def create_chat(title: str | None = None, workspace: Path | None = None) -
 
 
 async def get_chat(chat_id: str) -> Chat:
-    async with runtime.current().db.session() as session:
-        chat = await session.get(Chat, chat_id)
+    chat = await runtime.current().db.read(lambda session: session.get(Chat, chat_id))
     if chat is None:
         raise ChatNotFound(chat_id)
     return chat
@@ -80,7 +79,8 @@ async def messages(chat_id: str) -> list[MessageOut]:
 
 
 async def post_message(chat_id: str, body: MessageCreate) -> TurnAccepted:
-    """Store the user's message with a queued turn in one commit, then start the turn.
+    """Store the user's message with a queued turn in one commit, then start the turn
+    without waiting for it to be taken (the 202 answers at once).
 
     A second message while a turn is active is refused by the database (`TurnInProgress`). A
     crash between the commit and the start leaves a queued run that start-up reconciliation
@@ -122,7 +122,7 @@ async def post_message(chat_id: str, body: MessageCreate) -> TurnAccepted:
         executor_id=rt.executor_id,
         announce=announce,
     )
-    await turn.start_turn(new.run_id)
+    turn.start_soon(new.run_id)
     return TurnAccepted(turn=new.turn, task_id=new.run_id)
 
 

@@ -174,6 +174,40 @@ async def start_turn(run_id: str) -> None:
     await outside_any_run(start)
 
 
+def start_soon(run_id: str) -> None:
+    """Start a stored turn without waiting for DBOS to take it: the caller (a POST) answers as
+    soon as the run is committed. A start that fails ends the run failed, so the chat is not
+    left waiting on a turn nobody runs; a crash before it starts leaves a queued run that
+    start-up reconciliation starts."""
+    task = asyncio.create_task(_start_or_fail(run_id))
+    _starting.add(task)
+    task.add_done_callback(_starting.discard)
+
+
+async def _start_or_fail(run_id: str) -> None:
+    try:
+        await start_turn(run_id)
+    except Exception:
+        log.exception("turn %s could not be started", run_id)
+        rt = runtime.current()
+        run = await runs.get(rt.db, run_id)
+
+        def failed(conn: Connection) -> TurnEndFrame:
+            runs.transition_in(conn, run_id, TurnStatus.FAILED, error=INTERNAL_ERROR)
+            return TurnEndFrame(
+                chat_id=run.chat_id,
+                turn=run.turn_number,
+                status=TurnStatus.FAILED,
+                error=INTERNAL_ERROR,
+            )
+
+        await rt.events.publish_with(run.chat_id, failed)
+
+
+# Starts in flight; held here so none is collected before it ends.
+_starting: set[asyncio.Task[None]] = set()
+
+
 async def start_fresh(
     run_id: str, workflow: Callable[..., Coroutine[Any, Any, str]], *args: str | None
 ) -> None:
@@ -464,17 +498,13 @@ async def _end_turn(plan: TurnPlan, outcome: TurnOutcome) -> None:
 
 async def _answer_unanswered(plan: TurnPlan, outcome: TurnOutcome) -> None:
     """Give every tool call of the turn still without a result one, whatever ended the turn."""
-    async with runtime.current().db.session() as session:
-        rows = (
-            await session.execute(
-                select(Message.role, Message.tool_calls, Message.tool_call_id).where(
-                    Message.chat_id == plan.chat_id,
-                    Message.turn_number == plan.turn,
-                    Message.branch_id == _current_branch(plan.chat_id),
-                    Message.role.in_(["assistant", "tool"]),
-                )
-            )
-        ).all()
+    query = select(Message.role, Message.tool_calls, Message.tool_call_id).where(
+        Message.chat_id == plan.chat_id,
+        Message.turn_number == plan.turn,
+        Message.branch_id == _current_branch(plan.chat_id),
+        Message.role.in_(["assistant", "tool"]),
+    )
+    rows = await runtime.current().db.read(lambda session: session.execute(query).all())
     answered = {row.tool_call_id for row in rows if row.role == "tool"}
     for row in rows:
         for call in row.tool_calls or []:
@@ -495,22 +525,21 @@ def _current_branch(chat_id: str) -> ScalarSelect[int]:
 
 async def turn_usage(chat_id: str, turn: int) -> TokenUsage:
     """The tokens of a turn's model calls, added up."""
-    rt = runtime.current()
-    async with rt.db.session() as session:
-        rows = await session.execute(
-            select(Message.usage).where(
-                Message.chat_id == chat_id,
-                Message.turn_number == turn,
-                # Other branches of the chat have turns of the same number.
-                Message.branch_id == _current_branch(chat_id),
-                Message.role == "assistant",
-            )
-        )
-        total = TokenUsage()
-        for (usage,) in rows:
-            if usage:
-                total = total + TokenUsage.model_validate(usage)
-        return total
+    query = select(Message.usage).where(
+        Message.chat_id == chat_id,
+        Message.turn_number == turn,
+        # Other branches of the chat have turns of the same number.
+        Message.branch_id == _current_branch(chat_id),
+        Message.role == "assistant",
+    )
+    usages: list[Any] = await runtime.current().db.read(
+        lambda session: list(session.scalars(query))
+    )
+    total = TokenUsage()
+    for usage in usages:
+        if usage:
+            total = total + TokenUsage.model_validate(usage)
+    return total
 
 
 async def request_cancel(run_id: str) -> bool:
@@ -557,8 +586,7 @@ def _parse_arguments(arguments: str) -> Any:
 
 
 async def _chat(chat_id: str) -> Chat:
-    async with runtime.current().db.session() as session:
-        chat = await session.get(Chat, chat_id)
+    chat = await runtime.current().db.read(lambda session: session.get(Chat, chat_id))
     if chat is None:
         raise LookupError(f"chat {chat_id} does not exist")
     return chat
@@ -593,12 +621,10 @@ def forget(run_id: str) -> None:
 
 
 async def _message_by_step_key(chat_id: str, step_key: str) -> Message | None:
-    async with runtime.current().db.session() as session:
-        return (
-            await session.execute(
-                select(Message).where(Message.chat_id == chat_id, Message.step_key == step_key)
-            )
-        ).scalar_one_or_none()
+    query = select(Message).where(Message.chat_id == chat_id, Message.step_key == step_key)
+    return await runtime.current().db.read(
+        lambda session: session.execute(query).scalar_one_or_none()
+    )
 
 
 async def _save_message(

@@ -53,14 +53,11 @@ class CancelWatch:
         waiting = [run_id for run_id, event in self._events.items() if not event.is_set()]
         if not waiting:
             return
-        async with self._db.session() as session:
-            rows = await session.execute(
-                select(AgentRun.id).where(
-                    AgentRun.id.in_(waiting), AgentRun.cancel_requested.is_(True)
-                )
-            )
-            for (run_id,) in rows:
-                self.event(run_id).set()
+        query = select(AgentRun.id).where(
+            AgentRun.id.in_(waiting), AgentRun.cancel_requested.is_(True)
+        )
+        for run_id in await self._db.read(lambda session: session.scalars(query).all()):
+            self.event(run_id).set()
 
     async def poll_forever(self, interval_s: float = POLL_S) -> None:
         while True:

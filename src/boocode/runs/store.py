@@ -279,24 +279,19 @@ async def request_cancel(db: Database, run_id: str) -> bool:
 
 
 async def get(db: Database, run_id: str) -> AgentRun:
-    async with db.session() as session:
-        run = await session.get(AgentRun, run_id)
+    run = await db.read(lambda session: session.get(AgentRun, run_id))
     if run is None:
         raise RunNotFound(run_id)
     return run
 
 
 async def active_turn(db: Database, chat_id: str) -> AgentRun | None:
-    async with db.session() as session:
-        return (
-            await session.execute(
-                select(AgentRun).where(
-                    AgentRun.chat_id == chat_id,
-                    AgentRun.kind == RunKind.TURN.value,
-                    AgentRun.status.in_([status.value for status in ACTIVE]),
-                )
-            )
-        ).scalar_one_or_none()
+    query = select(AgentRun).where(
+        AgentRun.chat_id == chat_id,
+        AgentRun.kind == RunKind.TURN.value,
+        AgentRun.status.in_([status.value for status in ACTIVE]),
+    )
+    return await db.read(lambda session: session.execute(query).scalar_one_or_none())
 
 
 async def active_runs(db: Database) -> list[AgentRun]:

@@ -125,8 +125,7 @@ async def wake_if_due(rt: Runtime, chat_id: str) -> str | None:
     """
     if not rt.settings.subagent_wake_parent:
         return None
-    async with rt.db.session() as session:
-        chat = await session.get(Chat, chat_id)
+    chat = await rt.db.read(lambda session: session.get(Chat, chat_id))
     if chat is None or chat.parent_chat_id is not None:
         return None
 
@@ -159,8 +158,9 @@ async def wake_after_turn(rt: Runtime, chat_id: str, turn: int) -> None:
 
 
 async def _any_due(rt: Runtime, chat_id: str) -> bool:
-    async with rt.db.session() as session:
-        return (await session.execute(_ANY_DUE, {"due_chat": chat_id})).first() is not None
+    return await rt.db.read(
+        lambda session: session.execute(_ANY_DUE, {"due_chat": chat_id}).first() is not None
+    )
 
 
 # Built once: constructing a statement costs more than SQLite takes to run it.
