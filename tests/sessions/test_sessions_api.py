@@ -167,10 +167,12 @@ async def test_deleting_the_snapshot_keeps_the_chat(
     assert frame["session"]["turn"] == 1
 
 
-async def test_the_snapshot_is_saved_after_each_tool_phase_not_only_at_turn_end(
+async def test_the_snapshot_is_current_after_each_tool_phase_not_only_at_turn_end(
     fake_live_server: LiveServer, fake_model: FakeModelServer
 ) -> None:
     chat_id = fake_live_server.new_chat()["id"]
+    fake_model.script([Reply.text("first")])
+    await run_turn(fake_live_server, chat_id, "hi")  # stored at its end: 2 messages, turn 1
     fake_model.script(
         [
             Reply.tool_calls([("list_files", {})]),
@@ -181,11 +183,13 @@ async def test_the_snapshot_is_saved_after_each_tool_phase_not_only_at_turn_end(
         await http.post(f"/api/chats/{chat_id}/messages", json={"content": "look"})
         for _ in range(100):
             response = await http.get(f"/api/chats/{chat_id}/snapshot")
-            if response.status_code == 200 and response.json()["message_count"] == 3:
+            if response.json()["message_count"] == 5:
                 break
             await asyncio.sleep(0.05)
         mid_turn = response.json()
         await http.post(f"/api/chats/{chat_id}/cancel")
 
     assert mid_turn["status"] == "running"
-    assert mid_turn["message_count"] == 3  # user, assistant with the tool call, tool result
+    assert mid_turn["turn"] == 2
+    # turn 1's two, then this turn's user message, assistant with the tool call, tool result
+    assert mid_turn["message_count"] == 5

@@ -1,4 +1,5 @@
-"""Saving the snapshot at turn boundaries: after every tool phase and when a turn ends.
+"""Saving the snapshot when a turn ends. Mid-turn, readers fold what happened since into the
+stored one (`snapshot_store.current`): a save per tool phase would cost every step a write.
 
 An agent's conversation (a subagent's, a workflow agent's) is not saved: it is short, nobody
 restores it, and a client that opens it gets its snapshot folded from its rows.
@@ -21,10 +22,10 @@ _AGENT_CONVERSATION_CACHE = 4096
 
 
 def install(rt: Runtime) -> None:
-    """Register the snapshot saves with the turn loop of this process."""
+    """Register the snapshot save with the turn loop of this process."""
     agent_conversation: dict[str, bool] = {}
 
-    async def at_boundary(chat_id: str, turn: int) -> None:
+    async def at_turn_end(chat_id: str, turn: int) -> None:
         if chat_id not in agent_conversation:
             if len(agent_conversation) >= _AGENT_CONVERSATION_CACHE:
                 agent_conversation.clear()
@@ -32,8 +33,7 @@ def install(rt: Runtime) -> None:
         if not agent_conversation[chat_id]:
             await _save(rt, chat_id)
 
-    rt.turn_end_hooks.append(at_boundary)
-    rt.tool_phase_hooks.append(at_boundary)
+    rt.turn_end_hooks.append(at_turn_end)
 
 
 async def _save(rt: Runtime, chat_id: str) -> None:

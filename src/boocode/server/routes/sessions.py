@@ -44,7 +44,8 @@ async def _user_errors() -> AsyncIterator[None]:
 
 @router.get("/api/chats/{chat_id}/snapshot", responses=_ERRORS)
 async def get_snapshot(chat_id: str) -> SessionSnapshot:
-    """The chat's stored snapshot (saved at every turn boundary)."""
+    """The chat's snapshot: the one stored when a turn last ended, brought up to what has
+    happened since (a turn in progress included)."""
     db = runtime.current().db
     await branches.chat_row(db, chat_id)
     stored = await snapshot_store.load(db, chat_id)
@@ -53,7 +54,7 @@ async def get_snapshot(chat_id: str) -> SessionSnapshot:
             status.HTTP_404_NOT_FOUND,
             f"chat {chat_id} has no stored snapshot yet; one is saved when a turn ends",
         )
-    return stored
+    return await snapshot_store.current(db, chat_id, stored)
 
 
 @router.delete(
