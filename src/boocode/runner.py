@@ -61,17 +61,26 @@ async def run_once(
             _interrupt_cancels(chat_id)
             printer = _JsonPrinter() if as_json else _TextPrinter()
             status = TurnStatus.FAILED
-            async for frame in subscription:
+
+            async def show(frame: FrameBase) -> None:
+                nonlocal status
                 printer.show(frame)
                 if isinstance(frame, TurnEndFrame):
                     status = frame.status
                     summary = await cache_summary_line(rt.db, settings, chat_id, frame.turn)
                     print(summary, file=sys.stderr)
+
+            async for frame in subscription:
+                await show(frame)
                 ended = isinstance(frame, TurnEndFrame) or (
                     isinstance(frame, SubagentFrame) and frame.event == "ended"
                 )
                 # The chat's subagents, and the turns their results wake, are waited for.
                 if ended and await _settled(rt, chat_id, accepted.task_id):
+                    # What the runs published before they finished (a subagent's end, say)
+                    # is queued here already.
+                    for late in subscription.drain():
+                        await show(late)
                     return _exit_code(status)
         finally:
             subscription.close()

@@ -33,6 +33,16 @@ class Subscription:
     async def get(self) -> FrameBase | None:
         return await self.queue.get()
 
+    def drain(self) -> list[FrameBase]:
+        """The frames queued now, without waiting for more."""
+        frames = []
+        while not self.queue.empty():
+            frame = self.queue.get_nowait()
+            if frame is None:
+                break
+            frames.append(frame)
+        return frames
+
     async def __aiter__(self) -> AsyncIterator[FrameBase]:
         while (frame := await self.queue.get()) is not None:
             yield frame
