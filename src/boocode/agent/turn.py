@@ -153,18 +153,18 @@ def _batches(calls: list[ToolCall]) -> list[list[ToolCall]]:
     return batches
 
 
-async def start_turn(run_id: str) -> None:
+async def start_turn(run_id: str, *, stored_now: bool = False) -> None:
     """Start a stored turn: here if this process runs turns, else on the durable queue.
 
     The workflow id is the run id, so starting a run twice (a retry, start-up reconciliation
     racing a live start) still gives one workflow. A turn woken from a step of another run
-    starts as a run of its own.
+    starts as a run of its own. `stored_now`: see `start_fresh`.
     """
 
     async def start() -> None:
         with SetWorkflowID(run_id):
             if runtime.current().process_turns:
-                await start_fresh(run_id, run_turn)
+                await start_fresh(run_id, run_turn, stored_now=stored_now)
                 return
             queue = await DBOS.retrieve_queue_async(TURN_QUEUE)
             if queue is None:
@@ -186,7 +186,7 @@ def start_soon(run_id: str) -> None:
 
 async def _start_or_fail(run_id: str) -> None:
     try:
-        await start_turn(run_id)
+        await start_turn(run_id, stored_now=True)
     except Exception:
         log.exception("turn %s could not be started", run_id)
         rt = runtime.current()
@@ -209,12 +209,16 @@ _starting: set[asyncio.Task[None]] = set()
 
 
 async def start_fresh(
-    run_id: str, workflow: Callable[..., Coroutine[Any, Any, str]], *args: str | None
+    run_id: str,
+    workflow: Callable[..., Coroutine[Any, Any, str]],
+    *args: str | None,
+    stored_now: bool = False,
 ) -> None:
     """Start `workflow(run_id, *args)` for a run stored and never started, in the caller's
     SetWorkflowID. If DBOS has it already (a second start), it is not marked fresh, and its
-    steps look for what an earlier execution stored."""
-    if await DBOS.get_workflow_status_async(run_id) is None:
+    steps look for what an earlier execution stored. A run this process has just stored
+    (`stored_now`) is fresh whatever DBOS says: no earlier process can have run a step of it."""
+    if stored_now or await DBOS.get_workflow_status_async(run_id) is None:
         _fresh_runs.add(run_id)
     await DBOS.start_workflow_async(workflow, run_id, *args)
 

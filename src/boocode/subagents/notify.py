@@ -147,7 +147,7 @@ async def wake_if_due(rt: Runtime, chat_id: str) -> str | None:
     except (_NothingDue, runs.TurnInProgress):
         return None
     log.info("woke chat %s with turn %s", chat_id, new.turn)
-    await turns.start_turn(new.run_id)
+    await turns.start_turn(new.run_id, stored_now=True)
     return new.run_id
 
 

@@ -277,7 +277,7 @@ class EngineHost:
             )
             await rt.db.transact(lambda conn: runs.insert_conversation_run(conn, new))
             _ends.setdefault(agent_id, asyncio.Event())  # before it starts: its end is not missed
-            await start_agent(agent_id)
+            await start_agent(agent_id, stored_now=True)
         return await runs.get(rt.db, agent_id)
 
     def _agent_type(self, name: str | None) -> agent_types.AgentType:
@@ -360,14 +360,15 @@ async def start_workflow_run(run_id: str) -> None:
     await outside_any_run(start)
 
 
-async def start_agent(run_id: str) -> None:
-    """Start a stored workflow agent here, or queue it for the workers (as a subagent)."""
+async def start_agent(run_id: str, *, stored_now: bool = False) -> None:
+    """Start a stored workflow agent here, or queue it for the workers (as a subagent).
+    `stored_now`: see `turn.start_fresh`."""
     rt = runtime.current()
 
     async def start() -> None:
         with SetWorkflowID(run_id):
             if rt.process_turns:
-                await turns.start_fresh(run_id, run_workflow_agent)
+                await turns.start_fresh(run_id, run_workflow_agent, stored_now=stored_now)
             else:
                 await rt.services[WORKFLOW_AGENT_QUEUE].enqueue_async(run_workflow_agent, run_id)
 
