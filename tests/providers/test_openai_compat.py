@@ -74,6 +74,22 @@ async def test_reasoning_is_kept_apart_from_the_answer(
     assert response.to_message(include_reasoning=True)["reasoning_content"] == response.reasoning
 
 
+async def test_events_of_unexpected_shapes_are_skipped(
+    fake_model: FakeModelServer, model: OpenAICompatModel
+) -> None:
+    fake_model.script([Reply.odd("Only this answer counts.")])
+    recorder = DeltaRecorder()
+
+    response = await model.complete(USER, [], recorder)
+
+    assert response.content == "Only this answer counts."
+    assert recorder.joined("text") == response.content
+    assert recorder.joined("reasoning") == ""
+    assert response.tool_calls == []
+    assert response.finish_reason == "stop"
+    assert response.usage.prompt_tokens > 0
+
+
 async def test_two_tool_calls_are_assembled_from_split_argument_chunks(
     fake_model: FakeModelServer, model: OpenAICompatModel
 ) -> None:

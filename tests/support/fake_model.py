@@ -60,7 +60,8 @@ class Reply:
     delay_s: float = 0.0
     chunk_delay_s: float = 0.0
     # A broken stream: "cut" ends without a finish reason, "stall" sends only keep-alives for
-    # `delay_s`-independent `stall_s` seconds, "malformed" sends an event that is not JSON.
+    # `delay_s`-independent `stall_s` seconds, "malformed" sends an event that is not JSON,
+    # "odd" mixes in events of unexpected shapes (nulls, wrong types, other choices).
     fault: str | None = None
     stall_s: float = 0.0
 
@@ -73,6 +74,11 @@ class Reply:
     def stalled(cls, seconds: float, content: str = "") -> Reply:
         """Streams `content`, then only keep-alives (comments and empty deltas) for `seconds`."""
         return cls(content=content, fault="stall", stall_s=seconds)
+
+    @classmethod
+    def odd(cls, content: str) -> Reply:
+        """Streams `content` with events of unexpected shapes between its chunks."""
+        return cls(content=content, fault="odd")
 
     @classmethod
     def malformed(cls) -> Reply:
@@ -305,6 +311,9 @@ class FakeModelServer:
         for index, chunk in enumerate(chunks):
             if index:
                 await self._sleep(reply.chunk_delay_s)
+            if reply.fault == "odd":
+                for odd in _odd_events(chunk):
+                    yield f"data: {json.dumps(odd)}\n\n"
             yield f"data: {json.dumps(chunk)}\n\n"
         if reply.fault == "stall":
             deadline = time.monotonic() + reply.stall_s
@@ -448,6 +457,23 @@ def _chunks(
     chunks.append(chunk({}, _finish_reason(reply)))
     chunks.append({**envelope, "choices": [], "usage": _usage(reply, request, calls)})
     return chunks
+
+
+def _odd_events(chunk: dict[str, Any]) -> list[Any]:
+    """Events a sloppy endpoint might send; none of them carries text, a call or a finish."""
+    envelope = {key: value for key, value in chunk.items() if key != "choices"}
+    choice = {"index": 0, "logprobs": None, "finish_reason": None}
+    return [
+        [],
+        "a string",
+        {**envelope, "choices": None, "usage": None},
+        {**envelope, "choices": "not a list", "model": 7},
+        {**envelope, "choices": [None, 3, {**choice, "delta": None}]},
+        {**envelope, "choices": [{**choice, "delta": {"content": None, "tool_calls": None}}]},
+        {**envelope, "choices": [{**choice, "delta": {"content": 5, "tool_calls": [None, 1]}}]},
+        {**envelope, "choices": [{**choice, "index": 1, "delta": {"content": "other choice"}}]},
+        {**envelope, "choices": [{**choice, "delta": {"reasoning_content": ["not", "text"]}}]},
+    ]
 
 
 def _words(text: str) -> list[str]:
