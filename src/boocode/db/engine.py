@@ -144,8 +144,9 @@ def _checkpoint(engine: Engine) -> None:
 
 
 def _is_locked(error: OperationalError) -> bool:
+    """Another connection holds the write lock (SQLITE_BUSY, the lock wait ran out)."""
     orig = error.orig
-    return isinstance(orig, sqlite3.OperationalError) and "locked" in str(orig)
+    return isinstance(orig, sqlite3.Error) and orig.sqlite_errorcode == sqlite3.SQLITE_BUSY
 
 
 def alembic_config() -> Config:
@@ -185,10 +186,9 @@ def _sqlite_engine(url: str, *, lock_wait_s: float, writer: bool, connections: i
         cursor.execute(f"PRAGMA busy_timeout={int(lock_wait_s * 1000)}")
         if writer:
             cursor.execute("PRAGMA wal_autocheckpoint=0")
-        cursor.close()
-        if writer:
             # The driver's own BEGIN is turned off; `began` says BEGIN IMMEDIATE instead.
             dbapi_conn.isolation_level = None
+        cursor.close()
 
     def began(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
