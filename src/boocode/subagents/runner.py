@@ -68,15 +68,17 @@ async def _run_subagent(run_id: str) -> str:
     return status.value
 
 
-async def start_subagent(run_id: str, parent_chat_id: str, *, stored_now: bool = False) -> None:
+async def start_subagent(run_id: str, parent_chat_id: str) -> None:
     """Start a stored subagent here, or queue it in its parent chat's partition; idempotent.
-    `stored_now`: see `turn.start_fresh`."""
+
+    It always asks DBOS whether the run ran before (`turn.start_fresh`): a spawning step run
+    again after a crash finds its subagent stored, perhaps already run in part."""
     rt = runtime.current()
 
     async def start() -> None:
         with SetWorkflowID(run_id):
             if rt.process_turns:
-                await turns.start_fresh(run_id, run_subagent, parent_chat_id, stored_now=stored_now)
+                await turns.start_fresh(run_id, run_subagent, parent_chat_id)
                 return
             with SetEnqueueOptions(queue_partition_key=parent_chat_id):
                 await rt.services[SUBAGENT_QUEUE].enqueue_async(

@@ -126,8 +126,6 @@ class SpawnSubagent(SubagentTool[SpawnArgs]):
                 executor_id=rt.executor_id,
             ),
         )
-        # Not `stored_now`: a spawning step run again after a crash finds its subagent stored,
-        # perhaps already run in part.
         await runner.start_subagent(run_id, parent.id)
         return ToolResult(
             content=json.dumps({"task_id": out.task_id, "label": out.label}),
