@@ -213,3 +213,31 @@ def test_a_data_dir_that_is_a_file_is_refused_at_start(
     assert (
         result.stderr == f"boocode {command[0]}: the data directory {a_file} is not a directory\n"
     )
+
+
+def test_notes_arriving_while_an_answer_streams_wait_for_its_line_to_end(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A subagent reports while the parent's answer streams: the answer stays whole on stdout."""
+    from datetime import UTC, datetime
+
+    from boocode.contracts.chats import MessageOut
+    from boocode.contracts.frames import ErrorFrame, MessageDeltaFrame, MessageFrame
+    from boocode.runner import _TextPrinter
+
+    printer = _TextPrinter()
+    printer.show(MessageDeltaFrame(chat_id="c", turn=1, text="Three "))
+    printer.show(ErrorFrame(chat_id="c", turn=2, message="helper b failed"))
+    assert capsys.readouterr() == ("Three ", "")
+    printer.show(MessageDeltaFrame(chat_id="c", turn=1, text="helpers are on it."))
+    answer = MessageOut(
+        id=1,
+        turn=1,
+        role="assistant",
+        content="Three helpers are on it.",
+        created_at=datetime.now(UTC),
+    )
+    printer.show(MessageFrame(chat_id="c", message=answer))
+    assert capsys.readouterr() == ("helpers are on it.\n", "error: helper b failed\n")
+    printer.show(ErrorFrame(chat_id="c", turn=2, message="helper c failed"))
+    assert capsys.readouterr() == ("", "error: helper c failed\n")

@@ -127,10 +127,15 @@ class _JsonPrinter:
 
 class _TextPrinter:
     """The answer on stdout, ending with a newline; tool activity, each error once, and the
-    outcome on stderr, each on a line of its own."""
+    outcome on stderr, each on a line of its own.
+
+    Other runs of the chat (its subagents) report while an answer streams: their notes wait
+    until the answer's line ends, so a terminal never shows a note inside a line of the answer.
+    """
 
     def __init__(self) -> None:
         self._answer_line_open = False
+        self._held: list[str] = []
         self._errors_shown: set[tuple[int | None, str]] = set()
 
     def show(self, frame: FrameBase) -> None:
@@ -138,9 +143,13 @@ class _TextPrinter:
             if frame.text:
                 print(frame.text, end="", flush=True)
                 self._answer_line_open = not frame.text.endswith("\n")
+                if not self._answer_line_open:
+                    self._release()
         elif isinstance(frame, ReasoningDeltaFrame):
             return
         elif isinstance(frame, MessageFrame):
+            if frame.message.role == "assistant":
+                self._end_answer_line()
             self._message(frame)
         elif isinstance(frame, AutofixFrame):
             run = frame.run
@@ -157,6 +166,7 @@ class _TextPrinter:
             timing = f", {subagent.elapsed_s:.1f} s" if frame.event == "ended" else ""
             self._note(f"  ⇢ subagent {subagent.label!r} {frame.event} {outcome}{timing}".rstrip())
         elif isinstance(frame, TurnEndFrame):
+            self._end_answer_line()
             usage = frame.usage
             self._note(
                 f"[turn {frame.turn} {frame.status.value}: {usage.prompt_tokens} prompt "
@@ -174,8 +184,20 @@ class _TextPrinter:
             self._note(f"  {mark} {message.tool_name}: {first[:120]}")
 
     def _note(self, line: str) -> None:
-        """A line on stderr; the answer's line on stdout is ended first, so none run together."""
+        """A line on stderr, held while the answer's line on stdout is open."""
+        if self._answer_line_open:
+            self._held.append(line)
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+    def _end_answer_line(self) -> None:
+        """The streamed answer is complete: end its line, then show the notes it held back."""
         if self._answer_line_open:
             print(flush=True)
             self._answer_line_open = False
-        print(line, file=sys.stderr, flush=True)
+        self._release()
+
+    def _release(self) -> None:
+        for line in self._held:
+            print(line, file=sys.stderr, flush=True)
+        self._held.clear()
