@@ -209,7 +209,10 @@ class FakeModelServer:
             self.responder = None
 
     def start(self) -> FakeModelServer:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP named, so asyncio turns Nagle's algorithm off on every connection (it
+        # checks the protocol): with it on, each reply's body waited 40 ms for the client's
+        # delayed ACK of its headers.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
