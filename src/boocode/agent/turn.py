@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from dbos import DBOS, SetWorkflowID
 from pydantic import BaseModel, Field
@@ -36,7 +36,7 @@ from boocode.contracts.frames import (
     TurnStartFrame,
 )
 from boocode.contracts.usage import TokenUsage
-from boocode.db.tables import Chat, FileWrite, Message
+from boocode.db.tables import AgentRun, Chat, FileWrite, Message
 from boocode.events.log import prune_in
 from boocode.providers import ProviderError, ToolCall
 from boocode.providers.errors import RETRYABLE_KINDS
@@ -68,6 +68,8 @@ class TurnPlan(BaseModel):
     turn: int
     max_tool_iterations: int
     cancelled: bool = False
+    # Why the run could not begin (its kind's preparation failed): it ends failed at once.
+    error: str | None = None
 
 
 class ModelReply(BaseModel):
@@ -83,19 +85,40 @@ class TurnOutcome(BaseModel):
     error: str | None = None
 
 
+class RunSteps(Protocol):
+    """What a kind of run adds to the first and last steps of its loop (a subagent's worktree,
+    its announcements and its result), so it costs no durable steps of its own. Each part runs
+    again if its step does after a crash, so each is safe to repeat."""
+
+    async def prepare(self, run: AgentRun) -> str | None:
+        """Before the run is marked running: the error that stops it, if any."""
+        ...
+
+    async def started(self, run_id: str) -> None:
+        """Once the run is marked running (not when `prepare` failed)."""
+        ...
+
+    async def finish(self, run_id: str) -> None:
+        """Once the run's end is recorded and announced."""
+        ...
+
+
 @DBOS.workflow(name="boocode.turn")
 async def run_turn(run_id: str) -> str:
     """Run one turn to its end and return its final status."""
     return (await drive(run_id)).status.value
 
 
-async def drive(run_id: str) -> TurnOutcome:
+async def drive(run_id: str, steps: RunSteps | None = None) -> TurnOutcome:
     """The agent loop of a stored run, from its first step to its recorded end.
 
-    Called from a workflow body: a chat turn's, a subagent's (`boocode.subagents.runner`).
+    Called from a workflow body: a chat turn's, a subagent's (`boocode.subagents.runner`), a
+    workflow agent's (`boocode.workflows.engine`), the last two with their kind's `steps`.
     """
-    plan = await _begin_turn(run_id)
-    if plan.cancelled:
+    plan = await _begin_turn(run_id, steps)
+    if plan.error is not None:
+        outcome = TurnOutcome(status=TurnStatus.FAILED, error=plan.error)
+    elif plan.cancelled:
         outcome = TurnOutcome(status=TurnStatus.CANCELLED)
     else:
         try:
@@ -103,7 +126,7 @@ async def drive(run_id: str) -> TurnOutcome:
         except Exception:  # the turn must end recorded, whatever broke
             log.exception("run %s (turn %s of chat %s) failed", run_id, plan.turn, plan.chat_id)
             outcome = TurnOutcome(status=TurnStatus.FAILED, error=INTERNAL_ERROR)
-    await _end_turn(plan, outcome)
+    await _end_turn(plan, outcome, steps)
     return outcome
 
 
@@ -224,21 +247,25 @@ async def start_fresh(
 
 
 @DBOS.step(name="boocode.turn.begin")
-async def _begin_turn(run_id: str) -> TurnPlan:
+async def _begin_turn(run_id: str, steps: RunSteps | None = None) -> TurnPlan:
     rt = runtime.current()
     run = await runs.get(rt.db, run_id)
+    error = await steps.prepare(run) if steps is not None else None
 
     def write(conn: Connection) -> TurnStartFrame:  # running, and said so, in one commit
         runs.transition_in(conn, run_id, TurnStatus.RUNNING, executor_id=rt.executor_id)
         return TurnStartFrame(chat_id=run.chat_id, turn=run.turn_number, task_id=run_id)
 
     await rt.events.publish_with(run.chat_id, write)
+    if steps is not None and error is None:
+        await steps.started(run_id)
     return TurnPlan(
         run_id=run_id,
         chat_id=run.chat_id,
         turn=run.turn_number,
         max_tool_iterations=rt.settings.max_tool_iterations,
         cancelled=run.cancel_requested,
+        error=error,
     )
 
 
@@ -471,7 +498,7 @@ async def _autofix_step(
 
 
 @DBOS.step(name="boocode.turn.end")
-async def _end_turn(plan: TurnPlan, outcome: TurnOutcome) -> None:
+async def _end_turn(plan: TurnPlan, outcome: TurnOutcome, steps: RunSteps | None = None) -> None:
     rt = runtime.current()
     chat_id, turn = plan.chat_id, plan.turn
     await _answer_unanswered(plan, outcome)
@@ -496,6 +523,8 @@ async def _end_turn(plan: TurnPlan, outcome: TurnOutcome) -> None:
         )
 
     await rt.events.publish_with(chat_id, announced)
+    if steps is not None:
+        await steps.finish(plan.run_id)
     rt.cancels.forget(plan.run_id)
     forget(plan.run_id)
 

@@ -1,4 +1,5 @@
-"""A subagent as a DBOS workflow: prepare, the agent loop, finish.
+"""A subagent as a DBOS workflow: the agent loop, its worktree and report made in the loop's
+first and last steps.
 
 A process that runs agent runs starts the subagents it creates at once; each waits for a slot
 (`boocode.runs.admission`: a limit per process and one per parent chat) before its first step.
@@ -14,12 +15,10 @@ import logging
 from pathlib import Path
 
 from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
-from pydantic import BaseModel
 
 from boocode.agent import runtime
 from boocode.agent import turn as turns
 from boocode.agent.runtime import Runtime
-from boocode.contracts.runs import RunStatus
 from boocode.contracts.subagents import (
     Isolation,
     SubagentEvent,
@@ -45,27 +44,12 @@ SUBAGENT_ADMISSION = "subagent_admission"
 AGENT_QUEUE_POLL_S = 0.2
 
 
-class Prepared(BaseModel):
-    error: str | None = None
-
-
 @DBOS.workflow(name="boocode.subagent")
 async def run_subagent(run_id: str, parent_chat_id: str | None = None) -> str:
     """Run a stored subagent to its end, then report to its parent chat."""
     admission: Admission = runtime.current().services[SUBAGENT_ADMISSION]
     async with admission.slot(parent_chat_id):
-        return await _run_subagent(run_id)
-
-
-async def _run_subagent(run_id: str) -> str:
-    prepared = await _prepare(run_id)
-    if prepared.error is not None:
-        status = await _fail(run_id, prepared.error)
-        turns.forget(run_id)
-    else:
-        status = (await turns.drive(run_id)).status
-    await _finish(run_id)
-    return status.value
+        return (await turns.drive(run_id, _SubagentSteps())).status.value
 
 
 async def start_subagent(run_id: str, parent_chat_id: str) -> None:
@@ -100,41 +84,37 @@ async def register_queue(rt: Runtime) -> None:
     )
 
 
-@DBOS.step(name="boocode.subagent.prepare")
-async def _prepare(run_id: str) -> Prepared:
-    """Create the worktree if one was asked for; mark the run running; tell the parent."""
-    rt = runtime.current()
-    run = await runs.get(rt.db, run_id)
-    spec = SubagentSpec.model_validate(run.spec)
-    if spec.isolation is Isolation.WORKTREE and not run.cancel_requested:
-        try:
-            await worktree.create(_plan(spec))
-        except worktree.WorktreeError as exc:
-            return Prepared(error=str(exc))
-    if run.status == RunStatus.QUEUED.value and not run.cancel_requested:
-        await runs.transition(rt.db, run_id, RunStatus.RUNNING, executor_id=rt.executor_id)
-    out = await _announce(rt, run_id, "started")
-    await hooks.run_hooks(rt.settings, await _parent_workspace(rt, out), "subagent_start", out)
-    return Prepared()
+class _SubagentSteps:
+    """A subagent's part of its loop's first and last steps (`turn.RunSteps`)."""
 
+    async def prepare(self, run: AgentRun) -> str | None:
+        """Create the worktree if one was asked for; the error that stops the subagent."""
+        spec = SubagentSpec.model_validate(run.spec)
+        if spec.isolation is Isolation.WORKTREE and not run.cancel_requested:
+            try:
+                await worktree.create(_plan(spec))
+            except worktree.WorktreeError as exc:
+                return str(exc)
+        return None
 
-@DBOS.step(name="boocode.subagent.fail")
-async def _fail(run_id: str, error: str) -> RunStatus:
-    await runs.transition(runtime.current().db, run_id, RunStatus.FAILED, error=error)
-    return RunStatus.FAILED
+    async def started(self, run_id: str) -> None:
+        """Tell the parent chat, and run the start hooks."""
+        rt = runtime.current()
+        out = await _announce(rt, run_id, "started")
+        workspace = await _parent_workspace(rt, out)
+        await hooks.run_hooks(rt.settings, workspace, "subagent_start", out)
 
-
-@DBOS.step(name="boocode.subagent.finish")
-async def _finish(run_id: str) -> None:
-    """Store the result (answer, worktree report), tell the parent chat, run the stop hooks,
-    and wake the parent if it is idle. Every part is safe to repeat after a crash."""
-    rt = runtime.current()
-    run = await runs.get(rt.db, run_id)
-    if run.result is None:
-        await subagents.store_result(rt.db, run_id, await _result(rt, run))
-    out = await _announce(rt, run_id, "ended")
-    await hooks.run_hooks(rt.settings, await _parent_workspace(rt, out), "subagent_stop", out)
-    await notify.wake_if_due(rt, out.chat_id)
+    async def finish(self, run_id: str) -> None:
+        """Store the result (answer, worktree report), tell the parent chat, run the stop
+        hooks, and wake the parent if it is idle."""
+        rt = runtime.current()
+        run = await runs.get(rt.db, run_id)
+        if run.result is None:
+            await subagents.store_result(rt.db, run_id, await _result(rt, run))
+        out = await _announce(rt, run_id, "ended")
+        workspace = await _parent_workspace(rt, out)
+        await hooks.run_hooks(rt.settings, workspace, "subagent_stop", out)
+        await notify.wake_if_due(rt, out.chat_id)
 
 
 async def _result(rt: Runtime, run: AgentRun) -> SubagentResult:

@@ -386,59 +386,48 @@ async def register_queue(rt: Runtime) -> None:
 
 @DBOS.workflow(name="boocode.workflow_agent")
 async def run_workflow_agent(run_id: str) -> str:
+    """The agent loop on the agent's conversation; its worktree and its value are made in the
+    loop's first and last steps (`_AgentSteps`)."""
     admission: Admission = runtime.current().services[WORKFLOW_AGENT_ADMISSION]
     async with admission.slot():
-        return await _run_workflow_agent(run_id)
+        return (await turns.drive(run_id, _AgentSteps())).status.value
 
 
-async def _run_workflow_agent(run_id: str) -> str:
-    error = await _prepare_agent(run_id)
-    if error is not None:
-        await _fail_agent(run_id, error)
-        turns.forget(run_id)
-        status = RunStatus.FAILED
-    else:
-        status = (await turns.drive(run_id)).status
-    await _finish_agent(run_id)
-    if (ended := _ends.get(run_id)) is not None:
-        ended.set()
-    return status.value
+class _AgentSteps:
+    """A workflow agent's part of its loop's first and last steps (`turn.RunSteps`)."""
 
-
-@DBOS.step(name="boocode.workflow_agent.prepare")
-async def _prepare_agent(run_id: str) -> str | None:
-    """Create the agent's worktree when it asked for one; the error that stops it, if any."""
-    agent = await runs.get(runtime.current().db, run_id)
-    spec = WorkflowAgentSpec.model_validate(agent.spec)
-    if spec.worktree is None or agent.cancel_requested:
+    async def prepare(self, run: AgentRun) -> str | None:
+        """Create the agent's worktree when it asked for one; the error that stops it."""
+        spec = WorkflowAgentSpec.model_validate(run.spec)
+        if spec.worktree is None or run.cancel_requested:
+            return None
+        try:
+            await worktree.create(
+                worktree.planned(spec.worktree, spec.branch, spec.base, spec.subdir)
+            )
+        except worktree.WorktreeError as exc:
+            return str(exc)
         return None
-    try:
-        await worktree.create(worktree.planned(spec.worktree, spec.branch, spec.base, spec.subdir))
-    except worktree.WorktreeError as exc:
-        return str(exc)
-    return None
 
+    async def started(self, run_id: str) -> None:
+        return None
 
-@DBOS.step(name="boocode.workflow_agent.fail")
-async def _fail_agent(run_id: str, error: str) -> None:
-    await runs.transition(runtime.current().db, run_id, RunStatus.FAILED, error=error)
-
-
-@DBOS.step(name="boocode.workflow_agent.finish")
-async def _finish_agent(run_id: str) -> None:
-    """Store the agent's value: its submitted object when it had a schema, else its answer."""
-    rt = runtime.current()
-    agent = await runs.get(rt.db, run_id)
-    if agent.result is not None:
-        return
-    spec = WorkflowAgentSpec.model_validate(agent.spec)
-    if spec.output_schema is not None:
-        value = await submitted_value(rt.db, agent.chat_id)
-    else:
-        value = await final_answer(rt.db, agent.chat_id)
-    if spec.worktree is not None and agent.parent_run_id is not None:
-        await _report_worktree(rt, agent.parent_run_id, spec)
-    await store.store_agent_result(rt.db, run_id, WorkflowAgentResult(value=value))
+    async def finish(self, run_id: str) -> None:
+        """Store the agent's value (its submitted object when it had a schema, else its
+        answer), then wake its script: the value is stored, the run's record final."""
+        rt = runtime.current()
+        agent = await runs.get(rt.db, run_id)
+        if agent.result is None:
+            spec = WorkflowAgentSpec.model_validate(agent.spec)
+            if spec.output_schema is not None:
+                value = await submitted_value(rt.db, agent.chat_id)
+            else:
+                value = await final_answer(rt.db, agent.chat_id)
+            if spec.worktree is not None and agent.parent_run_id is not None:
+                await _report_worktree(rt, agent.parent_run_id, spec)
+            await store.store_agent_result(rt.db, run_id, WorkflowAgentResult(value=value))
+        if (ended := _ends.get(run_id)) is not None:
+            ended.set()
 
 
 async def _ended(rt: Runtime, agent: AgentRun) -> AgentRun:
