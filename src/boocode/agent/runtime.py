@@ -69,8 +69,6 @@ class Runtime:
     turn_end_hooks: list[TurnHook] = field(default_factory=list)
     # Called in each model-call step before the request is built, with the same arguments.
     model_call_hooks: list[TurnHook] = field(default_factory=list)
-    # Called after each tool phase of a turn, with the same arguments.
-    tool_phase_hooks: list[TurnHook] = field(default_factory=list)
     # Tools that act on runs, by name (boocode.subagents installs its own).
     run_tools: dict[str, RunTool] = field(default_factory=dict)
     # Extra services keyed by name (the OTLP exporter).

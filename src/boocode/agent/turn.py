@@ -80,6 +80,13 @@ class ModelReply(BaseModel):
     tool_calls: list[ToolCall] = Field(default_factory=list)
 
 
+class ToolDone(BaseModel):
+    """The outcome of one tool-call step."""
+
+    wrote: bool = False  # it changed a file
+    cancel_requested: bool = False  # the run was asked to stop, by the step's end
+
+
 class TurnOutcome(BaseModel):
     status: TurnStatus = TurnStatus.SUCCEEDED
     error: str | None = None
@@ -142,13 +149,14 @@ async def _converse(plan: TurnPlan) -> TurnOutcome:
             return TurnOutcome(status=TurnStatus.CANCELLED)
         if not reply.tool_calls:
             return TurnOutcome()
-        wrote = False
+        done: list[ToolDone] = []
         for batch in _batches(reply.tool_calls):
             # Steps get their ids when called, so a concurrent batch replays in the same order.
             steps = [_tool_step(plan, call, refuse=iteration == limit) for call in batch]
-            wrote = any(await asyncio.gather(*steps)) or wrote
-        if await _after_tool_phase(plan):
+            done += await asyncio.gather(*steps)
+        if any(step.cancel_requested for step in done):  # read in the steps: none of its own
             return TurnOutcome(status=TurnStatus.CANCELLED)
+        wrote = any(step.wrote for step in done)
         if iteration == limit:
             return TurnOutcome(
                 status=TurnStatus.FAILED, error=f"stopped after {limit} tool iterations"
@@ -342,12 +350,19 @@ async def _llm_step(plan: TurnPlan, iteration: int) -> ModelReply:
 
 
 @DBOS.step(name="boocode.turn.tool")
-async def _tool_step(plan: TurnPlan, call: ToolCall, refuse: bool = False) -> bool:
-    """Run one tool call and store its result; True if it wrote a file.
+async def _tool_step(plan: TurnPlan, call: ToolCall, refuse: bool = False) -> ToolDone:
+    """Run one tool call and store its result; says whether it wrote a file, and whether the
+    run was asked to stop by then.
 
     A call that must not run (the turn was cancelled, or reached its tool-iteration limit) still
     gets a result, so every tool call in the conversation is answered.
     """
+    wrote = await _run_tool_call(plan, call, refuse)
+    return ToolDone(wrote=wrote, cancel_requested=_cancel_requested(plan.run_id))
+
+
+async def _run_tool_call(plan: TurnPlan, call: ToolCall, refuse: bool) -> bool:
+    """The body of a tool step: True if the call wrote a file."""
     rt = runtime.current()
     chat_id, turn = plan.chat_id, plan.turn
     step_key = f"t{turn}-tool-{call.id}"
@@ -459,14 +474,6 @@ async def _answer_tool_call(
             tool_name=call.name,
             is_error=True,
         )
-
-
-@DBOS.step(name="boocode.turn.tool_phase")
-async def _after_tool_phase(plan: TurnPlan) -> bool:
-    """Tool-phase hooks (the snapshot save); True if the turn was asked to stop."""
-    for hook in runtime.current().tool_phase_hooks:
-        await hook(plan.chat_id, plan.turn)
-    return _cancel_requested(plan.run_id)
 
 
 @DBOS.step(name="boocode.turn.autofix")
