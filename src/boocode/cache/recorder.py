@@ -6,7 +6,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -38,29 +38,17 @@ async def record_model_call(
     dialect = db.engine.dialect.name
 
     def work(conn: Connection) -> None:
-        if conn.execute(
-            select(CacheShape.id).where(
-                CacheShape.chat_id == request.chat_id, CacheShape.step_key == step_key
-            )
-        ).first():
+        if conn.execute(_RECORDED, {"chat": request.chat_id, "step_key": step_key}).first():
             return
         row = conn.execute(
-            select(CacheShape.id, CacheShape.segments, CacheShape.prompt_tokens)
-            .where(
-                CacheShape.chat_id == request.chat_id,
-                CacheShape.conversation == request.conversation,
-            )
-            .order_by(CacheShape.id.desc())
-            .limit(1)
+            _LATEST, {"chat": request.chat_id, "conversation": request.conversation}
         ).first()
         previous = PreviousCall(row.segments, row.prompt_tokens) if row else None
 
         def previous_body(record: dict[str, Any]) -> bytes | None:
             if "hash" not in record:
                 return None
-            body = conn.execute(
-                select(CacheSegment.body).where(CacheSegment.hash == record["hash"])
-            ).scalar()
+            body = conn.execute(_SEGMENT_BODY, {"segment": record["hash"]}).scalar()
             return body.encode() if body is not None else None
 
         diagnosis = diagnose(
@@ -76,23 +64,24 @@ async def record_model_call(
         if row is not None:
             # Only the latest call's segments are compared with; older rows keep what is shown.
             shown = [segment.model_dump(mode="json") for segment in merged_segments(row.segments)]
-            conn.execute(update(CacheShape).where(CacheShape.id == row.id).values(segments=shown))
+            conn.execute(_SHOW_SEGMENTS, {"shape": row.id, "segments": shown})
         conn.execute(
-            insert(CacheShape).values(
-                chat_id=request.chat_id,
-                conversation=request.conversation,
-                turn_number=request.turn,
-                step_key=step_key,
-                trace_id=trace_id,
-                model=request.model,
-                segments=[segment.record() for segment in request.segments],
-                request_bytes=request.size,
-                prompt_tokens=usage.prompt_tokens,
-                cache_hit_tokens=usage.cache_hit_tokens,
-                cache_miss_tokens=usage.cache_miss_tokens,
-                diagnosis=diagnosis.model_dump(mode="json"),
-                created_at=datetime.now(UTC),
-            )
+            _INSERT_SHAPE,
+            {
+                "chat_id": request.chat_id,
+                "conversation": request.conversation,
+                "turn_number": request.turn,
+                "step_key": step_key,
+                "trace_id": trace_id,
+                "model": request.model,
+                "segments": [segment.record() for segment in request.segments],
+                "request_bytes": request.size,
+                "prompt_tokens": usage.prompt_tokens,
+                "cache_hit_tokens": usage.cache_hit_tokens,
+                "cache_miss_tokens": usage.cache_miss_tokens,
+                "diagnosis": diagnosis.model_dump(mode="json"),
+                "created_at": datetime.now(UTC),
+            },
         )
 
     try:
@@ -104,6 +93,28 @@ async def record_model_call(
             request.chat_id,
             exc_info=True,
         )
+
+
+# Built once: constructing a statement costs more than SQLite takes to run it.
+_RECORDED = select(CacheShape.id).where(
+    CacheShape.chat_id == bindparam("chat"), CacheShape.step_key == bindparam("step_key")
+)
+_LATEST = (
+    select(CacheShape.id, CacheShape.segments, CacheShape.prompt_tokens)
+    .where(
+        CacheShape.chat_id == bindparam("chat"),
+        CacheShape.conversation == bindparam("conversation"),
+    )
+    .order_by(CacheShape.id.desc())
+    .limit(1)
+)
+_SEGMENT_BODY = select(CacheSegment.body).where(CacheSegment.hash == bindparam("segment"))
+_SHOW_SEGMENTS = (
+    update(CacheShape)
+    .where(CacheShape.id == bindparam("shape"))
+    .values(segments=bindparam("segments"))
+)
+_INSERT_SHAPE = insert(CacheShape)
 
 
 def _keep_bodies(conn: Connection, dialect: str, request: ModelRequest, known: set[str]) -> None:
