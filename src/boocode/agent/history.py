@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from boocode.attachments.records import attachment_out
 from boocode.contracts.chats import MessageOut, ToolCallOut
@@ -27,6 +27,26 @@ async def load_messages(db: Database, chat_id: str, branch_id: int | None = None
         .order_by(Message.id)
     )
     return await db.read(lambda session: list(session.scalars(query)))
+
+
+async def messages_after(
+    db: Database, chat_id: str, branch_id: int, after_id: int
+) -> list[Message]:
+    """The messages of a chat's branch stored after message `after_id`, oldest first."""
+    parameters = {"chat": chat_id, "branch": branch_id, "after": after_id}
+    return await db.read(lambda session: list(session.scalars(_AFTER, parameters)))
+
+
+# Built once: constructing a statement costs more than SQLite takes to run it.
+_AFTER = (
+    select(Message)
+    .where(
+        Message.chat_id == bindparam("chat"),
+        Message.branch_id == bindparam("branch"),
+        Message.id > bindparam("after"),
+    )
+    .order_by(Message.id)
+)
 
 
 def to_provider_message(row: Message) -> dict[str, Any]:

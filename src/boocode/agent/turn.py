@@ -292,7 +292,9 @@ async def _llm_step(plan: TurnPlan, iteration: int) -> ModelReply:
     workspace = Path(chat.workspace)
     # An agent conversation (a workflow agent) may ask for its own model name and effort.
     model = rt.model(workspace, chat.model, chat.effort) if chat.depth else rt.model(workspace)
-    request = await cache.build_model_request(rt, chat, model, turn)
+    request = await cache.build_model_request(rt, chat, model, turn, _histories.get(plan.run_id))
+    if request.history is not None:
+        _histories[plan.run_id] = request.history
     messages, tools = request.messages, request.tools
     async with rt.tracer.span(
         chat_id=chat_id,
@@ -635,6 +637,9 @@ async def _chat(chat_id: str) -> Chat:
 # The chat of each run going on in this process, read at its first step: what a turn uses of it
 # (workspace, model, tools, branch) does not change while the turn runs.
 _run_chats: dict[str, Chat] = {}
+# The conversation each run going on here sent in its last model call: the next reads only
+# what was stored since.
+_histories: dict[str, cache.History] = {}
 # Runs this process started itself: none of their steps ran before, so no step has to look for
 # a message an earlier execution stored (a run resumed after a crash is not among them).
 _fresh_runs: set[str] = set()
@@ -657,6 +662,7 @@ async def _stored_earlier(plan: TurnPlan, step_key: str) -> Message | None:
 def forget(run_id: str) -> None:
     """Drop what this process kept for a run (it ended, or ended before its loop began)."""
     _run_chats.pop(run_id, None)
+    _histories.pop(run_id, None)
     _fresh_runs.discard(run_id)
 
 

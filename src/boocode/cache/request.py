@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from boocode.agent.history import load_messages
+from boocode.agent.history import messages_after
 from boocode.agent.prompt import project_instructions, system_prompt
 from boocode.agent.runtime import Runtime
 from boocode.attachments.parts import provider_message
@@ -18,6 +18,22 @@ from boocode.db.tables import Chat
 from boocode.providers import ChatModel
 
 MAIN_CONVERSATION = "main"
+
+
+@dataclass
+class History:
+    """A run's conversation as it goes into its model requests, kept between its model calls.
+
+    While a run goes on its branch only grows (a restore waits for the run's end), so each
+    request reads only the messages stored after the last one the previous request saw.
+    """
+
+    turn: int
+    images: bool
+    last_id: int = 0
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    segments: list[Segment] = field(default_factory=list)
+    attachments: list[list[dict[str, Any]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -33,40 +49,51 @@ class ModelRequest:
     conversation: str = MAIN_CONVERSATION
     # The offline demo model has no prompt cache: its misses are no cache breaks.
     provider_caches: bool = True
+    # The conversation as read for this request, for the run's next one (`build_model_request`).
+    history: History | None = field(default=None, repr=False)
 
     @property
     def size(self) -> int:
         return sum(segment.size for segment in self.segments)
 
 
-async def build_model_request(rt: Runtime, chat: Chat, model: ChatModel, turn: int) -> ModelRequest:
+async def build_model_request(
+    rt: Runtime, chat: Chat, model: ChatModel, turn: int, history: History | None = None
+) -> ModelRequest:
     """System prompt, tool schemas, then the stored conversation with its attachments as parts.
 
     Everything in it comes from stored, unchanging data, so the request before it (same chat,
-    same branch) is a byte-identical prefix of it.
+    same branch) is a byte-identical prefix of it. `history`: what the run's earlier requests
+    read, brought up to date here.
     """
     workspace = Path(chat.workspace)
-    store = BlobStore(rt.settings.attachment_store_dir)
     images = accepts_images(model.name, is_demo=model.is_demo, configured=rt.settings.vision_models)
+    if history is None or (history.turn, history.images) != (turn, images):
+        history = History(turn, images)
+    await _catch_up(rt, chat, history)
     prompt = system_prompt(chat.workspace, project_instructions(workspace), chat.system_prompt)
     system = {"role": "system", "content": prompt}
     tools = rt.tool_schemas(chat)
-    messages = [system]
-    segments = head_segments(system, tools)
-    attachments: list[list[dict[str, Any]]] = [[]]
-    for row in await load_messages(rt.db, chat.id, chat.branch_id):
-        message = provider_message(row, store, images=images)
-        messages.append(message)
-        segments += message_segments(message, row, turn)
-        records = row.attachments if row.role == "user" and row.attachments else []
-        attachments.append([attachment_reference(chat.id, record) for record in records])
     return ModelRequest(
         chat.id,
         turn,
         model.name,
-        messages,
+        [system, *history.messages],
         tools,
-        segments,
-        attachments,
+        head_segments(system, tools) + history.segments,
+        [[], *history.attachments],
         provider_caches=not model.is_demo,
+        history=history,
     )
+
+
+async def _catch_up(rt: Runtime, chat: Chat, history: History) -> None:
+    """Append to `history` the chat's messages stored since it was last brought up to date."""
+    store = BlobStore(rt.settings.attachment_store_dir)
+    for row in await messages_after(rt.db, chat.id, chat.branch_id, history.last_id):
+        message = provider_message(row, store, images=history.images)
+        history.messages.append(message)
+        history.segments += message_segments(message, row, history.turn)
+        records = row.attachments if row.role == "user" and row.attachments else []
+        history.attachments.append([attachment_reference(chat.id, record) for record in records])
+        history.last_id = row.id
