@@ -11,8 +11,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from boocode.cache.diagnosis import PreviousCall, diagnose
-from boocode.cache.request import ModelRequest
-from boocode.cache.stats import merged_segments
+from boocode.cache.request import ModelRequest, RecordedCall
+from boocode.cache.stats import merged_records
 from boocode.contracts.usage import TokenUsage
 from boocode.db.engine import Database
 from boocode.db.tables import CacheSegment, CacheShape
@@ -36,13 +36,20 @@ async def record_model_call(
     Telemetry never fails a turn: a storage error is logged and the call goes unrecorded.
     """
     dialect = db.engine.dialect.name
+    history = request.history
+    records = [segment.record() for segment in request.segments]
 
-    def work(conn: Connection) -> None:
+    def work(conn: Connection) -> RecordedCall | None:
         if conn.execute(_RECORDED, {"chat": request.chat_id, "step_key": step_key}).first():
-            return
-        row = conn.execute(
-            _LATEST, {"chat": request.chat_id, "conversation": request.conversation}
-        ).first()
+            return None
+        # The run's previous call, as it recorded it; its first call reads the chat's latest.
+        row = history.last_call if history is not None else None
+        if row is None:
+            latest = conn.execute(
+                _LATEST, {"chat": request.chat_id, "conversation": request.conversation}
+            ).first()
+            if latest is not None:
+                row = RecordedCall(latest.id, latest.segments, latest.prompt_tokens)
         previous = PreviousCall(row.segments, row.prompt_tokens) if row else None
 
         def previous_body(record: dict[str, Any]) -> bytes | None:
@@ -63,9 +70,9 @@ async def record_model_call(
         _keep_bodies(conn, dialect, request, known)
         if row is not None:
             # Only the latest call's segments are compared with; older rows keep what is shown.
-            shown = [segment.model_dump(mode="json") for segment in merged_segments(row.segments)]
-            conn.execute(_SHOW_SEGMENTS, {"shape": row.id, "segments": shown})
-        conn.execute(
+            shown = merged_records(row.segments)
+            conn.execute(_SHOW_SEGMENTS, {"shape": row.shape_id, "segments": shown})
+        shape_id = conn.execute(
             _INSERT_SHAPE,
             {
                 "chat_id": request.chat_id,
@@ -74,7 +81,7 @@ async def record_model_call(
                 "step_key": step_key,
                 "trace_id": trace_id,
                 "model": request.model,
-                "segments": [segment.record() for segment in request.segments],
+                "segments": records,
                 "request_bytes": request.size,
                 "prompt_tokens": usage.prompt_tokens,
                 "cache_hit_tokens": usage.cache_hit_tokens,
@@ -82,10 +89,11 @@ async def record_model_call(
                 "diagnosis": diagnosis.model_dump(mode="json"),
                 "created_at": datetime.now(UTC),
             },
-        )
+        ).scalar_one()
+        return RecordedCall(shape_id, records, usage.prompt_tokens)
 
     try:
-        await db.transact(work)
+        recorded = await db.transact(work)
     except SQLAlchemyError:
         log.warning(
             "the cache shape of %s in chat %s was not recorded",
@@ -93,6 +101,9 @@ async def record_model_call(
             request.chat_id,
             exc_info=True,
         )
+        return
+    if history is not None and recorded is not None:
+        history.last_call = recorded
 
 
 # Built once: constructing a statement costs more than SQLite takes to run it.
@@ -114,7 +125,7 @@ _SHOW_SEGMENTS = (
     .where(CacheShape.id == bindparam("shape"))
     .values(segments=bindparam("segments"))
 )
-_INSERT_SHAPE = insert(CacheShape)
+_INSERT_SHAPE = insert(CacheShape).returning(CacheShape.id)
 
 
 def _keep_bodies(conn: Connection, dialect: str, request: ModelRequest, known: set[str]) -> None:

@@ -34,6 +34,15 @@ class History:
     messages: list[dict[str, Any]] = field(default_factory=list)
     segments: list[Segment] = field(default_factory=list)
     attachments: list[list[dict[str, Any]]] = field(default_factory=list)
+    # The run's latest recorded call (`boocode.cache.recorder`), which the next is compared with.
+    last_call: RecordedCall | None = None
+
+
+@dataclass(frozen=True)
+class RecordedCall:
+    shape_id: int
+    segments: list[dict[str, Any]]
+    prompt_tokens: int
 
 
 @dataclass(frozen=True)

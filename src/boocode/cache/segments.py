@@ -40,6 +40,11 @@ class Segment:
 
     def record(self) -> dict[str, Any]:
         """What is stored per call (the body is stored once, by hash, elsewhere)."""
+        return dict(self._record)
+
+    @cached_property
+    def _record(self) -> dict[str, Any]:
+        # Built once: a run's segments go into each of its later calls' records.
         record = {
             "kind": self.kind.value,
             "label": self.label,

@@ -149,20 +149,25 @@ def merged_segments(records: list[dict[str, Any]]) -> list[CacheSegmentOut]:
 
     Takes a call's recorded segments, or segments merged before (which carry a `count`).
     """
-    merged: list[CacheSegmentOut] = []
+    return [CacheSegmentOut.model_validate(record) for record in merged_records(records)]
+
+
+def merged_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`merged_segments` as stored: plain JSON objects, built without models (it runs on every
+    model call, over every segment of the request before)."""
+    merged: list[dict[str, Any]] = []
+    attachment = SegmentKind.ATTACHMENT.value
     for record in records:
-        kind = SegmentKind(record["kind"])
+        kind = record["kind"]
         count = record.get("count", 1)
         last = merged[-1] if merged else None
-        if last is not None and last.kind is kind and kind is not SegmentKind.ATTACHMENT:
-            last.bytes += record["bytes"]
-            last.count += count
-            last.label = _run_label(kind, last.count)
+        if last is not None and last["kind"] == kind and kind != attachment:
+            last["bytes"] += record["bytes"]
+            last["count"] += count
+            last["label"] = _run_label(SegmentKind(kind), last["count"])
         else:
             merged.append(
-                CacheSegmentOut(
-                    kind=kind, label=record["label"], bytes=record["bytes"], count=count
-                )
+                {"kind": kind, "label": record["label"], "bytes": record["bytes"], "count": count}
             )
     return merged
 
