@@ -41,7 +41,7 @@ from boocode.events.log import prune_in
 from boocode.providers import ProviderError, ToolCall
 from boocode.providers.errors import RETRYABLE_KINDS
 from boocode.runs import store as runs
-from boocode.runs.commands import RERUN_NOTE, CommandRecords, forget_run
+from boocode.runs.commands import RERUN_NOTE, CommandRecords, Leftover, forget_run
 from boocode.runs.detach import outside_any_run
 from boocode.runs.status import INTERNAL_ERROR
 from boocode.tools import WRITE_TOOLS, FileChange, ToolResult
@@ -372,7 +372,8 @@ async def _run_tool_call(plan: TurnPlan, call: ToolCall, refuse: bool) -> bool:
         return done.tool_name in WRITE_TOOLS and not done.is_error
     commands = CommandRecords(rt.db, plan.run_id, f"{plan.run_id}/{step_key}")
     # First, even for a call refused now: a command a dead process left running is killed.
-    leftover = await commands.leftover()
+    # (A run this process started has no earlier attempt to leave one.)
+    leftover = Leftover() if plan.run_id in _fresh_runs else await commands.leftover()
     refusal = "not run: the turn reached its tool-iteration limit" if refuse else None
     if _cancel_requested(plan.run_id) and leftover.result is None:
         refusal = CANCELLED_AFTER_A_CRASH if leftover.interrupted else CANCELLED_BEFORE_RUNNING

@@ -18,7 +18,7 @@ import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from boocode.db.engine import Database
 from boocode.db.tables import RunningCommand
@@ -86,12 +86,11 @@ class CommandRecords:
     async def leftover(self) -> Leftover:
         """What an earlier attempt of this step left: nothing, the result of a command that
         ended, or a command that did not end (killed now if it still runs)."""
-        async with self._db.session() as session:
-            row = (
-                await session.execute(
-                    select(RunningCommand).where(RunningCommand.step_key == self._step_key)
-                )
+        row = await self._db.read(
+            lambda session: session.execute(
+                _RECORD, {"record_step_key": self._step_key}
             ).scalar_one_or_none()
+        )
         if row is None:
             return Leftover()
         if row.result is not None:
@@ -106,6 +105,10 @@ class CommandRecords:
             )
         )
         return Leftover(interrupted=True)
+
+
+# Built once: constructing a statement costs more than SQLite takes to run it.
+_RECORD = select(RunningCommand).where(RunningCommand.step_key == bindparam("record_step_key"))
 
 
 @dataclass(frozen=True)
