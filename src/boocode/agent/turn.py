@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from dbos import DBOS, SetWorkflowID
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, ScalarSelect, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from boocode import autofix, cache
 from boocode.agent import runtime
@@ -511,8 +511,7 @@ async def _autofix_step(
 async def _end_turn(plan: TurnPlan, outcome: TurnOutcome, steps: RunSteps | None = None) -> None:
     rt = runtime.current()
     chat_id, turn = plan.chat_id, plan.turn
-    await _answer_unanswered(plan, outcome)
-    usage = await turn_usage(chat_id, turn)
+    usage = await _answer_unanswered(plan, outcome)
 
     def ended(conn: Connection) -> ErrorFrame | None:  # the run's record, in one commit
         runs.transition_in(conn, plan.run_id, outcome.status, error=outcome.error)
@@ -539,17 +538,18 @@ async def _end_turn(plan: TurnPlan, outcome: TurnOutcome, steps: RunSteps | None
     forget(plan.run_id)
 
 
-async def _answer_unanswered(plan: TurnPlan, outcome: TurnOutcome) -> None:
-    """Give every tool call of the turn still without a result one, whatever ended the turn."""
-    query = select(Message.role, Message.tool_calls, Message.tool_call_id).where(
-        Message.chat_id == plan.chat_id,
-        Message.turn_number == plan.turn,
-        Message.branch_id == _current_branch(plan.chat_id),
-        Message.role.in_(["assistant", "tool"]),
+async def _answer_unanswered(plan: TurnPlan, outcome: TurnOutcome) -> TokenUsage:
+    """Give every tool call of the turn still without a result one, whatever ended the turn;
+    return the tokens of the turn's model calls, added up."""
+    parameters = {"turn_chat": plan.chat_id, "turn": plan.turn}
+    rows = await runtime.current().db.read(
+        lambda session: session.execute(_TURN_REPLIES, parameters).all()
     )
-    rows = await runtime.current().db.read(lambda session: session.execute(query).all())
     answered = {row.tool_call_id for row in rows if row.role == "tool"}
+    usage = TokenUsage()
     for row in rows:
+        if row.role == "assistant" and row.usage:
+            usage = usage + TokenUsage.model_validate(row.usage)
         for call in row.tool_calls or []:
             if call["id"] not in answered:
                 reason = f"not run: the turn ended ({outcome.status.value})"
@@ -559,30 +559,18 @@ async def _answer_unanswered(plan: TurnPlan, outcome: TurnOutcome) -> None:
                     ToolCall.model_validate(call),
                     ToolResult(content=reason, is_error=True),
                 )
+    return usage
 
 
-def _current_branch(chat_id: str) -> ScalarSelect[int]:
-    """The chat's current branch, as a subquery: turns of other branches share its numbers."""
-    return select(Chat.branch_id).where(Chat.id == chat_id).scalar_subquery()
-
-
-async def turn_usage(chat_id: str, turn: int) -> TokenUsage:
-    """The tokens of a turn's model calls, added up."""
-    query = select(Message.usage).where(
-        Message.chat_id == chat_id,
-        Message.turn_number == turn,
-        # Other branches of the chat have turns of the same number.
-        Message.branch_id == _current_branch(chat_id),
-        Message.role == "assistant",
-    )
-    usages: list[Any] = await runtime.current().db.read(
-        lambda session: list(session.scalars(query))
-    )
-    total = TokenUsage()
-    for usage in usages:
-        if usage:
-            total = total + TokenUsage.model_validate(usage)
-    return total
+# The model's replies and the tool results of a turn, on the chat's current branch (other
+# branches have turns of the same number). Built once: it runs at the end of every turn.
+_TURN_REPLIES = select(Message.role, Message.tool_calls, Message.tool_call_id, Message.usage).where(
+    Message.chat_id == bindparam("turn_chat"),
+    Message.turn_number == bindparam("turn"),
+    Message.branch_id
+    == select(Chat.branch_id).where(Chat.id == bindparam("turn_chat")).scalar_subquery(),
+    Message.role.in_(["assistant", "tool"]),
+)
 
 
 async def request_cancel(run_id: str) -> bool:

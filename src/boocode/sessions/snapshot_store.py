@@ -15,10 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Row, bindparam, select
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from boocode.contracts.chats import ToolCallOut, TurnStatus
 from boocode.contracts.sessions import (
@@ -63,9 +62,7 @@ async def load(db: Database, chat_id: str) -> SessionSnapshot | None:
 
 
 def _load(conn: Connection, chat_id: str) -> SessionSnapshot | None:
-    row = conn.execute(
-        select(AgentSnapshot.version, AgentSnapshot.data).where(AgentSnapshot.chat_id == chat_id)
-    ).first()
+    row = conn.execute(_STORED, {"snapshot_chat": chat_id}).first()
     if row is None:
         return None
     try:
@@ -96,48 +93,19 @@ def _current(conn: Connection, chat_id: str, base: SessionSnapshot | None) -> Se
     Only rows newer than `base` are read; a missing base, or one of another branch, starts
     from empty.
     """
-    chat = conn.execute(select(Chat.branch_id, Chat.model).where(Chat.id == chat_id)).one()
+    chat = conn.execute(_CHAT, {"snapshot_chat": chat_id}).one()
     if base is None or base.branch_id != chat.branch_id:
         base = SessionSnapshot(chat_id=chat_id, branch_id=chat.branch_id)
-    orm = Session(bind=conn)
-    messages = (
-        orm.scalars(
-            select(Message)
-            .where(
-                Message.chat_id == chat_id,
-                Message.branch_id == base.branch_id,
-                Message.id > base.last_message_id,
-            )
-            .order_by(Message.id)
-        )
-    ).all()
-    snapshot = fold_messages(base, messages)
-    writes = (
-        orm.scalars(
-            select(FileWrite)
-            .where(
-                FileWrite.chat_id == chat_id,
-                FileWrite.turn_number >= base.turn,
-                FileWrite.id > base.last_file_write_id,
-                FileWrite.branch_id == base.branch_id,
-            )
-            .order_by(FileWrite.id)
-        )
-    ).all()
-    snapshot = fold_file_writes(snapshot, writes)
-    # Newer turns only: a bounded range of the (chat_id, turn_number) index.
-    task = (
-        conn.execute(
-            select(AgentRun.id, AgentRun.status, AgentRun.turn_number)
-            .where(
-                AgentRun.chat_id == chat_id,
-                AgentRun.turn_number >= base.turn,
-                AgentRun.status.in_([s.value for s in ACTIVE]),
-            )
-            .order_by(AgentRun.created_at.desc())
-            .limit(1)
-        )
-    ).first()
+    since = {
+        "snapshot_chat": chat_id,
+        "branch": base.branch_id,
+        "turn": base.turn,
+        "after_message": base.last_message_id,
+        "after_write": base.last_file_write_id,
+    }
+    snapshot = fold_messages(base, conn.execute(_MESSAGES_SINCE, since).all())
+    snapshot = fold_file_writes(snapshot, conn.execute(_WRITES_SINCE, since).all())
+    task = conn.execute(_ACTIVE_RUN, since).first()
     snapshot.model = chat.model
     snapshot.task_id = task.id if task else None
     snapshot.turn = max(snapshot.turn, task.turn_number if task else 0)
@@ -145,8 +113,59 @@ def _current(conn: Connection, chat_id: str, base: SessionSnapshot | None) -> Se
     return snapshot
 
 
-def fold_messages(base: SessionSnapshot, messages: Iterable[Message]) -> SessionSnapshot:
-    """The snapshot after `messages` (newer than it, oldest first) were appended."""
+# Built once: a save runs at the end of every turn, and building a statement costs more than
+# SQLite takes to run it.
+_CHAT = select(Chat.branch_id, Chat.model).where(Chat.id == bindparam("snapshot_chat"))
+# The columns the folds read (rows stand in for `Message` and `FileWrite`).
+_MESSAGES_SINCE = (
+    select(
+        Message.id,
+        Message.role,
+        Message.turn_number,
+        Message.usage,
+        Message.tool_calls,
+        Message.tool_call_id,
+    )
+    .where(
+        Message.chat_id == bindparam("snapshot_chat"),
+        Message.branch_id == bindparam("branch"),
+        Message.id > bindparam("after_message"),
+    )
+    .order_by(Message.id)
+)
+_WRITES_SINCE = (
+    select(
+        FileWrite.id,
+        FileWrite.path,
+        FileWrite.turn_number,
+        # Whether there was a file before and after, not the contents.
+        FileWrite.before.is_(None).label("created"),
+        FileWrite.after.is_(None).label("deleted"),
+    )
+    .where(
+        FileWrite.chat_id == bindparam("snapshot_chat"),
+        FileWrite.turn_number >= bindparam("turn"),
+        FileWrite.id > bindparam("after_write"),
+        FileWrite.branch_id == bindparam("branch"),
+    )
+    .order_by(FileWrite.id)
+)
+# Newer turns only: a bounded range of the (chat_id, turn_number) index.
+_ACTIVE_RUN = (
+    select(AgentRun.id, AgentRun.status, AgentRun.turn_number)
+    .where(
+        AgentRun.chat_id == bindparam("snapshot_chat"),
+        AgentRun.turn_number >= bindparam("turn"),
+        AgentRun.status.in_([s.value for s in ACTIVE]),
+    )
+    .order_by(AgentRun.created_at.desc())
+    .limit(1)
+)
+
+
+def fold_messages(base: SessionSnapshot, messages: Iterable[Row[Any]]) -> SessionSnapshot:
+    """The snapshot after `messages` (newer than it, oldest first) were appended: rows with
+    the `Message` columns id, role, turn_number, usage, tool_calls and tool_call_id."""
     snapshot = base.model_copy(deep=True)
     for row in messages:
         snapshot.last_message_id = row.id
@@ -165,8 +184,12 @@ def fold_messages(base: SessionSnapshot, messages: Iterable[Message]) -> Session
     return snapshot
 
 
-def fold_file_writes(base: SessionSnapshot, writes: Iterable[FileWrite]) -> SessionSnapshot:
-    """The snapshot after the agent's file `writes` (newer than it, oldest first)."""
+def fold_file_writes(
+    base: SessionSnapshot, writes: Iterable[Row[int, str, int, bool, bool]]
+) -> SessionSnapshot:
+    """The snapshot after the agent's file `writes` (newer than it, oldest first): rows with
+    the `FileWrite` columns id, path and turn_number, and whether the write `created` the file
+    (no before-image) or `deleted` it (no after-image)."""
     files = {entry.path: entry for entry in base.files}
     last_id = base.last_file_write_id
     for write in writes:
@@ -177,8 +200,8 @@ def fold_file_writes(base: SessionSnapshot, writes: Iterable[FileWrite]) -> Sess
             writes=(known.writes if known else 0) + 1,
             last_turn=write.turn_number,
             last_write_id=write.id,
-            created=known.created if known else write.before is None,
-            deleted=write.after is None,
+            created=known.created if known else bool(write.created),
+            deleted=bool(write.deleted),
         )
     ordered = sorted(files.values(), key=lambda entry: entry.path)
     return base.model_copy(update={"files": ordered, "last_file_write_id": last_id})
@@ -224,16 +247,19 @@ def _agent_status(task_status: str | None) -> AgentStatus:
 
 
 def _upsert(conn: Connection, dialect: str, snapshot: SessionSnapshot) -> None:
-    # The two dialects' `insert` differ only by import; the statement is built the same way.
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     values = {
         "chat_id": snapshot.chat_id,
         "version": SNAPSHOT_VERSION,
         "data": snapshot.model_dump(mode="json"),
         "updated_at": snapshot.saved_at,
     }
-    statement = insert(AgentSnapshot).values(**values)
-    statement = statement.on_conflict_do_update(
+    conn.execute(_UPSERTS[dialect], values)
+
+
+def _upsert_statement(insert: Any) -> Any:
+    # The two dialects' `insert` differ only by import; the statement is built the same way.
+    statement = insert(AgentSnapshot)
+    return statement.on_conflict_do_update(
         index_elements=[AgentSnapshot.chat_id],
         set_={
             "version": statement.excluded.version,
@@ -241,4 +267,12 @@ def _upsert(conn: Connection, dialect: str, snapshot: SessionSnapshot) -> None:
             "updated_at": statement.excluded.updated_at,
         },
     )
-    conn.execute(statement)
+
+
+_STORED = select(AgentSnapshot.version, AgentSnapshot.data).where(
+    AgentSnapshot.chat_id == bindparam("snapshot_chat")
+)
+_UPSERTS = {
+    "postgresql": _upsert_statement(postgresql.insert),
+    "sqlite": _upsert_statement(sqlite.insert),
+}
