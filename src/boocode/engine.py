@@ -146,6 +146,8 @@ def _launch_dbos(settings: Settings, executor_id: str, queues: list[str]) -> Non
     DBOS(config=config)
     DBOS.listen_queues(queues)  # DBOS's own internal queues (recovery) are still served
     DBOS.launch()
+    if not settings.is_postgres:  # a statement on PostgreSQL is a round trip: threads keep it
+        dbos_sqlite.run_bookkeeping_inline()
 
 
 def _use_wal(path: Path) -> None:
