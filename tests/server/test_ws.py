@@ -45,6 +45,25 @@ async def test_first_frame_is_a_snapshot_then_a_turn_streams_live(
     assert [t for t in tools if t] == ["list_files", "read_file", "run_command"]
 
 
+async def test_a_message_posted_the_moment_the_socket_opens_arrives_as_frames(
+    fake_live_server: LiveServer, fake_model: FakeModelServer
+) -> None:
+    """The snapshot is read before the handshake ends, so an instant turn posted right after
+    connecting is never folded into it: its frames, turn_end included, always follow it."""
+    async with fake_live_server.async_client() as http:
+        for attempt in range(10):
+            chat = fake_live_server.new_chat()
+            fake_model.script([Reply.text(f"at once {attempt}")])
+            async with fake_live_server.ws(chat["id"]) as ws:
+                url = f"/api/chats/{chat['id']}/messages"
+                assert (await http.post(url, json={"content": "now"})).status_code == 202
+                snapshot = await next_frame(ws)
+                frames = await frames_until(ws, turn_ended, timeout=10)
+            assert snapshot["type"] == "snapshot" and snapshot["messages"] == []
+            assert_consecutive(frames, snapshot["seq"] + 1)
+            assert frames[-1]["status"] == "succeeded"
+
+
 async def test_snapshot_mid_turn_carries_the_turn_in_progress(live_server: LiveServer) -> None:
     chat = live_server.new_chat()
     async with live_server.ws(chat["id"]) as watcher, live_server.async_client() as http:

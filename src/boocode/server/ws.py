@@ -4,6 +4,8 @@ The first frame is a `snapshot` (or, with `?after_seq=N`, exactly the frames aft
 event log still has them). Then live frames follow. The subscription is opened before the
 snapshot is read, so nothing published in between is lost; frames already covered are skipped,
 and a hole in the live stream (a notification lost or overtaken) is filled from the event log.
+Both happen before the handshake completes: what the client causes once it is connected (a
+message posted at once) reaches it as frames after the snapshot, never folded into it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from boocode.agent import runtime, service
 from boocode.agent.runtime import Runtime
 from boocode.contracts.base import FrameBase
+from boocode.contracts.frames import SnapshotFrame
 from boocode.events.bus import Subscription
 from boocode.sessions.snapshot import build_snapshot_frame
 
@@ -53,14 +56,18 @@ _encoded = _EncodedFrames()
 @router.websocket("/ws/chats/{chat_id}")
 async def chat_socket(websocket: WebSocket, chat_id: str, after_seq: int | None = None) -> None:
     rt = runtime.current()
-    await websocket.accept()
     try:
         await service.get_chat(chat_id)
     except service.ChatNotFound as exc:
+        await websocket.accept()
         await websocket.close(WS_NOT_FOUND, str(exc))
         return
     stream = _ChatStream(rt, websocket, chat_id)
-    pump = asyncio.create_task(stream.run(after_seq))
+    # The first frames are read before the handshake ends: whatever the client does once it is
+    # connected (a message it posts at once) comes to it as frames, not folded into them.
+    first = await stream.first_frames(after_seq)
+    await websocket.accept()
+    pump = asyncio.create_task(stream.run(first))
     try:
         await _until_client_leaves(websocket, pump)
     finally:
@@ -95,9 +102,13 @@ class _ChatStream:
         self.last_seq = 0
         self.subscription: Subscription = rt.bus.subscribe(chat_id)
 
-    async def run(self, after_seq: int | None) -> None:
+    async def run(self, first: list[FrameBase] | SnapshotFrame) -> None:
         try:
-            await self._catch_up(after_seq)
+            if isinstance(first, SnapshotFrame):
+                await self._send_snapshot(first)
+            else:
+                for missed in first:
+                    await self._send(missed)
             while True:
                 frame = await self.subscription.get()
                 if frame is None:  # the bus stopped: the server is shutting down
@@ -113,17 +124,17 @@ class _ChatStream:
     def close(self) -> None:
         self.subscription.close()
 
-    async def _catch_up(self, after_seq: int | None) -> None:
+    async def first_frames(self, after_seq: int | None) -> list[FrameBase] | SnapshotFrame:
+        """The frames after `after_seq` when the event log still has them all, else a snapshot;
+        read once the subscription is open, so nothing published meanwhile is lost."""
         if after_seq is not None and after_seq >= 0:
             chat = await service.get_chat(self.chat_id)
             if after_seq <= chat.last_seq:
                 missed = await self.rt.events.frames_after(self.chat_id, after_seq)
                 if missed is not None:
                     self.last_seq = after_seq
-                    for frame in missed:
-                        await self._send(frame)
-                    return
-        await self._send_snapshot()
+                    return list(missed)
+        return await build_snapshot_frame(self.chat_id)
 
     async def _forward(self, frame: FrameBase) -> None:
         if frame.seq <= self.last_seq:
@@ -148,8 +159,9 @@ class _ChatStream:
         self.subscription = self.rt.bus.subscribe(self.chat_id)
         await self._send_snapshot()
 
-    async def _send_snapshot(self) -> None:
-        snapshot = await build_snapshot_frame(self.chat_id)
+    async def _send_snapshot(self, snapshot: SnapshotFrame | None = None) -> None:
+        if snapshot is None:
+            snapshot = await build_snapshot_frame(self.chat_id)
         self.last_seq = snapshot.seq
         await self.websocket.send_text(snapshot.model_dump_json())
 
