@@ -52,9 +52,9 @@ def test_a_commit_survives_the_process_killed_right_after_it(tmp_path: Path) -> 
 def test_dbos_bookkeeping_runs_on_the_event_loop_thread_and_other_work_on_its_threads(
     tmp_path: Path,
 ) -> None:
-    """With the installed DBOS: the executor is found, a workflow's steps are looked up and
-    recorded on the loop's thread (and recorded: a replay finds them), a plain to_thread call
-    still gets a thread of its own."""
+    """With the installed DBOS: the executor is found; a workflow is started, and its steps
+    looked up and recorded, on the loop's thread (and recorded: DBOS lists them); a plain
+    to_thread call still gets a thread of its own."""
     script = textwrap.dedent(
         f"""
         import asyncio, threading
@@ -68,7 +68,7 @@ def test_dbos_bookkeeping_runs_on_the_event_loop_thread_and_other_work_on_its_th
         from dbos import _dbos
         sys_db = _dbos._dbos_global_instance._sys_db
         threads = set()
-        for name in ("check_operation_execution", "record_operation_result"):
+        for name in ("init_workflow", "check_operation_execution", "record_operation_result"):
             original = getattr(sys_db, name)
             def watched(*args, _original=original, **kwargs):
                 threads.add(threading.current_thread().name)

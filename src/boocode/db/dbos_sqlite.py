@@ -33,8 +33,8 @@ def engine_kwargs() -> dict[str, Any]:
     return {"connect_args": {"factory": _NormalSyncConnection}}
 
 
-# DBOS's bookkeeping around a step or a workflow, by the names DBOS gives it: each is one or two
-# short statements on this file. Anything else given to DBOS's executor (a tool's blocking
+# DBOS's bookkeeping around a step or a workflow, by the names DBOS gives it: each is a short
+# transaction on this file. Anything else given to DBOS's executor (a tool's blocking
 # call, a synchronous workflow) still runs on its threads.
 _BOOKKEEPING = frozenset(
     {
@@ -42,6 +42,7 @@ _BOOKKEEPING = frozenset(
         "invoke_step.<locals>.record_step_result",
         "Pending.then.<locals>.<lambda>.<locals>.<lambda>",  # hands over the recorder
         "_get_wf_invoke_func.<locals>.persist",
+        "_init_workflow",  # a workflow's status row, when it starts
     }
 )
 
