@@ -53,8 +53,8 @@ def test_dbos_bookkeeping_runs_on_the_event_loop_thread_and_other_work_on_its_th
     tmp_path: Path,
 ) -> None:
     """With the installed DBOS: the executor is found; a workflow is started, and its steps
-    looked up and recorded, on the loop's thread (and recorded: DBOS lists them); a plain
-    to_thread call still gets a thread of its own."""
+    looked up and recorded, on the loop's thread (and recorded: DBOS lists them), without a
+    ping before each transaction; a plain to_thread call still gets a thread of its own."""
     script = textwrap.dedent(
         f"""
         import asyncio, threading
@@ -68,6 +68,10 @@ def test_dbos_bookkeeping_runs_on_the_event_loop_thread_and_other_work_on_its_th
         from dbos import _dbos
         sys_db = _dbos._dbos_global_instance._sys_db
         threads = set()
+        pings = []
+        dialect = sys_db.engine.dialect
+        ping = dialect.do_ping
+        dialect.do_ping = lambda connection: pings.append(1) or ping(connection)
         for name in ("init_workflow", "check_operation_execution", "record_operation_result"):
             original = getattr(sys_db, name)
             def watched(*args, _original=original, **kwargs):
@@ -89,6 +93,8 @@ def test_dbos_bookkeeping_runs_on_the_event_loop_thread_and_other_work_on_its_th
             steps = await DBOS.list_workflow_steps_async(handle.workflow_id)
             assert [step["output"] for step in steps] == [6, 12], steps
             elsewhere = await asyncio.to_thread(lambda: threading.current_thread().name)
+            # A connection to the file is not pinged before each transaction.
+            assert pings == [], f"{{len(pings)}} pings"
             print(sorted(threads), elsewhere)
 
         asyncio.run(main())

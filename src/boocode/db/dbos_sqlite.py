@@ -29,8 +29,10 @@ class _NormalSyncConnection(sqlite3.Connection):
 
 
 def engine_kwargs() -> dict[str, Any]:
-    """DBOS's `db_engine_kwargs` for a SQLite system database: every connection at NORMAL."""
-    return {"connect_args": {"factory": _NormalSyncConnection}}
+    """DBOS's `db_engine_kwargs` for a SQLite system database: every connection at NORMAL, and
+    no `SELECT 1` before each transaction (DBOS pings pooled connections, for a server that
+    may have dropped them; a file's connection cannot go stale)."""
+    return {"connect_args": {"factory": _NormalSyncConnection}, "pool_pre_ping": False}
 
 
 # DBOS's bookkeeping around a step or a workflow, by the names DBOS gives it: each is a short
