@@ -10,7 +10,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
-from boocode.cache.diagnosis import PreviousCall, diagnose
+from boocode.cache.diagnosis import diagnose
 from boocode.cache.request import ModelRequest, RecordedCall
 from boocode.cache.stats import merged_records
 from boocode.contracts.usage import TokenUsage
@@ -43,14 +43,13 @@ async def record_model_call(
         if conn.execute(_RECORDED, {"chat": request.chat_id, "step_key": step_key}).first():
             return None
         # The run's previous call, as it recorded it; its first call reads the chat's latest.
-        row = history.last_call if history is not None else None
-        if row is None:
+        previous = history.last_call if history is not None else None
+        if previous is None:
             latest = conn.execute(
                 _LATEST, {"chat": request.chat_id, "conversation": request.conversation}
             ).first()
             if latest is not None:
-                row = RecordedCall(latest.id, latest.segments, latest.prompt_tokens)
-        previous = PreviousCall(row.segments, row.prompt_tokens) if row else None
+                previous = RecordedCall(latest.segments, latest.prompt_tokens, latest.id)
 
         def previous_body(record: dict[str, Any]) -> bytes | None:
             if "hash" not in record:
@@ -68,10 +67,10 @@ async def record_model_call(
         )
         known = {str(record.get("hash")) for record in previous.segments} if previous else set()
         _keep_bodies(conn, dialect, request, known)
-        if row is not None:
+        if previous is not None:
             # Only the latest call's segments are compared with; older rows keep what is shown.
-            shown = merged_records(row.segments)
-            conn.execute(_SHOW_SEGMENTS, {"shape": row.shape_id, "segments": shown})
+            shown = merged_records(previous.segments)
+            conn.execute(_SHOW_SEGMENTS, {"shape": previous.shape_id, "segments": shown})
         shape_id = conn.execute(
             _INSERT_SHAPE,
             {
@@ -90,7 +89,7 @@ async def record_model_call(
                 "created_at": datetime.now(UTC),
             },
         ).scalar_one()
-        return RecordedCall(shape_id, records, usage.prompt_tokens)
+        return RecordedCall(records, usage.prompt_tokens, shape_id)
 
     try:
         recorded = await db.transact(work)
@@ -138,6 +137,12 @@ def _keep_bodies(conn: Connection, dialect: str, request: ModelRequest, known: s
     }
     if not fresh:
         return
-    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = upsert(CacheSegment).on_conflict_do_nothing(index_elements=["hash"])
-    conn.execute(statement, [{"hash": key, "body": body} for key, body in fresh.items()])
+    bodies = [{"hash": key, "body": body} for key, body in fresh.items()]
+    conn.execute(_KEEP_BODIES[dialect], bodies)
+
+
+# The two dialects' `insert` differ only by import; the statement is built the same way.
+_KEEP_BODIES = {
+    dialect: upsert(CacheSegment).on_conflict_do_nothing(index_elements=["hash"])
+    for dialect, upsert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}

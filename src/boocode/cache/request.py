@@ -13,6 +13,7 @@ from boocode.attachments.parts import provider_message
 from boocode.attachments.records import attachment_reference
 from boocode.attachments.store import BlobStore
 from boocode.attachments.vision import accepts_images
+from boocode.cache.diagnosis import PreviousCall
 from boocode.cache.segments import Segment, head_segments, message_segments
 from boocode.db.tables import Chat
 from boocode.providers import ChatModel
@@ -39,10 +40,10 @@ class History:
 
 
 @dataclass(frozen=True)
-class RecordedCall:
+class RecordedCall(PreviousCall):
+    """A call as the recorder stored it: what the next call is compared with, and its row."""
+
     shape_id: int
-    segments: list[dict[str, Any]]
-    prompt_tokens: int
 
 
 @dataclass(frozen=True)

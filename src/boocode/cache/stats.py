@@ -164,11 +164,20 @@ def merged_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if last is not None and last["kind"] == kind and kind != attachment:
             last["bytes"] += record["bytes"]
             last["count"] += count
-            last["label"] = _run_label(SegmentKind(kind), last["count"])
+            last["runs"] += 1
         else:
             merged.append(
-                {"kind": kind, "label": record["label"], "bytes": record["bytes"], "count": count}
+                {
+                    "kind": kind,
+                    "label": record["label"],
+                    "bytes": record["bytes"],
+                    "count": count,
+                    "runs": 1,
+                }
             )
+    for entry in merged:  # a run of several records is named by its kind and length
+        if entry.pop("runs") > 1:
+            entry["label"] = _run_label(SegmentKind(entry["kind"]), entry["count"])
     return merged
 
 
