@@ -67,9 +67,9 @@ def test_deepseek_models_that_see_images_by_default(tmp_path: Path) -> None:
 
 
 def test_deepseek_key_with_a_model_choice(tmp_path: Path) -> None:
-    model = _create(tmp_path, deepseek_api_key="sk-deep", model="deepseek-reasoner")
+    model = _create(tmp_path, deepseek_api_key="sk-deep", model="deepseek-v4-pro")
 
-    assert _endpoint(model) == ("https://api.deepseek.com", "sk-deep", "deepseek-reasoner")
+    assert _endpoint(model) == ("https://api.deepseek.com", "sk-deep", "deepseek-v4-pro")
 
 
 @pytest.mark.parametrize("deepseek_api_key", [None, "sk-deep"])

@@ -25,7 +25,7 @@ async def test_calls_become_genai_spans_in_one_trace_per_run(events: EventLog) -
     recorder = TraceRecorder(TraceStore(events.db, events), export=export)
     chat_id = await add_chat(events.db)
     run = {"chat_id": chat_id, "turn": 1, "session_id": "run-otel"}
-    async with recorder.span(kind="llm", name="deepseek-chat", input={}, **run) as llm:  # type: ignore[arg-type]
+    async with recorder.span(kind="llm", name="deepseek-flash", input={}, **run) as llm:  # type: ignore[arg-type]
         llm.usage = TokenUsage(
             prompt_tokens=900, completion_tokens=40, cache_hit_tokens=800, reasoning_tokens=7
         )
@@ -35,15 +35,15 @@ async def test_calls_become_genai_spans_in_one_trace_per_run(events: EventLog) -
     assert export.force_flush()
 
     spans = {span.name: span for span in memory.get_finished_spans()}
-    assert set(spans) == {"chat deepseek-chat", "execute_tool grep", "invoke_agent boocode"}
+    assert set(spans) == {"chat deepseek-flash", "execute_tool grep", "invoke_agent boocode"}
     chat, call, agent = (
-        spans["chat deepseek-chat"],
+        spans["chat deepseek-flash"],
         spans["execute_tool grep"],
         spans["invoke_agent boocode"],
     )
     assert chat.attributes is not None and call.attributes is not None
     assert chat.attributes["gen_ai.operation.name"] == "chat"
-    assert chat.attributes["gen_ai.request.model"] == "deepseek-chat"
+    assert chat.attributes["gen_ai.request.model"] == "deepseek-flash"
     assert chat.attributes["gen_ai.usage.input_tokens"] == 900
     assert chat.attributes["gen_ai.usage.output_tokens"] == 40
     assert chat.attributes["gen_ai.usage.cache_read.input_tokens"] == 800
