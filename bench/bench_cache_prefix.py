@@ -1,15 +1,17 @@
 """Prompt-cache friendliness of a long session, against the fake model's prefix cache.
 
-A `boocode serve` runs 50 scripted turns (tool calls, auto-fix notes, attachments); the fake
-model reports as cached the longest byte-identical prefix each prompt shares with an earlier one.
-Prints the share of prompt tokens served from cache, whether every request extended the one
-before it byte for byte, and the money saved at DeepSeek's default prices. Then, in process on
+A `boocode serve` runs 50 scripted turns (tool calls, auto-fix notes, attachments, background
+subagents whose notifications reach the chat); the fake model reports as cached the longest
+byte-identical prefix each prompt shares with an earlier one. Prints the share of prompt tokens
+served from cache (the subagents' calls included), whether every request of the chat extended the
+one before it byte for byte, and the money saved at DeepSeek's default prices. Then, in process on
 SQLite, the time `record_model_call` takes for a conversation of 100 and of 1,000 messages.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import statistics
 import sys
 import tempfile
@@ -49,11 +51,16 @@ async def main() -> None:
         finally:
             server.stop()
     prompts = result.prompts
-    extended = sum(prompts[i].startswith(prompts[i - 1]) for i in range(1, len(prompts)))
+    extended = sum(b.startswith(a) for a, b in itertools.pairwise(prompts))
     total = result.stats["total"]
-    print(f"Prompt cache over a {TURNS}-turn session ({len(prompts)} model calls, {wall:.1f} s)")
+    agents = len(result.stats["conversations"]) - 1
+    print(
+        f"Prompt cache over a {TURNS}-turn session ({wall:.1f} s): the chat's {len(prompts)} "
+        f"model calls in {result.turns} turns ({result.turns - TURNS} woken by a notification), "
+        f"and {agents} subagents' {result.agent_calls}"
+    )
     print(f"  prompt tokens served from cache: {served_from_cache(result.stats):.4f}")
-    print(f"  requests extending the previous one byte for byte: {extended}/{len(prompts) - 1}")
+    print(f"  its requests extending the previous one byte for byte: {extended}/{len(prompts) - 1}")
     print(
         f"  prompt tokens {total['prompt_tokens']}, from cache {total['cache_hit_tokens']}, "
         f"saved ${total['saved_usd']:.5f} at the default prices"
