@@ -214,3 +214,51 @@ def test_numbers_read_the_same_everywhere_and_a_new_call_is_never_negative(
     finished(page)
     for latency in page.locator(".trace-latency").all_text_contents():
         assert re.fullmatch(r"[0-9.]+ m?s", latency), latency
+
+
+def test_a_turn_reads_one_duration_and_one_token_total_in_timeline_and_traces(
+    page: Page, fake_live_server: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    fake_model_server.reset()
+    fake_model_server.script([Reply.tool_calls([("list_files", {})]), Reply.text("Listed.")])
+    chat = fake_live_server.new_chat()
+    open_app(page, fake_live_server, f"#/chats/{chat['id']}")
+    send(page, "list the files")
+    finished(page)
+    with fake_live_server.client() as http:
+        (run,) = http.get(f"/api/chats/{chat['id']}/timeline").json()["turns"]
+    duration, tokens = page.evaluate(
+        """async ([ms, tokens]) => {
+          const f = await import('/format.js');
+          return [f.formatDuration(ms), f.formatTokens(tokens)];
+        }""",
+        [run["duration_ms"], run["tokens"]],
+    )
+
+    page.get_by_role("tab", name="Timeline").click()
+    timeline = page.locator(".timeline-turn[data-turn='1']")
+    expect(timeline.locator(".timeline-duration")).to_have_text(duration)
+    expect(timeline.locator(".timeline-tokens")).to_have_text(tokens)
+    page.get_by_role("tab", name="Traces").click()
+    # The run's duration, from its start to its end, not the shorter span of its calls.
+    expect(page.locator(".trace-turn[data-turn='1'] .trace-totals")).to_have_text(
+        f"2 model calls · 1 tool call · {duration} · {tokens}"
+    )
+
+
+def test_trace_names_are_shown_whole_at_desktop_width(
+    page: Page, fake_live_server: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    fake_model_server.reset()
+    fake_model_server.script([Reply.tool_calls([("list_files", {})]), Reply.text("Listed.")])
+    chat = fake_live_server.new_chat()
+    open_app(page, fake_live_server, f"#/chats/{chat['id']}")
+    send(page, "list the files")
+    finished(page)
+    page.get_by_role("tab", name="Traces").click()
+
+    names = page.locator(".trace-name")
+    expect(names).to_have_text(["◆ fake-model", "▸ list_files", "◆ fake-model"])
+    for name in names.all():
+        width = name.evaluate("el => [el.scrollWidth, el.clientWidth]")
+        assert width[0] <= width[1], (name.text_content(), width)

@@ -85,8 +85,8 @@ function TurnItem({ turn, canRestore, laterFiles, onRestore }) {
       </button>
       <div class="timeline-meta">
         <span>${plural(turn.tool_calls, "tool call")}${turn.tool_errors ? ` (${turn.tool_errors} failed)` : ""}</span>
-        <span>${formatTokens(turn.tokens)}</span>
-        ${turn.duration_ms != null && html`<span>${formatDuration(turn.duration_ms)}</span>`}
+        <span class="timeline-tokens">${formatTokens(turn.tokens)}</span>
+        ${turn.duration_ms != null && html`<span class="timeline-duration">${formatDuration(turn.duration_ms)}</span>`}
         <span class="timeline-status">${turn.status || "—"}</span>
       </div>
       ${canRestore && !confirming && html`

@@ -11,6 +11,7 @@ import { useChatConnection } from "./connection.js";
 import { Folded } from "./fold.js";
 import { branchName, formatCount, formatDuration, formatTokens, plural } from "./format.js";
 import { html, useEffect, useRef, useState } from "./html.js";
+import { useLiveFetch } from "./live_fetch.js";
 import { registerPanel } from "./panels.js";
 import { fetchTimeline } from "./timeline.js";
 
@@ -89,24 +90,19 @@ function useTraceList(chatId, connection, initialBranch = 0) {
   return { branch, traces, all, cursor, loading, problem, loadPage, running: all.some((t) => t.outcome === "running") };
 }
 
-// The branch named as the timeline names it: a branch other than Main by where it forked.
-function useBranchName(chatId, branch) {
-  const [known, setKnown] = useState(null);
-  useEffect(() => {
-    if (branch === 0) return undefined;
-    let live = true;
-    fetchTimeline(chatId)
-      .then((timeline) => { if (live) setKnown(timeline.branches.find((b) => b.id === branch) || null); })
-      .catch(() => {}); // the name without its fork point is still right
-    return () => { live = false; };
-  }, [chatId, branch]);
-  return branchName(known?.id === branch ? known : { id: branch });
+// The timeline of the branch shown, as the Timeline panel reads it: the branch's name and each
+// turn's run (its duration and tokens), fetched again when a turn ends.
+function useBranchTimeline(chatId, connection, branch) {
+  const { data } = useLiveFetch(connection, () => fetchTimeline(chatId, branch), [chatId, branch]);
+  return data?.branch_id === branch ? data : null;
 }
 
 function TracesPanel({ chatId, chat, connection }) {
   const [filter, setFilter] = useState(NO_FILTER);
   const { branch, traces, all, cursor, loading, problem, loadPage, running } = useTraceList(chatId, connection, chat?.branch_id ?? 0);
-  const branchLabel = useBranchName(chatId, branch);
+  const timeline = useBranchTimeline(chatId, connection, branch);
+  const branchLabel = branchName(timeline?.branches.find((b) => b.id === branch) || { id: branch });
+  const runs = new Map((timeline?.turns || []).map((t) => [t.turn, t]));
   const now = useNow(running, TICK_MS);
   const [focus, setFocus] = useState(() => pendingFocus);
   const root = useRef(null);
@@ -160,7 +156,7 @@ function TracesPanel({ chatId, chat, connection }) {
         <p class="traces-empty">No calls yet. Each model call and tool call of a turn shows up here as it runs.</p>`}
       ${turns.map(([turn, calls]) => html`
         <${TurnTrace} key=${turn} chatId=${chatId} turn=${turn} calls=${calls} now=${now}
-          shown=${filtering ? calls.filter((c) => matches(c, filter)) : calls} />`)}
+          run=${runs.get(turn)} shown=${filtering ? calls.filter((c) => matches(c, filter)) : calls} />`)}
       <div ref=${sentinel} class="traces-more">
         ${loading ? "loading…" : cursor ? html`<button onClick=${() => loadPage(cursor)}>Load older calls</button>` : null}
       </div>
@@ -198,19 +194,20 @@ function matches(call, filter) {
   return true;
 }
 
-function TurnTrace({ chatId, turn, calls, shown, now }) {
+function TurnTrace({ chatId, turn, calls, shown, now, run }) {
   const [open, setOpen] = useState(true);
   if (shown.length === 0) return null;
   const axis = timeAxis(calls, now);
   const totals = turnTotals(calls);
+  const figures = turnFigures(run, axis, totals);
   return html`
     <section class="trace-turn" data-turn=${turn}>
       <header class="trace-turn-header">
         <button class="trace-turn-toggle" aria-expanded=${open} onClick=${() => setOpen(!open)}
           title=${open ? "Collapse this turn" : "Expand this turn"}>${open ? "▾" : "▸"} Turn ${turn}</button>
-        <span class="trace-muted trace-totals">${[
+        <span class="trace-muted trace-totals" title=${figures.meaning}>${[
           plural(totals.llm, "model call"), plural(totals.tools, "tool call"),
-          formatDuration(axis.span), totals.tokens ? formatTokens(totals.tokens) : null,
+          formatDuration(figures.ms), figures.tokens ? formatTokens(figures.tokens) : null,
         ].filter(Boolean).join(" · ")}</span>
         ${totals.failed > 0 && html`<span class="trace-outcome outcome-error">${formatCount(totals.failed)} failed</span>`}
         ${totals.cancelled > 0 && html`<span class="trace-outcome outcome-cancelled-badge">${formatCount(totals.cancelled)} cancelled</span>`}
@@ -235,6 +232,15 @@ function turnTotals(calls) {
     cancelled: count((c) => c.outcome === "cancelled"),
     interrupted: count((c) => c.outcome === "interrupted"),
   };
+}
+
+// A finished turn reads its run's duration and tokens, the Timeline's numbers; until then (or
+// for calls with no turn run, a subagent's) the span of its calls and their tokens so far.
+function turnFigures(run, axis, totals) {
+  if (run?.duration_ms != null) {
+    return { ms: run.duration_ms, tokens: run.tokens, meaning: "the turn's run, from its start to its end" };
+  }
+  return { ms: axis.span, tokens: totals.tokens, meaning: "from the first call's start to the last call's end" };
 }
 
 function TraceRow({ chatId, call, depth, axis, now }) {
