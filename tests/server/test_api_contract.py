@@ -27,6 +27,7 @@ SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 EXAMPLES_PER_OPERATION = 12
 SEED = 14
+FUZZ_TIMEOUT_S = 600
 INT32_MAX = 2**31 - 1
 
 
@@ -44,6 +45,8 @@ def api(
         yield server
 
 
+# The run's own deadline plus the server's start: the suite's 120 s would end a merely slow run.
+@pytest.mark.timeout(FUZZ_TIMEOUT_S + 120)
 def test_schemathesis_finds_nothing_against_the_published_schema(
     api: LiveServer, tmp_path: Path
 ) -> None:
@@ -74,7 +77,7 @@ def test_schemathesis_finds_nothing_against_the_published_schema(
         cwd=tmp_path,  # where schemathesis keeps its cache, away from the project
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=FUZZ_TIMEOUT_S,
     )
 
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
