@@ -13,6 +13,7 @@ from boocode.events.log import EventLog
 from boocode.traces.recovery import INTERRUPTED_ERROR, mark_interrupted, not_live_elsewhere
 from boocode.traces.store import CallEnd, NewCall, TraceStore
 from support.fake_model import FakeModelServer, Reply
+from support.live_server import LiveServer
 from support.processes import boocode_env, query_sqlite, spawn_boocode, wait_for
 
 from .conftest import add_chat
@@ -79,6 +80,19 @@ def test_sigkill_mid_tool_call_leaves_that_call_interrupted_and_the_rest_intact(
     assert query_sqlite(data, "SELECT COUNT(*) FROM tool_traces WHERE finished_at IS NULL") == [
         (0,)
     ]
+
+    # As the page reads it: the turn succeeded with no failed tool, the killed call a re-run.
+    server = LiveServer.start(tmp_path, env={"BOOCODE_WORKSPACE": str(workspace)})
+    try:
+        with server.client() as http:
+            (chat,) = http.get("/api/chats").json()["items"]
+            timeline = http.get(f"/api/chats/{chat['id']}/timeline").json()
+            traces = http.get(f"/api/chats/{chat['id']}/traces").json()["items"]
+    finally:
+        server.stop()
+    (turn,) = timeline["turns"]
+    assert (turn["status"], turn["tool_calls"], turn["tool_errors"]) == ("succeeded", 2, 0)
+    assert sorted(t["outcome"] for t in traces) == ["interrupted", "ok", "ok", "ok", "ok"]
 
 
 async def test_recovery_marks_only_unfinished_calls_and_announces_them(
