@@ -6,7 +6,7 @@ import base64
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from support.browser import open_app
 from support.fake_model import FakeModelServer, Reply
@@ -116,3 +116,41 @@ def test_a_described_image_says_which_model_described_it(
     )
     described.locator("summary").click()
     expect(described).to_contain_text("A blue square.")
+
+
+def test_files_chosen_with_the_attach_button_are_previewed_and_sent(
+    page: Page, vision_server: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    fake_model_server.reset()
+    fake_model_server.script([Reply.text("A green square and a log.")])
+    chat = vision_server.new_chat()
+    open_app(page, vision_server, f"#/chats/{chat['id']}")
+    image = png(10, 6, (30, 200, 30))
+
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="attach files").click()
+    assert chooser.value.is_multiple()
+    chooser.value.set_files(
+        [
+            FilePayload(name="green.png", mimeType="image/png", buffer=image),
+            FilePayload(name="run.log", mimeType="text/plain", buffer=b"step 1 ok\n"),
+        ]
+    )
+    tray = page.get_by_label("attachments to send")
+    expect(tray.locator(".thumb[data-status=ready]")).to_have_count(2)
+    expect(tray.locator("img")).to_have_attribute("alt", "green.png")
+    expect(tray).to_contain_text("run.log")
+    page.get_by_label("message").fill("what do you see?")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".msg.assistant:not(.streaming)")).to_contain_text("A green square")
+    expect(page.locator(".msg.user").first.locator("img.attached")).to_have_count(1)
+
+    sent = fake_model_server.requests[0]["messages"][-1]["content"]
+    assert sent == [
+        {"type": "text", "text": "what do you see?"},
+        {
+            "type": "image_url",
+            "image_url": {"url": "data:image/png;base64," + base64.b64encode(image).decode()},
+        },
+        {"type": "text", "text": '<file name="run.log">\nstep 1 ok\n</file>'},
+    ]
