@@ -1,5 +1,5 @@
-"""Over HTTP, on both engines: what a chat's requests may carry, and the per-chat limit held
-under parallel uploads, with nothing left on disk by a refused file."""
+"""Over HTTP, on both engines: what one message and a chat's requests may carry, and the
+per-chat limit held under parallel uploads, with nothing left on disk by a refused file."""
 
 from __future__ import annotations
 
@@ -12,6 +12,32 @@ from support.live_server import LiveServer
 
 from .conftest import LIMITS
 from .test_to_the_model import turn, upload
+
+
+async def test_a_message_whose_files_add_up_past_the_message_limit_is_refused(
+    limits_server: LiveServer, fake_model: FakeModelServer
+) -> None:
+    chat = limits_server.new_chat()
+    logs = [f"log {i}\n".encode() * 50_000 for i in range(2)]
+    ids = [upload(limits_server, chat["id"], f"{i}.log", data)["id"] for i, data in enumerate(logs)]
+    # Each file fits every limit alone, and both fit the request budget: only the message's fails.
+    assert len(logs[0]) < LIMITS["message"] < sum(map(len, logs)) <= LIMITS["request"]
+    url = f"/api/chats/{chat['id']}/messages"
+    with limits_server.client() as http:
+        refused = http.post(url, json={"content": "both", "attachments": ids})
+        assert http.get(url).json() == []
+    assert refused.status_code == 413
+    assert refused.json()["detail"] == (
+        "the attachments add up to 585.9 KiB; at most 488.3 KiB per message"
+    )
+    assert fake_model.requests == []
+
+    fake_model.script([Reply.text("one seen")])
+    frames = await turn(limits_server, chat["id"], {"content": "one", "attachments": ids[:1]})
+    assert frames[-1]["status"] == "succeeded"
+    assert fake_model.requests[0]["messages"][-1]["content"][1]["text"].startswith(
+        '<file name="0.log">\nlog 0\nlog 0'
+    )
 
 
 async def test_a_message_whose_files_would_overfill_a_request_is_refused(

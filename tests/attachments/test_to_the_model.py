@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 from typing import Any
+
+from PIL import Image
 
 from support.fake_model import FakeModelServer, Reply
 from support.images import png, png_noise, size_of
@@ -63,6 +66,67 @@ async def test_images_and_text_files_reach_the_model_as_parts(
     assert second["messages"][: len(first["messages"])] == first["messages"]
     prompts = fake_model.prompts
     assert prompts[1].startswith(prompts[0])
+
+
+def encoded(image_format: str) -> bytes:
+    """A small image in `image_format` (JPEG, GIF, WEBP), made with Pillow."""
+    out = io.BytesIO()
+    Image.new("RGB", (9, 7), (40, 90, 200)).save(out, image_format)
+    return out.getvalue()
+
+
+async def test_jpeg_gif_webp_json_and_csv_are_judged_by_content_and_reach_the_model(
+    vision_server: LiveServer, fake_model: FakeModelServer
+) -> None:
+    chat = vision_server.new_chat()
+    # Names that say otherwise, or nothing: the bytes decide.
+    files = {
+        "photo.png": (encoded("JPEG"), "image/jpeg"),
+        "anim.webp": (encoded("GIF"), "image/gif"),
+        "shot": (encoded("WEBP"), "image/webp"),
+        "data.json": (b'{"ok": true, "items": [1, 2]}\n', "application/json"),
+        "table.csv": (b"name,score\nada,3\n", "text/csv"),
+    }
+    sent = {
+        name: upload(vision_server, chat["id"], name, data) for name, (data, _) in files.items()
+    }
+    assert {name: body["media_type"] for name, body in sent.items()} == {
+        name: media_type for name, (_, media_type) in files.items()
+    }
+    images = ["photo.png", "anim.webp", "shot"]
+    assert [(sent[name]["kind"], sent[name]["width"]) for name in images] == [("image", 9)] * 3
+    assert {sent[name]["kind"] for name in ("data.json", "table.csv")} == {"text"}
+    fake_model.script([Reply.text("Seen all five.")])
+
+    ids = [body["id"] for body in sent.values()]
+    frames = await turn(vision_server, chat["id"], {"content": "look", "attachments": ids})
+    assert frames[-1]["status"] == "succeeded"
+
+    text, *parts = fake_model.requests[0]["messages"][-1]["content"]
+    assert text == {"type": "text", "text": "look"}
+    image_parts = [
+        {"type": "image_url", "image_url": {"url": f"data:{media};base64,{_b64(data)}"}}
+        for data, media in (files[name] for name in images)
+    ]
+    text_parts = [
+        {"type": "text", "text": f'<file name="{name}">\n{files[name][0].decode()}</file>'}
+        for name in ("data.json", "table.csv")
+    ]
+    assert parts == image_parts + text_parts
+    with vision_server.client() as http:
+        served = {name: http.get(body["url"]) for name, body in sent.items()}
+    assert {name: r.content for name, r in served.items()} == {n: d for n, (d, _) in files.items()}
+    assert [served[name].headers["content-type"] for name in files] == [
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "text/plain; charset=utf-8",
+        "text/plain; charset=utf-8",
+    ]
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
 
 
 async def test_a_model_call_s_trace_keeps_attachments_by_reference(

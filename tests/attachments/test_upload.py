@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from support.fake_model import FakeModelServer, Reply
 from support.images import png, size_of
 from support.live_server import LiveServer
 from support.vision_server import CHAT_LIMIT, FILE_LIMIT, IMAGE_MAX_SIDE
+
+from .test_to_the_model import turn
 
 
 def upload(
@@ -123,3 +128,34 @@ def test_the_downscaled_copy_keeps_the_aspect(vision_server: LiveServer) -> None
         if p.is_file() and p.name != body["sha256"]
     ]
     assert (5, IMAGE_MAX_SIDE) in [size_of(b) for b in blobs if b.startswith(b"\x89PNG")]
+
+
+async def test_files_are_stored_in_the_configured_directory_outside_the_data_dir(
+    store_elsewhere_server: LiveServer, fake_model: FakeModelServer
+) -> None:
+    server = store_elsewhere_server
+    store = Path(server.env["BOOCODE_ATTACHMENTS_DIR"])
+    assert not store.is_relative_to(server.data_dir)
+    chat = server.new_chat()
+    image, notes = png(5, 5), b"kept elsewhere\n"
+    with server.client() as http:
+        sent = [
+            upload(http, chat["id"], name, data).json()
+            for name, data in (("dot.png", image), ("notes.txt", notes))
+        ]
+        served = [http.get(body["url"]).content for body in sent]
+    assert served == [image, notes]
+    on_disk = {path.name: path.read_bytes() for path in store.rglob("*") if path.is_file()}
+    assert on_disk == {hashlib.sha256(data).hexdigest(): data for data in (image, notes)}
+    assert not (server.data_dir / "attachments").exists()
+
+    # The model gets them from there.
+    fake_model.script([Reply.text("Seen.")])
+    ids = [body["id"] for body in sent]
+    frames = await turn(server, chat["id"], {"content": "look", "attachments": ids})
+    assert frames[-1]["status"] == "succeeded"
+    parts = fake_model.requests[0]["messages"][-1]["content"]
+    assert (
+        parts[1]["image_url"]["url"] == "data:image/png;base64," + base64.b64encode(image).decode()
+    )
+    assert parts[2]["text"] == '<file name="notes.txt">\nkept elsewhere\n</file>'
