@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
@@ -54,13 +55,17 @@ async def main() -> None:
     extended = sum(b.startswith(a) for a, b in itertools.pairwise(prompts))
     total = result.stats["total"]
     agents = len(result.stats["conversations"]) - 1
+    chat = [c for c in result.stats["calls"] if c["conversation"] == "main"]
+    helpers = [c for c in result.stats["calls"] if c["conversation"] != "main"]
     print(
         f"Prompt cache over a {TURNS}-turn session ({wall:.1f} s): the chat's {len(prompts)} "
         f"model calls in {result.turns} turns ({result.turns - TURNS} woken by a notification), "
-        f"and {agents} subagents' {result.agent_calls}"
+        f"and {agents} subagents' {result.agent_calls} calls"
     )
     print(f"  prompt tokens served from cache: {served_from_cache(result.stats):.4f}")
-    print(f"  its requests extending the previous one byte for byte: {extended}/{len(prompts) - 1}")
+    print(f"    the chat's calls {_hit_rate(chat):.4f}, the subagents' {_hit_rate(helpers):.4f}")
+    chained = f"{extended}/{len(prompts) - 1}"
+    print(f"  the chat's requests extending the previous one byte for byte: {chained}")
     print(
         f"  prompt tokens {total['prompt_tokens']}, from cache {total['cache_hit_tokens']}, "
         f"saved ${total['saved_usd']:.5f} at the default prices"
@@ -69,6 +74,11 @@ async def main() -> None:
     for messages in (100, 1000):
         median = await _record_time(messages)
         print(f"  record_model_call, {messages} messages in the request: {median * 1000:.2f} ms")
+
+
+def _hit_rate(calls: list[dict[str, Any]]) -> float:
+    prompt = sum(call["prompt_tokens"] for call in calls)
+    return sum(call["cache_hit_tokens"] for call in calls) / max(prompt, 1)
 
 
 async def _record_time(messages: int) -> float:
