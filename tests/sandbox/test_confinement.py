@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import socket
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -133,3 +134,83 @@ async def test_a_program_the_sandbox_cannot_see_is_a_clear_error(workspace: Path
     (workspace / "tool.sh").chmod(0o755)
     result = await run_argv(["./tool.sh"], cwd=workspace, guard=guard, sandbox=sandbox)
     assert result.output == "from the workspace\n"
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.fixture
+def worktree(tmp_path: Path) -> Path:
+    """A worktree made the way a subagent's is: `<repo>/.boocode/worktrees/wt`."""
+    top = tmp_path / "repo"
+    top.mkdir()
+    (top / "README.md").write_text("repo\n")
+    _git(top, "init", "-q", "-b", "main")
+    _git(top, "add", "-A")
+    _git(top, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start")
+    tree = top / ".boocode" / "worktrees" / "wt"
+    _git(top, "worktree", "add", "-q", "-b", "boocode/wt", str(tree))
+    return tree
+
+
+@pytest.fixture
+def outside_repository(outside: Path) -> Path:
+    _git(outside, "init", "-q")
+    (outside / ".git" / "secret.txt").write_text("SENTINEL")
+    return outside / ".git"
+
+
+async def test_a_worktree_sees_its_repository_only_while_its_pointers_name_it(
+    worktree: Path, outside_repository: Path
+) -> None:
+    top_git = worktree.parents[2] / ".git"
+    commit = "git -c user.name=a -c user.email=a@a commit -q --allow-empty -m x && echo committed"
+
+    works = await _sh(worktree, f"git status --short && {commit}")
+    # What a command in the tree the worktree was made from can write: the entry's commondir.
+    (top_git / "worktrees" / "wt" / "commondir").write_text(f"{outside_repository}\n")
+    tampered = await _sh(
+        worktree, f"cat {outside_repository}/secret.txt; ls {top_git}; echo x > .git; {commit}"
+    )
+
+    assert works.output.endswith("committed\n"), works.output
+    assert "SENTINEL" not in tampered.output and "committed" not in tampered.output
+    assert tampered.output.count("No such file or directory") == 2, tampered.output
+    assert "Read-only file system" in tampered.output
+
+
+async def test_a_git_file_naming_a_real_worktree_entry_opens_nothing(
+    workspace: Path, worktree: Path
+) -> None:
+    top_git = worktree.parents[2] / ".git"
+    (workspace / ".git").write_text(f"gitdir: {top_git}/worktrees/wt\n")
+
+    result = await _sh(workspace, f"ls {top_git}; git status")
+
+    assert "No such file or directory" in result.output
+    assert "not a git repository" in result.output
+
+
+async def test_a_read_only_directory_swapped_for_a_symlink_is_not_followed(
+    workspace: Path, outside: Path, tmp_path: Path
+) -> None:
+    # The listed directory leads into the workspace, where a command can replace it.
+    (workspace / "toolchain").mkdir()
+    (workspace / "toolchain" / "tool").write_text("the tool\n")
+    listed = tmp_path / "toolchain"
+    listed.symlink_to(workspace / "toolchain")
+    sandbox = confined(workspace, read_only=(listed,))
+    guard = PathGuard(workspace)
+
+    async def sh(script: str) -> str:
+        return (
+            await run_argv(["sh", "-c", script], cwd=workspace, guard=guard, sandbox=sandbox)
+        ).output
+
+    before = await sh(f"cat {listed}/tool")
+    await sh(f"rm -r toolchain && ln -s {outside} toolchain")
+    after = await sh(f"cat {listed}/secret.txt {listed}/tool")
+
+    assert before == "the tool\n"
+    assert "SENTINEL" not in after and after.count("No such file or directory") == 2, after

@@ -12,6 +12,7 @@ import re
 import secrets
 import shutil
 import signal
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -377,3 +378,65 @@ async def test_the_servers_git_runs_no_hook_or_setting_a_command_planted(
     assert tree["kept"] and "notes.txt | 1 +" in tree["diff_stat"], tree
     # Nothing ran outside the sandbox: outside/ still holds only the secret.
     assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
+
+
+def _other_repository(server: LiveServer) -> Path:
+    """A repository beside the workspace, without `hooks/`, with a secret in its `.git`."""
+    other = server.workspace.parent / "other-repo"
+    subprocess.run(["git", "init", "-q", str(other)], check=True)
+    shutil.rmtree(other / ".git" / "hooks")
+    (other / ".git" / "secret.txt").write_text(SENTINEL)
+    return other
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+async def test_a_git_file_a_command_planted_opens_no_other_repository(
+    confined_server: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    workspace, outside = confined_server.workspace, outside_of(confined_server)
+    other = _other_repository(confined_server)
+    before = _tree(other)
+    hook = other / ".git" / "hooks" / "post-checkout"
+    plant = (
+        "echo 'gitdir: fake' > .git && mkdir fake && "
+        f"echo '{other}/.git' > fake/commondir && echo planted"
+    )
+    try:
+        planted = await run_turn(confined_server, fake_model_server, [_command("sh", "-c", plant)])
+        results = await run_turn(
+            confined_server,
+            fake_model_server,
+            [
+                _command("cat", f"{other}/.git/secret.txt"),
+                _command("ls", "-A", f"{other}/.git"),
+                _command(
+                    "sh",
+                    "-c",
+                    f"mkdir -p {hook.parent} && printf '#!/bin/sh\\ntouch {outside}/pwned\\n' "
+                    f"> {hook} && chmod +x {hook}",
+                ),
+                _command("sh", "-c", f"echo '[core]' >> {other}/.git/config"),
+                _command("sh", "-c", "echo 'gitdir: elsewhere' > .git"),
+                _command("rm", "-f", ".git"),
+            ],
+        )
+    finally:
+        (workspace / ".git").unlink(missing_ok=True)
+        shutil.rmtree(workspace / "fake", ignore_errors=True)
+        after = _tree(other)
+        shutil.rmtree(other)
+
+    assert str(planted[0]["content"]).startswith("exit code: 0"), planted
+    _assert_nothing_leaked(confined_server, results)
+    outputs = [str(r["content"]) for r in results]
+    # The hook's directories may be made in the command's private /tmp, which dies with it.
+    for output in outputs[:2] + outputs[3:]:
+        assert not output.startswith("exit code: 0"), output
+    assert "No such file or directory" in outputs[0] and "No such file or directory" in outputs[1]
+    # The `.git` file itself is read-only now, and a mount point.
+    assert "Read-only file system" in outputs[4]
+    assert "Device or resource busy" in outputs[5]
+    assert after == before  # nothing read through it was changed, and no hook was made

@@ -9,8 +9,11 @@ unless asked. Everything else (the user's home, the data dir, other projects, /r
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Sequence
 from pathlib import Path
+
+from boocode.sandbox.policy import WORKTREES, ShownDirectory, governing_workspace
 
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt")
 """Seen read-only; a merged-/usr symlink (`/bin -> usr/bin`) is recreated as a symlink."""
@@ -24,6 +27,7 @@ GIT_SETTINGS = ("config", "hooks")
 """Read-only in a repository's `.git`: the server runs git there too (worktrees)."""
 WORKTREE_POINTERS = ("commondir", "gitdir")
 """Read-only in a linked worktree's entry under `.git/worktrees/`: they say where it belongs."""
+_POINTER_BYTES = 4096
 
 
 def bwrap_argv(
@@ -33,7 +37,7 @@ def bwrap_argv(
     workspace: Path,
     cwd: Path,
     network: bool,
-    read_only: Sequence[Path] = (),
+    read_only: Sequence[ShownDirectory] = (),
     hidden: Sequence[Path] = (),
 ) -> list[str]:
     """`bwrap ... -- command`: bubblewrap's operations run in order, later mounts on top.
@@ -53,9 +57,8 @@ def bwrap_argv(
         argv += _resolver_outside_etc()
     argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm"]
     argv += ["--tmpfs", "/tmp", "--tmpfs", SANDBOX_HOME]
-    for path in read_only:
-        if path.is_dir():
-            argv += ["--ro-bind", str(path.resolve()), str(path)]
+    for shown in _still_there(read_only):
+        argv += ["--ro-bind", str(shown.real), str(shown.path)]
     argv += ["--bind", str(workspace), str(workspace)]
     argv += _git_protection(workspace)
     config_dir = workspace / CONFIG_DIR
@@ -81,28 +84,29 @@ def _git_protection(workspace: Path) -> list[str]:
     """Keep a repository's settings and hooks read-only (the server's own git reads them).
 
     A `.git` directory becomes a mount point of its own, so it cannot be renamed aside and
-    replaced; its `config` and `hooks` are read-only. A linked worktree's `.git` file is
-    read-only, and the repository it belongs to is bound writable (git commits there) with the
-    same protection, and the worktree's pointer files in it read-only.
+    replaced; its `config` and `hooks` are read-only. A `.git` file is read-only and leads
+    nowhere, except in one of BooCode's own worktrees whose pointers name the repository it
+    was made from: that repository's `.git` is bound writable (git commits there) with the same
+    protection, and the worktree's pointer files in it read-only.
     """
     marker = workspace / ".git"
     if marker.is_symlink():
         return []
     if marker.is_dir():
         return ["--bind", str(marker), str(marker), *_read_only_in(marker, GIT_SETTINGS)]
-    if (linked := linked_git_dirs(workspace)) is None:
+    if not marker.is_file():
         return []
-    entry, common = linked
-    return [
-        "--ro-bind",
-        str(marker),
-        str(marker),
-        "--bind",
-        str(common),
-        str(common),
-        *_read_only_in(common, GIT_SETTINGS),
-        *_read_only_in(entry, WORKTREE_POINTERS),
-    ]
+    protection = ["--ro-bind", str(marker), str(marker)]
+    if (linked := worktree_git_dirs(workspace)) is not None:
+        entry, common = linked
+        protection += [
+            "--bind",
+            str(common),
+            str(common),
+            *_read_only_in(common, GIT_SETTINGS),
+            *_read_only_in(entry, WORKTREE_POINTERS),
+        ]
+    return protection
 
 
 def _read_only_in(directory: Path, names: Sequence[str]) -> list[str]:
@@ -114,38 +118,67 @@ def _read_only_in(directory: Path, names: Sequence[str]) -> list[str]:
     return argv
 
 
-def linked_git_dirs(workspace: Path) -> tuple[Path, Path] | None:
-    """A linked worktree's (a subagent's) entry `<repo>/.git/worktrees/<name>`, and the
-    repository's `.git` where it keeps its objects and refs.
+def worktree_git_dirs(workspace: Path) -> tuple[Path, Path] | None:
+    """For one of BooCode's worktrees (`workspace`, resolved, is
+    `<top>/.boocode/worktrees/<name>`): its entry `<top>/.git/worktrees/<name>` and the
+    repository's `<top>/.git`, where git in the worktree keeps its objects and refs.
 
-    Its `.git` is a file naming the entry; git in the worktree needs the repository's `.git`
-    too, writable to commit.
+    A command writes the worktree's `.git` file and, from the tree it was made from, the
+    entry's `commondir`, so both are trusted only when they name exactly these two directories,
+    with no symlink on the way; otherwise None.
     """
-    marker = workspace / ".git"
-    if not marker.is_file() or marker.is_symlink():
+    if workspace.parent.parts[-len(WORKTREES.parts) :] != WORKTREES.parts:
         return None
-    try:
-        line = marker.read_text(errors="replace").strip()
-    except OSError:
+    common = governing_workspace(workspace) / ".git"
+    entry = common / "worktrees" / workspace.name
+    if not common.is_dir() or os.path.realpath(entry) != str(entry):
         return None
-    if not line.startswith("gitdir:"):
+    gitdir = _pointer(workspace / ".git", "gitdir:")
+    commondir = _pointer(entry / "commondir")
+    if gitdir is None or commondir is None:
         return None
-    entry = Path(os.path.realpath(workspace / line.removeprefix("gitdir:").strip()))
-    try:
-        common = (entry / "commondir").read_text().strip()
-    except OSError:
+    if os.path.realpath(workspace / gitdir) != str(entry):
         return None
-    found = Path(os.path.realpath(entry / common))
-    return (entry, found) if found.is_dir() and found.name == ".git" else None
+    if os.path.realpath(entry / commondir) != str(common):
+        return None
+    return entry, common
 
 
-def visible_roots(workspace: Path, read_only: Sequence[Path] = ()) -> list[Path]:
+def _pointer(path: Path, prefix: str = "") -> str | None:
+    """The one line of a small regular file (not followed if a symlink) after `prefix`."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        text = os.read(fd, _POINTER_BYTES).decode("utf-8", "replace").strip()
+    finally:
+        os.close(fd)
+    if not text.startswith(prefix) or "\n" in text:
+        return None
+    return text.removeprefix(prefix).strip() or None
+
+
+def visible_roots(workspace: Path, read_only: Sequence[ShownDirectory] = ()) -> list[Path]:
     """The host directories whose content a confined command sees (its /tmp and home are new),
     each as spelled and as resolved."""
-    shown = [Path(d) for d in SYSTEM_DIRS if os.path.isdir(d)]
-    shown += [path for path in read_only if path.is_dir()]
-    resolved = [Path(os.path.realpath(path)) for path in shown]
+    system = [Path(d) for d in SYSTEM_DIRS if os.path.isdir(d)]
+    listed = _still_there(read_only)
+    shown = [*system, *(directory.path for directory in listed)]
+    resolved = [*(Path(os.path.realpath(d)) for d in system), *(d.real for d in listed)]
     return list(dict.fromkeys([*shown, *resolved, workspace]))
+
+
+def _still_there(read_only: Sequence[ShownDirectory]) -> list[ShownDirectory]:
+    """The directories whose real path is still a directory with no symlink on the way: one a
+    command replaced since the policy was made is not shown at all."""
+    return [
+        shown
+        for shown in read_only
+        if shown.real.is_dir() and os.path.realpath(shown.real) == str(shown.real)
+    ]
 
 
 def is_under_any(path: Path, roots: Sequence[Path]) -> bool:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -89,6 +89,14 @@ class ProjectAllowance:
 
 
 @dataclass(frozen=True)
+class ShownDirectory:
+    """A `read_only` directory as configured, and its real path when the policy was made."""
+
+    path: Path
+    real: Path
+
+
+@dataclass(frozen=True)
 class SandboxPolicy:
     """The effective sandbox settings of one workspace."""
 
@@ -101,6 +109,13 @@ class SandboxPolicy:
     """Why the project's `[sandbox]` table was ignored, when it was."""
     refused: tuple[str, ...] = ()
     """The keys of the project's table the server does not let it widen."""
+    shown: tuple[ShownDirectory, ...] = field(init=False, repr=False, compare=False)
+    """`read_only` with the real path of each, found once, when the policy is made: that is
+    what a command sees, so a directory swapped for a symlink later leads nowhere new."""
+
+    def __post_init__(self) -> None:
+        real = (ShownDirectory(path, Path(os.path.realpath(path))) for path in self.read_only)
+        object.__setattr__(self, "shown", tuple(real))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SandboxPolicy:

@@ -115,7 +115,7 @@ class Sandbox:
             workspace=self.workspace,
             cwd=cwd,
             network=self.policy.network,
-            read_only=self.policy.read_only,
+            read_only=self.policy.shown,
             hidden=self.hidden,
         )
         return PreparedCommand(command, env)
@@ -160,7 +160,7 @@ class Sandbox:
 
     @functools.cached_property
     def _roots(self) -> list[Path]:
-        return visible_roots(self.workspace, self.policy.read_only)
+        return visible_roots(self.workspace, self.policy.shown)
 
     def _visible(self, path: Path) -> bool:
         """Whether `path` (absolute) names something a confined command can see."""
