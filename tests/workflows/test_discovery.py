@@ -4,9 +4,12 @@ the built-in catalog; a file that cannot run is listed with its error."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from boocode.contracts.workflows import WorkflowStart
+from boocode.workflows import discovery, service
 from boocode.workflows.discovery import (
     CATALOG_DIR,
     DefinitionSource,
@@ -15,6 +18,7 @@ from boocode.workflows.discovery import (
     discover,
     find,
 )
+from boocode.workflows.engine import EngineHost
 
 BUILTIN_NAMES = ["deep-research", "fix-failing-tests", "multi-review"]
 
@@ -131,3 +135,35 @@ def test_a_project_workflow_linked_to_a_file_outside_is_not_read(tmp_path: Path)
         entries["leak"].error
     )
     assert entries["linked"].script is None and "has 2 hard links" in str(entries["linked"].error)
+
+
+async def test_a_workflow_swapped_for_a_link_after_its_check_runs_as_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Starting a workflow by name, and `workflow(name)` in a script, run the text discovery
+    checked beneath the workspace: a command that swaps the file for a link to one outside
+    between the check and the start leads the server nowhere."""
+    workspace = tmp_path / "workspace"
+    folder = workspace / ".boocode" / "workflows"
+    write_workflow(folder, "tidy", "checked in the workspace")
+    outside = write_workflow(tmp_path / "outside", "tidy", "SECRET outside the workspace")
+    checked = discovery.find
+
+    def find_then_swap(workspace: Path, home: Path, name: str) -> WorkflowEntry:
+        entry = checked(workspace, home, name)
+        entry.path.unlink()
+        entry.path.symlink_to(outside)
+        return entry
+
+    monkeypatch.setattr(discovery, "find", find_then_swap)
+    chat = SimpleNamespace(workspace=str(workspace))
+
+    script, source = await service._source(chat, WorkflowStart(name="tidy"), tmp_path / "home")
+    (folder / "tidy.js").unlink()  # the same race again, for `workflow(name)`
+    write_workflow(folder, "tidy", "checked in the workspace")
+    host = SimpleNamespace(chat=chat, _remember=lambda kind, text: None)
+    inline = await EngineHost.load_workflow(host, "tidy")
+
+    assert "checked in the workspace" in source and "SECRET" not in source
+    for loaded in (script, inline):
+        assert loaded.meta is not None and loaded.meta.description == "checked in the workspace"

@@ -33,6 +33,9 @@ class WorkflowEntry(BaseModel):
     path: Path
     source: DefinitionSource
     script: Script | None = Field(default=None, repr=False)
+    text: str | None = Field(default=None, repr=False)
+    """The file's text as it was read and checked: what runs, for the file is never read again
+    by name (a command may have swapped it for a link since)."""
     error: str | None = None
     shadowed: tuple[WorkflowEntry, ...] = ()
     """Files of the same name that this one hides, highest precedence first."""
@@ -105,13 +108,13 @@ def _entry(same_name: list[tuple[DefinitionSource, Path]], workspace: Path) -> W
 def _loaded(source: DefinitionSource, path: Path, workspace: Path) -> WorkflowEntry:
     name = path.stem
     try:
-        script = _load(source, path, workspace)
+        text, script = _load(source, path, workspace)
     except ScriptError as error:
         return WorkflowEntry(name=name, path=path, source=source, error=str(error))
-    return WorkflowEntry(name=name, path=path, source=source, script=script)
+    return WorkflowEntry(name=name, path=path, source=source, script=script, text=text)
 
 
-def _load(source: DefinitionSource, path: Path, workspace: Path) -> Script:
+def _load(source: DefinitionSource, path: Path, workspace: Path) -> tuple[str, Script]:
     name = path.stem
     if not _KEBAB_CASE.fullmatch(name):
         raise ScriptError(
@@ -124,4 +127,4 @@ def _load(source: DefinitionSource, path: Path, workspace: Path) -> Script:
     script = load_script(text, name=name)
     if script.name != name:
         raise ScriptError(f"meta.name is {script.name!r} but the file is {path.name}; rename one")
-    return script
+    return text, script

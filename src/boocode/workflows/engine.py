@@ -193,10 +193,10 @@ class EngineHost:
     async def load_workflow(self, name_or_ref: str) -> Script:
         try:
             entry = discovery.find(Path(self.chat.workspace), Path.home(), name_or_ref)
-            if entry.error:
-                raise ScriptError(entry.error)
-            script = load_script(Path(entry.path).read_text(), name=entry.name)
-        except (discovery.WorkflowNotFound, ScriptError, OSError) as exc:
+            # The script discovery read and checked: the file is not read again by name.
+            if (script := entry.script) is None:
+                raise ScriptError(str(entry.error))
+        except (discovery.WorkflowNotFound, ScriptError) as exc:
             raise RuntimeError(f"workflow({name_or_ref!r}): {exc}") from None
         self._remember("log", f"workflow {script.name} runs inline")
         return script

@@ -19,7 +19,7 @@ from boocode.db.tables import AgentRun, Chat
 from boocode.runs.status import ACTIVE
 from boocode.subagents.store import progress
 from boocode.workflows import discovery, engine, store
-from boocode.workflows.script import ScriptError, load_script
+from boocode.workflows.script import Script, ScriptError, load_script
 
 
 class WorkflowRefused(ValueError):
@@ -30,16 +30,12 @@ async def start(
     rt: Runtime, chat: Chat, body: WorkflowStart, *, home: Path, report: bool = False
 ) -> WorkflowRunDetail:
     """Check the script before anything is stored, then store the run and start it."""
-    name, source = await _source(chat, body, home)
-    try:
-        script = load_script(source, name=name)
-    except ScriptError as exc:
-        raise WorkflowRefused(f"workflow {name}: {exc}") from None
+    script, source = await _source(chat, body, home)
     if body.resume_from is not None:
         await _earlier(rt, body.resume_from)
     phases = script.meta.phases if script.meta is not None else ()
     spec = WorkflowSpec(
-        name=name,
+        name=script.name,
         source=source,
         args=body.args,
         budget=body.budget,
@@ -87,18 +83,18 @@ async def _earlier(rt: Runtime, run_id: str) -> AgentRun:
         raise WorkflowRefused(str(exc)) from None
 
 
-async def _source(chat: Chat, body: WorkflowStart, home: Path) -> tuple[str, str]:
+async def _source(chat: Chat, body: WorkflowStart, home: Path) -> tuple[Script, str]:
+    """The checked script and the text it was checked from: the text is what the run stores."""
     if body.script is not None:
         try:
-            script = load_script(body.script, name="inline")
+            return load_script(body.script, name="inline"), body.script
         except ScriptError as exc:
             raise WorkflowRefused(f"the script: {exc}") from None
-        return script.name, body.script
     assert body.name is not None
     try:
         entry = discovery.find(Path(chat.workspace), home, body.name)
     except discovery.WorkflowNotFound as exc:
         raise WorkflowRefused(str(exc)) from None
-    if entry.error:
+    if entry.script is None or entry.text is None:
         raise WorkflowRefused(f"workflow {body.name}: {entry.error}")
-    return entry.name, Path(entry.path).read_text()
+    return entry.script, entry.text
