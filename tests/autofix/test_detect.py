@@ -207,3 +207,28 @@ def test_the_first_project_kind_that_fits_wins_and_the_others_leave_notes(
 
     assert found.commands == [["make", "check"]]
     assert found.reason == "Makefile: make check"
+
+
+def test_project_files_a_command_linked_outside_are_not_read(
+    ws: Path, installed: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "package.json").write_text(json.dumps({"scripts": {"build": "leak"}}))
+    (outside / "pyproject.toml").write_text("[tool.ruff]\n")
+    (outside / "Makefile").write_text("check:\n\ttrue\n")
+    for name in ("package.json", "pyproject.toml", "Makefile"):
+        (ws / name).symlink_to(outside / name)
+    (ws / "inside.mk").write_text("build:\n\ttrue\n")
+    (ws / "GNUmakefile").symlink_to("inside.mk")  # a link that stays inside is followed
+
+    with_inside_link = detect(ws)
+    (ws / "GNUmakefile").unlink()
+    outside_links_only = detect(ws)
+
+    assert with_inside_link.commands == [["make", "build"]]
+    assert with_inside_link.reason == "GNUmakefile: make build"
+    assert outside_links_only.commands == []
+    link = "goes through a symlink that points outside the workspace"
+    for name in ("package.json", "pyproject.toml", "Makefile"):
+        assert f"{name} cannot be read: path '{name}' {link}" in outside_links_only.reason

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from boocode.tools.textfile import read_beneath
+
 Argv = list[str]
 
 # Lock file → package manager, in the order they are looked for.
@@ -56,12 +58,13 @@ def detect(workspace: Path) -> Detection:
 
 
 def _node(workspace: Path) -> Detection | str | None:
-    path = workspace / "package.json"
-    if not path.is_file():
-        return None
     try:
-        package = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+        if (text := _project_file(workspace, "package.json")) is None:
+            return None
+        package = json.loads(text)
+    except OSError as exc:
+        return f"package.json cannot be read: {exc}"
+    except ValueError:
         return "package.json is not valid JSON"
     scripts = package.get("scripts") if isinstance(package, dict) else None
     if not isinstance(scripts, dict) or not isinstance(scripts.get("build"), str):
@@ -100,12 +103,13 @@ def _go(workspace: Path) -> Detection | str | None:
 
 
 def _python(workspace: Path) -> Detection | str | None:
-    path = workspace / "pyproject.toml"
-    if not path.is_file():
-        return None
     try:
-        tool = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {})
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        if (text := _project_file(workspace, "pyproject.toml")) is None:
+            return None
+        tool = tomllib.loads(text).get("tool", {})
+    except OSError as exc:
+        return f"pyproject.toml cannot be read: {exc}"
+    except ValueError:
         return "pyproject.toml is not valid TOML"
     tool = tool if isinstance(tool, dict) else {}
     commands: list[Argv] = []
@@ -152,13 +156,13 @@ def _pytest_configured(workspace: Path, tool: dict[str, Any]) -> str | None:
 
 
 def _make(workspace: Path) -> Detection | str | None:
-    path = next((workspace / name for name in MAKEFILES if (workspace / name).is_file()), None)
+    path = next((workspace / name for name in MAKEFILES if _present(workspace / name)), None)
     if path is None:
         return None
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return f"{path.name} cannot be read"
+        text = read_beneath(workspace, path, errors="replace")
+    except OSError as exc:
+        return f"{path.name} cannot be read: {exc}"
     target = next(
         (t for t in MAKE_TARGETS if re.search(_RULE.format(target=t), text, re.MULTILINE)), None
     )
@@ -167,6 +171,19 @@ def _make(workspace: Path) -> Detection | str | None:
     if _program(workspace, "make") is None:
         return f"{path.name} has a {target} target, but make is not installed"
     return Detection([["make", target]], f"{path.name}: make {target}")
+
+
+def _project_file(workspace: Path, name: str) -> str | None:
+    """The text of the project's file `name`, None when it has none. A command may have made it
+    a link to a file outside: it is read beneath the workspace, so that is refused
+    (PermissionError), never followed. Raises OSError or UnicodeDecodeError."""
+    path = workspace / name
+    return read_beneath(workspace, path) if _present(path) else None
+
+
+def _present(path: Path) -> bool:
+    """A file, or a link (read beneath the workspace, a link leading outside is refused)."""
+    return path.is_symlink() or path.is_file()
 
 
 def _program(workspace: Path, name: str) -> str | None:

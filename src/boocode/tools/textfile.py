@@ -46,17 +46,17 @@ def open_regular(
     return os.fdopen(fd, "r+b" if writable else "rb")
 
 
-def read_beneath(workspace: Path, path: Path) -> str:
+def read_beneath(workspace: Path, path: Path, errors: str = "strict") -> str:
     """The UTF-8 text of `path`, a file inside `workspace` that a command may have written (an
     agent definition, a workflow script), for the server itself to read: opened through
     `PathGuard.open_beneath` like the file tools, so a symlink or hard link planted there does
-    not lead the server to a file outside. Raises OSError (PermissionError for a way out) or
-    UnicodeDecodeError."""
+    not lead the server to a file outside. Raises OSError (PermissionError for a way out) or,
+    with strict `errors`, UnicodeDecodeError."""
     guard = PathGuard(workspace)
     shown = os.path.relpath(path, workspace)
     try:
         with open_regular(guard, guard.resolve(shown), shown) as file:
-            return file.read().decode("utf-8")
+            return file.read().decode("utf-8", errors)
     except ToolError as exc:
         raise PermissionError(str(exc)) from None
 
