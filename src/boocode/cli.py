@@ -255,9 +255,6 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
     from boocode.runner import run_once
-    from boocode.sandbox import warn_if_unconfined
-
-    warn_if_unconfined(settings, sys.stderr)
 
     return asyncio.run(
         run_once(settings, args.prompt, chat_id=args.chat, as_json=args.json, attach=args.attach)

@@ -31,6 +31,7 @@ from boocode.contracts.runs import RunStatus
 from boocode.contracts.subagents import SubagentFrame
 from boocode.runs.status import ACTIVE
 from boocode.runs.store import TurnInProgress, active_turn
+from boocode.sandbox import sandbox_for, start_notice
 from boocode.subagents import store as subagents
 
 EXIT_FAILED = 1
@@ -49,10 +50,13 @@ async def run_once(
     rt = await engine.start(settings, role="run")
     try:
         if chat_id is None:
-            chat_id = (await service.create_chat(workspace=settings.workspace)).id
+            created = await service.create_chat(workspace=settings.workspace)
+            chat_id, workspace = created.id, created.workspace
         else:
-            await service.get_chat(chat_id)
+            workspace = (await service.get_chat(chat_id)).workspace
         print(f"chat: {chat_id}", file=sys.stderr)
+        # Whether the chat's commands are confined, the line `serve` prints at its start.
+        print(start_notice(sandbox_for(settings, Path(workspace))), file=sys.stderr)
         subscription = rt.bus.subscribe(chat_id)
         try:
             attached = await upload_paths(rt.db, settings, chat_id, attach)

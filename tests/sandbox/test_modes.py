@@ -21,6 +21,7 @@ from sandbox.conftest import NO_USERNS, broken_bwrap
 from support.fake_model import FakeModelServer, Reply
 from support.live_server import LiveServer
 from support.processes import boocode_env, run_boocode
+from support.sandbox import require_bubblewrap
 
 
 def test_the_probe_reports_why_bubblewrap_cannot_run(tmp_path: Path) -> None:
@@ -254,6 +255,22 @@ def test_boocode_run_says_unsandboxed_and_required_refuses_the_command(
     assert tool_message["role"] == "tool"
     assert tool_message["content"].startswith("commands are refused: ")
     assert NO_USERNS in tool_message["content"]
+
+
+def test_boocode_run_states_the_sandbox_that_confines_its_commands(
+    tmp_path: Path, workspace: Path, fake_model: FakeModelServer
+) -> None:
+    require_bubblewrap()
+    fake_model.script([Reply.text("ok")])
+
+    result = run_boocode("run", "hi", env=boocode_env(tmp_path / "data", workspace, fake_model))
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("chat: ")
+    assert lines[1] == (
+        "Sandbox: commands run in bubblewrap: workspace read-write, system read-only, no network"
+    )
 
 
 def test_a_mistyped_mode_stops_the_command_with_a_clear_message(

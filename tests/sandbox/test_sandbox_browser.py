@@ -54,3 +54,22 @@ def test_an_open_chat_shows_the_sandbox_its_workspace_narrowed(
     expect(mark).to_have_attribute("title", re.compile('^commands are refused: .*"required"'))
     page.get_by_role("button", name="+ New chat").click()
     expect(mark).to_have_text("unsandboxed")
+
+
+def test_a_sandbox_state_that_cannot_be_fetched_is_marked_unknown(
+    page: Page, confined_server: LiveServer
+) -> None:
+    page.route(
+        "**/api/sandbox",
+        lambda route: route.fulfill(
+            status=503, content_type="application/json", body='{"detail": "the server is busy"}'
+        ),
+    )
+    _open(page, confined_server)
+
+    mark = page.locator(".sidebar .badge.sandbox")
+    expect(mark).to_have_text("sandbox unknown")
+    expect(mark).to_have_class("badge sandbox unknown")
+    expect(mark).to_have_attribute(
+        "title", "whether commands are confined is unknown: the server is busy"
+    )
