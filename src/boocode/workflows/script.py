@@ -5,7 +5,8 @@ from __future__ import annotations
 import atexit
 import functools
 import re
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import Future
 from importlib import resources
 
 from py_mini_racer import JSEvalException, MiniRacer
@@ -113,18 +114,39 @@ def _check(source: str) -> _CheckReport:
 
 @functools.cache
 def _checker() -> MiniRacer:
-    """One isolate per process with acorn loaded, owned by its own event-loop thread.
+    """One isolate per process with acorn loaded, owned by a thread of its own.
 
     Built on a thread with no running loop, so mini-racer gives it a private loop: calls from any
-    thread or event loop then hop onto that loop, and no caller's loop ever owns it.
+    thread or event loop then hop onto that loop, and no caller's loop ever owns it. V8 tears an
+    isolate down safely only on the thread that made it (elsewhere, once it ran a script, the
+    process dies of SIGSEGV), so that thread lives on and closes it when the process exits.
     """
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(_new_checker).result()
+    built: Future[MiniRacer] = Future()
+    exiting = threading.Event()
+
+    def own() -> None:
+        try:
+            racer = _new_checker()
+        except BaseException as exc:
+            built.set_exception(exc)
+            return
+        built.set_result(racer)
+        exiting.wait()
+        racer.close()
+
+    owner = threading.Thread(target=own, name="workflow-script-checker", daemon=True)
+    owner.start()
+
+    def close() -> None:
+        exiting.set()
+        owner.join()
+
+    atexit.register(close)
+    return built.result()
 
 
 def _new_checker() -> MiniRacer:
     racer = MiniRacer()
-    atexit.register(racer.close)  # else its loop thread keeps the interpreter from exiting
     racer.set_hard_memory_limit(_CHECK_MEMORY_BYTES)
     package = resources.files(__package__)
     racer.eval((package / "vendor" / "acorn.js").read_text())
