@@ -70,7 +70,10 @@ async def run_once(
                 nonlocal status
                 printer.show(frame)
                 if isinstance(frame, TurnEndFrame):
-                    status = frame.status
+                    # An earlier turn's end, announced again as this process finishes that
+                    # turn's workflow (its process stopped mid-end), is not this run's outcome.
+                    if frame.turn >= accepted.turn:
+                        status = frame.status
                     summary = await cache_summary_line(rt.db, settings, chat_id, frame.turn)
                     print(summary, file=sys.stderr)
 
