@@ -42,7 +42,7 @@ from websockets.asyncio.client import ClientConnection
 
 from support.fake_model import FakeModelServer
 from support.postgres import fresh_database
-from support.processes import processes_with
+from support.processes import execute_database, processes_with
 
 TOKEN = "test-token-0123456789"
 _STARTUP_TIMEOUT_S = 40.0
@@ -199,15 +199,7 @@ class LiveServer:
     def execute(self, sql: str, *params: Any) -> None:
         """Change the server's database behind its back (what a crash leaves, a fault), in one
         commit. Parameters are `?`."""
-        url = self.env.get("BOOCODE_DATABASE_URL")
-        if url:
-            import psycopg
-
-            with psycopg.connect(url, autocommit=True) as pg:
-                pg.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
-            return
-        with contextlib.closing(sqlite3.connect(self.data_dir / "boocode.sqlite")) as conn, conn:
-            conn.execute(sql, params)
+        execute_database(self.env, sql, *params)
 
     def children(self, marker: str) -> list[int]:
         """The server's live child processes whose command line contains `marker`."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import subprocess
@@ -76,6 +77,21 @@ def query_database(env: dict[str, str], sql: str, *params: Any) -> list[tuple[An
 
     with psycopg.connect(url) as conn:
         return conn.execute(sql.replace("?", "%s"), params).fetchall()  # type: ignore[arg-type]
+
+
+def execute_database(env: dict[str, str], sql: str, *params: Any) -> None:
+    """Change the database of the child `boocode` that `env` configures behind its back (what
+    a crash leaves, a fault), in one commit. Parameters are `?`."""
+    url = env.get("BOOCODE_DATABASE_URL")
+    if url:
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as pg:
+            pg.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
+        return
+    path = Path(env["BOOCODE_DATA_DIR"]) / "boocode.sqlite"
+    with contextlib.closing(sqlite3.connect(path, timeout=10)) as conn, conn:
+        conn.execute(sql, params)
 
 
 def wait_for(predicate: Any, *, timeout: float = 30, interval: float = 0.05) -> Any:
