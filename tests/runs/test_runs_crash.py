@@ -1,4 +1,5 @@
-"""Runs as crashes meet them: SIGKILL mid-command, cancel while nothing runs, two processes."""
+"""Runs as crashes meet them: SIGKILL mid-command and after one, cancel while nothing runs, two
+processes; each on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -6,40 +7,91 @@ import contextlib
 import json
 import signal
 import sqlite3
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 
 from boocode.config import redact_url
+from boocode.runs.commands import RERUN_NOTE
 from boocode.tools.result import CANCELLED_AFTER_A_CRASH
 from support.fake_model import FakeModelServer, Reply
 from support.live_server import LiveServer, fake_model_env
 from support.postgres import fresh_database
 from support.processes import (
     boocode_env,
+    execute_database,
     query_database,
-    query_sqlite,
     run_boocode,
     spawn_boocode,
     wait_for,
 )
 
-# Appends "start <pid>", sleeps, appends "end <pid>": two copies at once would interleave.
-SLOW_APPEND = (
-    "import os, time, pathlib; p = pathlib.Path('runs.log');"
-    " f = p.open('a'); f.write(f'start {os.getpid()}\\n'); f.flush();"
-    " time.sleep(SECONDS); f.write(f'end {os.getpid()}\\n'); f.close()"
+# Appends "start <pid>", waits until the test creates `go` (a minute at most), appends
+# "end <pid>": two copies at once would interleave, and one that should have been killed would
+# still write its end.
+APPEND_WHEN_TOLD = "\n".join(
+    [
+        "import os, pathlib, time",
+        "log = pathlib.Path('runs.log').open('a')",
+        "log.write(f'start {os.getpid()}\\n'); log.flush()",
+        "for _ in range(1200):",
+        "    if pathlib.Path('go').exists(): break",
+        "    time.sleep(0.05)",
+        "log.write(f'end {os.getpid()}\\n'); log.close()",
+        "print('appended')",
+    ]
 )
+
+
+@pytest.fixture
+def append_env(
+    tmp_path: Path, workspace: Path, fake_model: FakeModelServer, database_env: dict[str, str]
+) -> dict[str, str]:
+    """A child `boocode`'s environment, on each engine, whose model asks for one
+    APPEND_WHEN_TOLD command and then says "Done."."""
+    argv = ["python3", "-c", APPEND_WHEN_TOLD]
+    fake_model.script([Reply.tool_calls([("run_command", {"argv": argv})]), Reply.text("Done.")])
+    return boocode_env(
+        tmp_path / "data", workspace, fake_model, BOOCODE_SANDBOX_MODE="off", **database_env
+    )
 
 
 def _statuses(env: dict[str, str]) -> list[tuple[str, ...]]:
     return query_database(env, "SELECT status FROM agent_runs ORDER BY created_at")
 
 
-def _stop(process: object) -> None:
-    process.send_signal(signal.SIGTERM)  # type: ignore[attr-defined]
-    process.wait(timeout=30)  # type: ignore[attr-defined]
+def _contents(env: dict[str, str], role: str) -> list[Any]:
+    """The chat's messages of `role`, oldest first, their content decoded alike on both engines."""
+    sql = "SELECT CAST(content AS TEXT) FROM messages WHERE role = ? ORDER BY id"
+    return [json.loads(content) for (content,) in query_database(env, sql, role)]
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def _worker(env: dict[str, str]) -> Iterator[None]:
+    """A `boocode worker` for the block: it resumes what the killed process left."""
+    worker = spawn_boocode("worker", env=env)
+    try:
+        yield
+    finally:
+        _stop(worker)
+
+
+def _cancel_while_down(env: dict[str, str]) -> str:
+    """`boocode cancel` on the only chat, with no process running its turn; its id."""
+    (chat_id,) = query_database(env, "SELECT id FROM chats")[0]
+    cancelled = run_boocode("cancel", chat_id, env=env)
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert "will stop at its next step" in cancelled.stdout
+    return str(chat_id)
 
 
 def _runs(pid: int) -> bool:
@@ -51,109 +103,181 @@ def _runs(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-@pytest.mark.parametrize(
-    ("engine", "cancel_while_down"),
-    [("sqlite", False), ("sqlite", True), ("postgresql", True)],
-    ids=["restart", "cancel while down", "cancel while down on postgresql"],
-)
-def test_a_command_left_running_by_a_crash_is_killed_before_its_step_runs_again(
-    tmp_path: Path,
-    workspace: Path,
-    fake_model: FakeModelServer,
-    engine: str,
-    cancel_while_down: bool,
-) -> None:
-    argv = ["python3", "-c", SLOW_APPEND.replace("SECONDS", "10")]
-    fake_model.script([Reply.tool_calls([("run_command", {"argv": argv})]), Reply.text("Done.")])
-    env = boocode_env(tmp_path / "data", workspace, fake_model, BOOCODE_SANDBOX_MODE="off")
-    with contextlib.ExitStack() as stack:
-        if engine == "postgresql":
-            env["BOOCODE_DATABASE_URL"] = stack.enter_context(fresh_database())
-        _crash_mid_command(env, workspace, fake_model, cancel_while_down=cancel_while_down)
-
-
-def _crash_mid_command(
-    env: dict[str, str], workspace: Path, fake_model: FakeModelServer, *, cancel_while_down: bool
-) -> None:
-    first = spawn_boocode("run", "append slowly", env=env)
+def _run_until_the_command_starts(env: dict[str, str], workspace: Path) -> subprocess.Popen[str]:
+    """`boocode run` of the scripted turn, once its command has appended its start."""
+    process = spawn_boocode("run", "append once", env=env)
     log = workspace / "runs.log"
     wait_for(lambda: log.exists() and "start" in log.read_text(), timeout=30)
-    first.send_signal(signal.SIGKILL)
-    first.wait(timeout=10)
+    return process
+
+
+def _sigkill(process: subprocess.Popen[str]) -> None:
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("cancel_while_down", [False, True], ids=["restart", "cancel while down"])
+def test_a_command_left_running_by_a_crash_is_killed_before_its_step_runs_again(
+    append_env: dict[str, str],
+    workspace: Path,
+    fake_model: FakeModelServer,
+    cancel_while_down: bool,
+) -> None:
+    env = append_env
+    _sigkill(_run_until_the_command_starts(env, workspace))
+    log = workspace / "runs.log"
     orphan_pid = int(log.read_text().split()[1])
     if cancel_while_down:
-        (chat_id,) = query_database(env, "SELECT id FROM chats")[0]
-        assert run_boocode("cancel", chat_id, env=env).returncode == 0
+        _cancel_while_down(env)
 
-    worker = spawn_boocode("worker", env=env)
     final = "cancelled" if cancel_while_down else "succeeded"
-    try:
+    with _worker(env):
+        if not cancel_while_down:
+            # The step runs the command again once the orphan is gone; let that run end.
+            wait_for(lambda: log.read_text().count("start") == 2, timeout=60)
+            (workspace / "go").touch()
         wait_for(lambda: _statuses(env) == [(final,)], timeout=60)
-    finally:
-        _stop(worker)
 
-    result = _tool_result(env)
+    (result,) = _contents(env, "tool")
     lines = log.read_text().splitlines()
-    assert lines[0] == f"start {orphan_pid}"
+    assert lines[0] == f"start {orphan_pid}" and not _runs(orphan_pid)
     if cancel_while_down:
-        # Killed before the refusal, long before it could finish, and not run again.
-        assert not _runs(orphan_pid) and lines == [f"start {orphan_pid}"]
+        # Killed before the refusal, and not run again.
+        assert lines == [f"start {orphan_pid}"]
         assert result == CANCELLED_AFTER_A_CRASH
         assert len(fake_model.requests) == 1
     else:
-        # The orphan was killed before it could finish; the re-run ran alone, start to end.
-        assert f"end {orphan_pid}" not in lines
-        assert len(lines) == 3 and lines[1].startswith("start ") and lines[2].startswith("end ")
-        assert lines[1].split()[1] == lines[2].split()[1] != str(orphan_pid)
-        assert "interrupted when its process stopped; it was killed" in result
+        # The orphan was killed before the re-run began (it never wrote its end, even once `go`
+        # was there); the re-run ran alone, start to end.
+        rerun_pid = lines[1].split()[1]
+        assert lines[1:] == [f"start {rerun_pid}", f"end {rerun_pid}"]
+        assert rerun_pid != str(orphan_pid)
+        assert result.startswith(RERUN_NOTE) and result.endswith("appended\n")
     assert query_database(env, "SELECT COUNT(*) FROM running_commands") == [(0,)]
 
 
-def _tool_result(env: dict[str, str]) -> str:
-    """The one tool result of the chat (JSON text in SQLite; psycopg decodes it)."""
-    ((content,),) = query_database(env, "SELECT content FROM messages WHERE role = 'tool'")
-    return str(content if env.get("BOOCODE_DATABASE_URL") else json.loads(content))
+# Holds the INSERT of a tool result until the process is killed: on SQLite a statement that
+# would run for hours (no lock can make a trigger wait), on PostgreSQL a sleep.
+_HOLD_TOOL_RESULTS = {
+    "sqlite": [
+        "CREATE VIEW held AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+        " WHERE i < 1000000000000) SELECT COUNT(*) FROM n",
+        "CREATE TRIGGER hold_tool_results BEFORE INSERT ON messages WHEN NEW.role = 'tool'"
+        " BEGIN SELECT * FROM held; END",
+    ],
+    "postgresql": [
+        "CREATE FUNCTION held() RETURNS trigger LANGUAGE plpgsql"
+        " AS 'BEGIN PERFORM pg_sleep(600); RETURN NEW; END'",
+        "CREATE TRIGGER hold_tool_results BEFORE INSERT ON messages FOR EACH ROW"
+        " WHEN (NEW.role = 'tool') EXECUTE FUNCTION held()",
+    ],
+}
+_RELEASE_TOOL_RESULTS = {
+    "sqlite": ["DROP TRIGGER hold_tool_results", "DROP VIEW held"],
+    "postgresql": [
+        # The killed process's sessions would sleep on; they end as its exit would end them.
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        "DROP TRIGGER hold_tool_results ON messages",
+        "DROP FUNCTION held()",
+    ],
+}
 
 
-def test_cancel_while_no_process_runs_the_turn_then_restart(
-    tmp_path: Path, workspace: Path, fake_model: FakeModelServer
+@contextlib.contextmanager
+def _tool_results_held(env: dict[str, str], process: subprocess.Popen[str]) -> Iterator[None]:
+    """For the block no tool result can be stored: its INSERT waits (a fault, not a mock). At
+    the block's end `process` is SIGKILLed, then results can be stored again."""
+    engine = "postgresql" if "BOOCODE_DATABASE_URL" in env else "sqlite"
+    for statement in _HOLD_TOOL_RESULTS[engine]:
+        execute_database(env, statement)
+    try:
+        yield
+    finally:
+        _sigkill(process)
+        for statement in _RELEASE_TOOL_RESULTS[engine]:
+            execute_database(env, statement)
+
+
+@pytest.mark.parametrize("cancel_while_down", [False, True], ids=["restart", "cancel while down"])
+def test_a_command_that_ended_before_its_step_was_recorded_gives_its_result_again(
+    append_env: dict[str, str],
+    workspace: Path,
+    fake_model: FakeModelServer,
+    cancel_while_down: bool,
 ) -> None:
-    data = tmp_path / "data"
-    fake_model.script(
-        [
-            Reply.tool_calls(
-                [
-                    ("run_command", {"argv": ["python3", "-c", "print('one')"]}),
-                    ("run_command", {"argv": ["python3", "-c", "print('two')"]}),
-                ],
-                delay_s=30,  # the process dies while it waits for this reply
-            ),
-        ]
-    )
-    env = boocode_env(data, workspace, fake_model)
-    first = spawn_boocode("run", "work", env=env)
-    wait_for(lambda: len(fake_model.requests) >= 1, timeout=30)
-    first.send_signal(signal.SIGKILL)
-    first.wait(timeout=10)
-    (chat_id,) = query_sqlite(data, "SELECT id FROM chats")[0]
+    """Killed between a command's end and its step's record: the restarted step answers with
+    the kept result and does not run the command again; a cancel made meanwhile stops the turn
+    after that step, before the next model call."""
+    env = append_env
+    kept = "SELECT CAST(result AS TEXT) FROM running_commands WHERE result IS NOT NULL"
+    with _tool_results_held(env, _run_until_the_command_starts(env, workspace)):
+        (workspace / "go").touch()
+        ((recorded,),) = wait_for(lambda: query_database(env, kept), timeout=30)
+        assert _contents(env, "tool") == []  # the step's own answer was never stored
+    chat_id = _cancel_while_down(env) if cancel_while_down else None
 
-    cancelled = run_boocode("cancel", chat_id, env=env)
-    assert cancelled.returncode == 0, cancelled.stderr
-    assert "will stop at its next step" in cancelled.stdout
+    with _worker(env):
+        wait_for(lambda: _statuses(env) == [("cancelled" if chat_id else "succeeded",)], timeout=60)
+
+    log = (workspace / "runs.log").read_text()
+    pid = log.split()[1]
+    assert log == f"start {pid}\nend {pid}\n"  # the command ran once
+    kept_result = json.loads(recorded)["content"]
+    assert "appended" in kept_result and _contents(env, "tool") == [kept_result]
+    assert query_database(env, "SELECT COUNT(*) FROM running_commands") == [(0,)]
+    if chat_id is None:
+        assert _contents(env, "assistant")[-1] == "Done."
+        assert len(fake_model.requests) == 2
+        return
+    assert len(fake_model.requests) == 1  # stopped before the next model call
+    # The chat takes the next message.
+    again = run_boocode("run", "and now?", "--chat", chat_id, env=env)
+    assert again.returncode == 0, again.stderr
+    assert _statuses(env) == [("cancelled",), ("succeeded",)]
+    assert _contents(env, "assistant")[-1] == "Done."
+
+
+@pytest.mark.parametrize("after_a_tool_step", [False, True], ids=["mid-stream", "between steps"])
+def test_cancel_while_no_process_runs_the_turn_then_restart(
+    tmp_path: Path,
+    workspace: Path,
+    fake_model: FakeModelServer,
+    database_env: dict[str, str],
+    after_a_tool_step: bool,
+) -> None:
+    """Killed while the model answers (the first call, or the one after a completed tool
+    step), cancelled while down: the resumed turn asks the model nothing more."""
+    calls = [
+        ("run_command", {"argv": ["python3", "-c", "print('one')"]}),
+        ("run_command", {"argv": ["python3", "-c", "print('two')"]}),
+    ]
+    # The process dies while it waits for the reply that is delayed.
+    if after_a_tool_step:
+        script = [Reply.tool_calls(calls[:1]), Reply.tool_calls(calls[1:], delay_s=30)]
+    else:
+        script = [Reply.tool_calls(calls, delay_s=30)]
+    fake_model.script(script)
+    env = boocode_env(tmp_path / "data", workspace, fake_model, **database_env)
+    first = spawn_boocode("run", "work", env=env)
+    wait_for(lambda: len(fake_model.requests) == len(script), timeout=30)
+    _sigkill(first)
+    chat_id = _cancel_while_down(env)
 
     fake_model.script([Reply.text("Answered after the cancel.")])
-    worker = spawn_boocode("worker", env=env)
-    try:
+    with _worker(env):
         wait_for(lambda: _statuses(env) == [("cancelled",)], timeout=60)
-    finally:
-        _stop(worker)
-    assert len(fake_model.requests) == 1  # the cancelled turn asked the model nothing more
+    # The cancelled turn asked the model nothing more; the step that ran kept its result.
+    assert len(fake_model.requests) == len(script)
+    tool_results = [str(content) for content in _contents(env, "tool")]
+    assert [result.endswith("\none\n") for result in tool_results] == (
+        [True] if after_a_tool_step else []
+    )
 
     again = run_boocode("run", "and now?", "--chat", chat_id, env=env)
     assert again.returncode == 0, again.stderr
     assert _statuses(env) == [("cancelled",), ("succeeded",)]
-    roles = [row[0] for row in query_sqlite(data, "SELECT role FROM messages ORDER BY id")]
-    assert roles == ["user", "user", "assistant"]
+    assert _contents(env, "assistant")[-1] == "Answered after the cancel."
 
 
 def test_cancel_with_no_running_turn_says_so(
@@ -161,24 +285,21 @@ def test_cancel_with_no_running_turn_says_so(
 ) -> None:
     env = boocode_env(tmp_path / "data", workspace, fake_model)
     assert run_boocode("run", "hi", env=env).returncode == 0
-    (chat_id,) = query_sqlite(tmp_path / "data", "SELECT id FROM chats")[0]
+    (chat_id,) = query_database(env, "SELECT id FROM chats")[0]
     result = run_boocode("cancel", chat_id, env=env)
     assert result.returncode == 1 and "has no running turn" in result.stderr
 
 
-@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
 def test_run_beside_a_live_server_never_touches_its_turns(
-    tmp_path: Path, fake_model_server: FakeModelServer, engine: str
+    tmp_path: Path, fake_model: FakeModelServer, database_env: dict[str, str]
 ) -> None:
-    fake_model_server.reset()
-    with contextlib.ExitStack() as stack:
-        env = fake_model_env(fake_model_server)
-        if engine == "postgresql":
-            env["BOOCODE_DATABASE_URL"] = stack.enter_context(fresh_database())
-        server = LiveServer.start(tmp_path / "server", env=env)
-        stack.callback(server.stop)
-        stack.callback(fake_model_server.reset)
-        _run_beside(server, fake_model_server, sqlite=engine == "sqlite")
+    server = LiveServer.start(
+        tmp_path / "server", env={**fake_model_env(fake_model), **database_env}
+    )
+    try:
+        _run_beside(server, fake_model, sqlite=not database_env)
+    finally:
+        server.stop()
 
 
 def _run_beside(server: LiveServer, fake_model_server: FakeModelServer, *, sqlite: bool) -> None:
@@ -227,68 +348,67 @@ def _run_beside(server: LiveServer, fake_model_server: FakeModelServer, *, sqlit
     assert not any("pending question" in str(body) for body in fake_model_server.requests)
 
 
+# What a crash between storing a turn and starting its workflow leaves: a chat, its first
+# message and the queued run, stored by a server (serve-0) that died since.
+_LOST_START = [
+    "INSERT INTO chats (id, title, created_at, updated_at, workspace, model, branch_id,"
+    " last_seq) VALUES ('c1', 't', '2026-01-01', '2026-01-01', ?, 'fake-model',"
+    " 0, 0)",
+    "INSERT INTO messages (chat_id, branch_id, turn_number, role, content, is_error,"
+    " created_at) VALUES ('c1', 0, 1, 'user', '\"hello\"', FALSE, '2026-01-01')",
+    "INSERT INTO agent_runs (id, kind, chat_id, turn_number, branch_id, status,"
+    " cancel_requested, executor_id, created_at) VALUES ('turn-lost', 'turn', 'c1', 1, 0,"
+    " 'queued', FALSE, 'serve-0', '2026-01-01')",
+]
+
+
+@pytest.mark.parametrize("cancel_first", [False, True], ids=["started", "cancelled before start"])
 def test_a_queued_run_whose_start_was_lost_is_started_by_the_next_process(
-    tmp_path: Path, workspace: Path, fake_model: FakeModelServer
+    tmp_path: Path,
+    workspace: Path,
+    fake_model: FakeModelServer,
+    database_env: dict[str, str],
+    cancel_first: bool,
 ) -> None:
-    data = tmp_path / "data"
-    env = boocode_env(data, workspace, fake_model)
+    """...or, cancelled before it started, ends cancelled there without asking the model."""
+    env = boocode_env(tmp_path / "data", workspace, fake_model, **database_env)
     assert run_boocode("db", "upgrade", env=env).returncode == 0
-    # What a crash between storing a turn and starting its workflow leaves behind.
-    conn = sqlite3.connect(data / "boocode.sqlite")
-    with conn:
-        conn.execute(
-            "INSERT INTO chats (id, title, created_at, updated_at, workspace, model, branch_id,"
-            " last_seq) VALUES ('c1', 't', '2026-01-01', '2026-01-01', ?, 'fake-model', 0, 0)",
-            (str(workspace),),
-        )
-        conn.execute(
-            "INSERT INTO messages (chat_id, branch_id, turn_number, role, content, is_error,"
-            " created_at) VALUES ('c1', 0, 1, 'user', '\"hello\"', 0, '2026-01-01')"
-        )
-        conn.execute(
-            "INSERT INTO agent_runs (id, kind, chat_id, turn_number, branch_id, status,"
-            " cancel_requested, executor_id, created_at) VALUES ('turn-lost', 'turn', 'c1', 1,"
-            " 0, 'queued', 0, 'serve-0', '2026-01-01')"  # stored by a server that died since
-        )
-    conn.close()
+    execute_database(env, _LOST_START[0], str(workspace))
+    for statement in _LOST_START[1:]:
+        execute_database(env, statement)
+    if cancel_first:
+        _cancel_while_down(env)
     fake_model.script([Reply.text("Picked up.")])
-    worker = spawn_boocode("worker", env=env)
-    try:
-        wait_for(lambda: _statuses(env) == [("succeeded",)], timeout=60)
-    finally:
-        _stop(worker)
-    assert query_sqlite(data, "SELECT content FROM messages WHERE role = 'assistant'") == [
-        ('"Picked up."',)
-    ]
+    with _worker(env):
+        final = "cancelled" if cancel_first else "succeeded"
+        wait_for(lambda: _statuses(env) == [(final,)], timeout=60)
+    if not cancel_first:
+        assert _contents(env, "assistant") == ["Picked up."]
+        return
+    assert _contents(env, "assistant") == [] and fake_model.requests == []
+    # The chat takes the next message.
+    again = run_boocode("run", "and now?", "--chat", "c1", env=env)
+    assert again.returncode == 0, again.stderr
+    assert _statuses(env) == [("cancelled",), ("succeeded",)]
 
 
 def test_the_database_refuses_an_unknown_status_and_a_second_active_turn(
-    tmp_path: Path, workspace: Path
+    tmp_path: Path, workspace: Path, database_env: dict[str, str]
 ) -> None:
-    data = tmp_path / "data"
-    assert run_boocode("db", "upgrade", env=boocode_env(data, workspace)).returncode == 0
-    conn = sqlite3.connect(data / "boocode.sqlite")
-    conn.execute(
-        "INSERT INTO chats (id, title, created_at, updated_at, workspace, model, branch_id,"
-        " last_seq) VALUES ('c1', 't', '2026-01-01', '2026-01-01', '/w', 'demo', 0, 0)"
-    )
+    env = boocode_env(tmp_path / "data", workspace, **database_env)
+    assert run_boocode("db", "upgrade", env=env).returncode == 0
+    execute_database(env, _LOST_START[0], str(workspace))
     insert = (
         "INSERT INTO agent_runs (id, kind, chat_id, turn_number, branch_id, status,"
-        " cancel_requested, created_at) VALUES (?, 'turn', 'c1', 1, 0, ?, 0, '2026-01-01')"
+        " cancel_requested, created_at) VALUES (?, 'turn', 'c1', 1, 0, ?, FALSE, '2026-01-01')"
     )
-    for run_id, status, problem in [("a", "paused", "CHECK"), ("b", "running", None)]:
-        try:
-            conn.execute(insert, (run_id, status))
-        except sqlite3.IntegrityError as exc:
-            assert problem and problem in str(exc)
-        else:
-            assert problem is None
-    try:
-        conn.execute(insert, ("c", "queued"))
-        raise AssertionError("a second active turn was accepted")
-    except sqlite3.IntegrityError as exc:
-        assert "UNIQUE" in str(exc)
-    conn.close()
+    refused = (sqlite3.IntegrityError, psycopg.IntegrityError)
+    with pytest.raises(refused, match=r"(?i)check constraint"):
+        execute_database(env, insert, "a", "paused")
+    execute_database(env, insert, "b", "running")
+    with pytest.raises(refused, match=r"(?i)unique constraint"):
+        execute_database(env, insert, "c", "queued")
+    assert _statuses(env) == [("running",)]
 
 
 def test_storage_faults_are_one_line_before_anything_runs(tmp_path: Path, workspace: Path) -> None:
