@@ -1,12 +1,14 @@
-"""A turn killed with SIGKILL mid-way resumes from its last completed step after a restart."""
+"""A turn killed with SIGKILL mid-way resumes from its last completed step after a restart, on
+SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import signal
 from pathlib import Path
 
 from support.fake_model import FakeModelServer, Reply
-from support.processes import boocode_env, query_sqlite, spawn_boocode, wait_for
+from support.processes import boocode_env, query_database, spawn_boocode, wait_for
 
 COUNT_ONCE = (
     "import pathlib; p = pathlib.Path('runs.log');"
@@ -15,9 +17,8 @@ COUNT_ONCE = (
 
 
 def test_sigkill_mid_turn_resumes_without_repeating_completed_steps(
-    tmp_path: Path, workspace: Path, fake_model: FakeModelServer
+    tmp_path: Path, workspace: Path, fake_model: FakeModelServer, database_env: dict[str, str]
 ) -> None:
-    data = tmp_path / "data"
     fake_model.script(
         [
             Reply.tool_calls([("run_command", {"argv": ["python3", "-c", COUNT_ONCE]})]),
@@ -26,28 +27,24 @@ def test_sigkill_mid_turn_resumes_without_repeating_completed_steps(
             Reply.text("Resumed and done."),
         ]
     )
-    env = boocode_env(data, workspace, fake_model)
+    env = boocode_env(tmp_path / "data", workspace, fake_model, **database_env)
+    status = "SELECT status FROM agent_runs"
     first = spawn_boocode("run", "count once", env=env)
     wait_for(lambda: len(fake_model.requests) >= 2, timeout=30)
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
-    assert query_sqlite(data, "SELECT status FROM agent_runs") == [("running",)]
+    assert query_database(env, status) == [("running",)]
 
     worker = spawn_boocode("worker", env=env)
     try:
-        wait_for(
-            lambda: query_sqlite(data, "SELECT status FROM agent_runs") == [("succeeded",)],
-            timeout=60,
-        )
+        wait_for(lambda: query_database(env, status) == [("succeeded",)], timeout=60)
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=20)
 
     assert (workspace / "runs.log").read_text() == "x"
-    rows = query_sqlite(data, "SELECT role, content FROM messages ORDER BY id")
+    rows = query_database(env, "SELECT role, CAST(content AS TEXT) FROM messages ORDER BY id")
     assert [role for role, _ in rows] == ["user", "assistant", "tool", "assistant"]
-    assert rows[-1][1] == '"Resumed and done."'
+    assert json.loads(rows[-1][1]) == "Resumed and done."
     # The second model call was retried; the first one and the tool call were not.
     assert len(fake_model.requests) == 3
-    tool_calls = query_sqlite(data, "SELECT COUNT(*) FROM messages WHERE role = 'tool'")
-    assert tool_calls == [(1,)]
