@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
+from websockets.asyncio.client import ClientConnection
 
 from support.fake_model import FakeModelServer, Reply
-from support.live_server import LiveServer
+from support.live_server import LiveServer, frames_until, turn_ended
 from support.processes import processes_with, wait_for
 
 
@@ -123,65 +124,71 @@ def test_post_a_message_runs_a_turn_and_stores_its_messages(live_server: LiveSer
         assert http.get(f"/api/chats/{chat['id']}").json()["title"] == "Hello"
 
 
-def test_cancel_stops_a_running_turn(
-    fake_live_server: LiveServer, fake_model_server: FakeModelServer
+async def _next_message_answered(server: LiveServer, chat_id: str, ws: ClientConnection) -> None:
+    """The chat takes the next message once a turn is cancelled, and the turn ends well."""
+    async with server.async_client() as http:
+        response = await http.post(f"/api/chats/{chat_id}/messages", json={"content": "and now?"})
+    assert response.status_code == 202, response.text
+    assert (await frames_until(ws, turn_ended))[-1]["status"] == "succeeded"
+
+
+async def test_cancel_stops_a_streaming_answer_and_keeps_its_text(
+    fake_server_each_engine: LiveServer, fake_model: FakeModelServer
 ) -> None:
-    fake_model_server.reset()
-    fake_model_server.script([Reply.text("word " * 400, chunk_delay_s=0.02)])
-    chat = fake_live_server.new_chat()
-    with fake_live_server.client() as http:
-        http.post(f"/api/chats/{chat['id']}/messages", json={"content": "write a lot"})
-        time.sleep(0.5)
-        result = http.post(f"/api/chats/{chat['id']}/cancel").json()
-        assert result == {"cancelled": True, "turn": 1, "subagents": 0}
-        deadline = time.monotonic() + 10
-        while http.post(f"/api/chats/{chat['id']}/cancel").json()["cancelled"]:
-            assert time.monotonic() < deadline, "the turn did not stop"
-            time.sleep(0.05)
-        idle = http.post(f"/api/chats/{chat['id']}/cancel").json()
+    server = fake_server_each_engine
+    whole = "word " * 400
+    fake_model.script([Reply.text(whole, chunk_delay_s=0.02), Reply.text("Next answer.")])
+    chat_id = server.new_chat()["id"]
+    async with server.ws(chat_id) as ws, server.async_client() as http:
+        await http.post(f"/api/chats/{chat_id}/messages", json={"content": "write a lot"})
+        await frames_until(ws, lambda frame: frame["type"] == "message_delta")
+        cancelled = (await http.post(f"/api/chats/{chat_id}/cancel")).json()
+        assert cancelled == {"cancelled": True, "turn": 1, "subagents": 0}
+        assert (await frames_until(ws, turn_ended))[-1]["status"] == "cancelled"
+        idle = (await http.post(f"/api/chats/{chat_id}/cancel")).json()
         assert idle == {"cancelled": False, "turn": None, "subagents": 0}
+        await _next_message_answered(server, chat_id, ws)
+    with server.client() as http:
+        answers = [
+            m["content"]
+            for m in http.get(f"/api/chats/{chat_id}/messages").json()
+            if m["role"] == "assistant"
+        ]
+    assert answers[0].startswith("word") and len(answers[0]) < len(whole)
+    assert answers[1:] == ["Next answer."]
 
 
-def test_cancel_kills_a_running_command_and_answers_every_tool_call(
-    fake_live_server: LiveServer, fake_model_server: FakeModelServer
+async def test_cancel_kills_a_running_command_and_answers_every_tool_call(
+    fake_server_each_engine: LiveServer, fake_model: FakeModelServer
 ) -> None:
-    marker = fake_live_server.workspace / "started"
-    sleeper = f"import time; open({str(marker)!r}, 'w').write('yes'); time.sleep(60)"
+    server = fake_server_each_engine
     # Found by its command line: inside the sandbox the command's own PID means nothing here.
     tag = f"sleeper-{time.monotonic_ns()}"
-    fake_model_server.reset()
-    fake_model_server.script(
+    marker = server.workspace / tag
+    sleeper = f"import time; open({str(marker)!r}, 'w').write('yes'); time.sleep(60)"
+    fake_model.script(
         [
             Reply.tool_calls(
                 [("run_command", {"argv": ["python3", "-c", sleeper, tag]}), ("list_files", {})]
-            )
+            ),
+            Reply.text("Next answer."),
         ]
     )
-    chat = fake_live_server.new_chat()
-    with fake_live_server.client() as http:
-        http.post(f"/api/chats/{chat['id']}/messages", json={"content": "sleep"})
-        deadline = time.monotonic() + 15
-        while not marker.exists() or not marker.read_text():
-            assert time.monotonic() < deadline, "the command never started"
-            time.sleep(0.05)
-        started = time.monotonic()
-        assert http.post(f"/api/chats/{chat['id']}/cancel").json()["cancelled"] is True
-        while http.post(f"/api/chats/{chat['id']}/cancel").json()["cancelled"]:
-            assert time.monotonic() - started < 5, "the turn did not stop within 5 s"
-            time.sleep(0.05)
-        messages = http.get(f"/api/chats/{chat['id']}/messages").json()
-    wait_for(lambda: not processes_with(tag), timeout=5)
+    chat_id = server.new_chat()["id"]
+    async with server.ws(chat_id) as ws, server.async_client() as http:
+        await http.post(f"/api/chats/{chat_id}/messages", json={"content": "sleep"})
+        await asyncio.to_thread(wait_for, lambda: marker.exists() and marker.read_text())
+        assert (await http.post(f"/api/chats/{chat_id}/cancel")).json()["cancelled"] is True
+        # Long before the command's minute is up.
+        assert (await frames_until(ws, turn_ended))[-1]["status"] == "cancelled"
+        messages = (await http.get(f"/api/chats/{chat_id}/messages")).json()
+        wait_for(lambda: not processes_with(tag), timeout=5)
+        await _next_message_answered(server, chat_id, ws)
     tool_results = [(m["content"], m["cancelled"]) for m in messages if m["role"] == "tool"]
     assert tool_results == [
         ("cancelled by the user while it ran", True),
         ("cancelled by the user before it ran", True),
     ]
-
-
-def _gone(pid: int) -> bool:
-    """No such process, or only its zombie (nothing reaps orphans in some containers)."""
-    stat = Path(f"/proc/{pid}/stat")
-    return not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
 
 
 def test_openapi_documents_every_endpoint_well_enough_to_generate_a_client(
