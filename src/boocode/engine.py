@@ -15,13 +15,14 @@ from boocode.agent import runtime, turn
 from boocode.agent.runtime import Runtime
 from boocode.agent.turn import TURN_QUEUE
 from boocode.config import Settings
-from boocode.contracts.runs import RunKind
+from boocode.contracts.runs import RunKind, RunStatus
 from boocode.db import dbos_sqlite
 from boocode.db.preflight import open_database
 from boocode.db.tables import AgentRun
 from boocode.events.bus import EventBus, LocalBus
 from boocode.events.log import EventLog
 from boocode.runs import executor, recovery
+from boocode.runs import store as runs
 from boocode.runs.executor import ExecutorLease
 from boocode.sessions import hooks as session_hooks
 from boocode.subagents import SUBAGENT_QUEUE
@@ -87,11 +88,11 @@ async def start(
     await workflow_engine.register_queue(rt)
     alone = process_turns and not listens and not settings.is_postgres
     unheard = frozenset({SUBAGENT_QUEUE, WORKFLOW_AGENT_QUEUE} if alone else ())
-    await recovery.reconcile(db, _start_run, live_elsewhere, unheard)
+    await recovery.reconcile(db, _start_run, _end_run, live_elsewhere, unheard)
     if process_turns:
         await recovery.resume_dead_executors(lease)
         rt.services["executor_sweep"] = asyncio.create_task(
-            recovery.sweep_forever(lease, settings.executor_sweep_s)
+            recovery.sweep_forever(db, lease, _end_run, settings.executor_sweep_s)
         )
     return rt
 
@@ -127,6 +128,13 @@ async def _start_run(run: AgentRun) -> None:
         await workflow_engine.start_agent(run.id)
     else:
         await turn.start_turn(run.id)
+
+
+async def _end_run(run: AgentRun, status: RunStatus, error: str | None) -> None:
+    if run.kind == RunKind.WORKFLOW.value:  # a script, not an agent loop: no tool calls
+        await runs.transition(runtime.current().db, run.id, status, error=error)
+    else:
+        await turn.end_run(run.id, status, error)
 
 
 def _launch_dbos(settings: Settings, executor_id: str, queues: list[str]) -> None:

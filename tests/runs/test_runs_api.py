@@ -197,6 +197,99 @@ async def test_a_run_broken_by_storage_shows_one_line_not_its_sql(
     assert f"turn 1 of chat {chat_id}) failed" in engine_server.log
 
 
+INTERNAL_ERROR = "internal error: the run stopped (see the server log)"
+
+
+@contextlib.contextmanager
+def _runs_refused_to_start(server: LiveServer) -> Iterator[None]:
+    """A real storage fault in a turn's first step: the database refuses to mark a run
+    running (a trigger), and accepts every other write."""
+    if server.env.get("BOOCODE_DATABASE_URL"):
+        server.execute(
+            "CREATE FUNCTION refuse_running() RETURNS trigger LANGUAGE plpgsql AS"
+            " $$ BEGIN RAISE EXCEPTION 'runs may not start'; END $$"
+        )
+        server.execute(
+            "CREATE TRIGGER refuse_running BEFORE UPDATE ON agent_runs FOR EACH ROW"
+            " WHEN (NEW.status = 'running') EXECUTE FUNCTION refuse_running()"
+        )
+    else:
+        server.execute(
+            "CREATE TRIGGER refuse_running BEFORE UPDATE ON agent_runs"
+            " WHEN NEW.status = 'running' BEGIN SELECT RAISE(ABORT, 'runs may not start'); END"
+        )
+    try:
+        yield
+    finally:
+        postgres = bool(server.env.get("BOOCODE_DATABASE_URL"))
+        server.execute("DROP TRIGGER refuse_running" + (" ON agent_runs" if postgres else ""))
+
+
+def _unanswered(messages: list[dict[str, Any]]) -> set[str]:
+    """The ids of tool calls with no tool result among `messages` (provider format)."""
+    asked = {call["id"] for m in messages for call in m.get("tool_calls") or []}
+    return asked - {m["tool_call_id"] for m in messages if m["role"] == "tool"}
+
+
+async def _ends_failed_then_takes_the_next_message(
+    server: LiveServer, fake_model: FakeModelServer, chat_id: str, frames: list[dict[str, Any]]
+) -> None:
+    """The broken run ended recorded, with the one internal-error line, and the chat goes on."""
+    assert frames[-1]["status"] == "failed" and frames[-1]["error"] == INTERNAL_ERROR
+    assert [f["message"] for f in frames if f["type"] == "error"] == [INTERNAL_ERROR]
+    with server.client() as http:
+        (turn,) = http.get(f"/api/chats/{chat_id}/timeline").json()["turns"]
+    assert turn["status"] == "failed" and turn["error"] == INTERNAL_ERROR
+    fake_model.script([Reply.text("Back to normal.")])
+    frames = await _post_and_collect(server, chat_id, "are you there?")
+    assert frames[-1]["status"] == "succeeded" and frames[-1]["turn"] == 2
+    assert _unanswered(fake_model.requests[-1]["messages"]) == set()
+
+
+async def test_a_run_whose_last_step_breaks_ends_failed_and_the_chat_goes_on(
+    engine_server: LiveServer, fake_model: FakeModelServer
+) -> None:
+    # The run's end clears its command records: with their table gone, that step fails.
+    fake_model.script(
+        [
+            Reply.tool_calls([("read_file", {"path": "README.md"})]),
+            Reply.text("Read it."),
+        ]
+    )
+    chat_id = engine_server.new_chat()["id"]
+    with _table_taken_away(engine_server, "running_commands"):
+        frames = await _post_and_collect(engine_server, chat_id, "read the readme")
+    await _ends_failed_then_takes_the_next_message(engine_server, fake_model, chat_id, frames)
+    assert "running_commands" in engine_server.log
+
+
+async def test_a_command_whose_record_cannot_be_stored_is_answered_and_the_chat_goes_on(
+    engine_server: LiveServer, fake_model: FakeModelServer
+) -> None:
+    fake_model.script(
+        [
+            Reply.tool_calls([("run_command", {"argv": ["echo", "hi"]})]),
+            Reply.text("Ran it."),
+        ]
+    )
+    chat_id = engine_server.new_chat()["id"]
+    with _table_taken_away(engine_server, "running_commands"):
+        frames = await _post_and_collect(engine_server, chat_id, "run echo")
+    await _ends_failed_then_takes_the_next_message(engine_server, fake_model, chat_id, frames)
+
+
+async def test_a_run_whose_first_step_breaks_ends_failed_and_the_chat_goes_on(
+    engine_server: LiveServer, fake_model: FakeModelServer
+) -> None:
+    chat_id = engine_server.new_chat()["id"]
+    with _runs_refused_to_start(engine_server):
+        frames = await _post_and_collect(engine_server, chat_id, "hello")
+    assert not [f for f in frames if f["type"] == "turn_start"]
+    assert fake_model.requests == []  # it never reached the model
+    await _ends_failed_then_takes_the_next_message(engine_server, fake_model, chat_id, frames)
+    assert "runs may not start" in engine_server.log
+
+
 def test_a_storage_fault_while_serving_is_a_json_503(engine_server: LiveServer) -> None:
     """The last test of the module: it takes the chats table away, then gives it back."""
     with _table_taken_away(engine_server, "chats"), engine_server.client() as http:

@@ -43,7 +43,7 @@ from boocode.providers.errors import RETRYABLE_KINDS
 from boocode.runs import store as runs
 from boocode.runs.commands import RERUN_NOTE, CommandRecords, Leftover, forget_run
 from boocode.runs.detach import outside_any_run
-from boocode.runs.status import INTERNAL_ERROR
+from boocode.runs.status import FINAL, INTERNAL_ERROR
 from boocode.tools import WRITE_TOOLS, FileChange, ToolResult
 from boocode.tools.result import (
     CANCELLED_AFTER_A_CRASH,
@@ -122,7 +122,13 @@ async def drive(run_id: str, steps: RunSteps | None = None) -> TurnOutcome:
     Called from a workflow body: a chat turn's, a subagent's (`boocode.subagents.runner`), a
     workflow agent's (`boocode.workflows.engine`), the last two with their kind's `steps`.
     """
-    plan = await _begin_turn(run_id, steps)
+    # The run must end recorded, whatever broke: a step's error is recorded, so a replay
+    # takes the same way out.
+    try:
+        plan = await _begin_turn(run_id, steps)
+    except Exception:
+        log.exception("run %s could not begin", run_id)
+        return await _end_broken(run_id, steps)
     if plan.error is not None:
         outcome = TurnOutcome(status=TurnStatus.FAILED, error=plan.error)
     elif plan.cancelled:
@@ -130,10 +136,14 @@ async def drive(run_id: str, steps: RunSteps | None = None) -> TurnOutcome:
     else:
         try:
             outcome = await _converse(plan)
-        except Exception:  # the turn must end recorded, whatever broke
+        except Exception:
             log.exception("run %s (turn %s of chat %s) failed", run_id, plan.turn, plan.chat_id)
             outcome = TurnOutcome(status=TurnStatus.FAILED, error=INTERNAL_ERROR)
-    await _end_turn(plan, outcome, steps)
+    try:
+        await _end_turn(plan, outcome, steps)
+    except Exception:
+        log.exception("run %s (turn %s of chat %s) could not end", run_id, plan.turn, plan.chat_id)
+        return await _end_broken(run_id, steps)
     return outcome
 
 
@@ -260,8 +270,10 @@ async def _begin_turn(run_id: str, steps: RunSteps | None = None) -> TurnPlan:
     run = await runs.get(rt.db, run_id)
     error = await steps.prepare(run) if steps is not None else None
 
-    def write(conn: Connection) -> TurnStartFrame:  # running, and said so, in one commit
-        runs.transition_in(conn, run_id, TurnStatus.RUNNING, executor_id=rt.executor_id)
+    def write(conn: Connection) -> TurnStartFrame | None:  # running, and said so, in one commit
+        before = runs.transition_in(conn, run_id, TurnStatus.RUNNING, executor_id=rt.executor_id)
+        if before is TurnStatus.RUNNING:  # the step ran before a crash: said so already
+            return None
         return TurnStartFrame(chat_id=run.chat_id, turn=run.turn_number, task_id=run_id)
 
     await rt.events.publish_with(run.chat_id, write)
@@ -510,32 +522,80 @@ async def _autofix_step(
 @DBOS.step(name="boocode.turn.end")
 async def _end_turn(plan: TurnPlan, outcome: TurnOutcome, steps: RunSteps | None = None) -> None:
     rt = runtime.current()
-    chat_id, turn = plan.chat_id, plan.turn
     usage = await _answer_unanswered(plan, outcome)
 
     def ended(conn: Connection) -> ErrorFrame | None:  # the run's record, in one commit
-        runs.transition_in(conn, plan.run_id, outcome.status, error=outcome.error)
         forget_run(conn, plan.run_id)
-        conn.execute(update(Chat).where(Chat.id == chat_id).values(updated_at=datetime.now(UTC)))
-        if outcome.error:
-            return ErrorFrame(chat_id=chat_id, message=outcome.error, turn=turn)
-        return None
+        return _record_end(conn, plan, outcome)
 
-    await rt.events.publish_with(chat_id, ended)
+    await rt.events.publish_with(plan.chat_id, ended)
     for hook in rt.turn_end_hooks:
-        await hook(chat_id, turn)
+        await hook(plan.chat_id, plan.turn)
+    await rt.events.publish_with(plan.chat_id, lambda conn: _end_frame(conn, plan, outcome, usage))
+    await _finish(plan.run_id, steps)
 
-    def announced(conn: Connection) -> TurnEndFrame:  # old frames dropped in the same commit
-        prune_in(conn, chat_id)
-        return TurnEndFrame(
-            chat_id=chat_id, turn=turn, status=outcome.status, usage=usage, error=outcome.error
-        )
 
-    await rt.events.publish_with(chat_id, announced)
+@DBOS.step(
+    name="boocode.turn.end_broken",
+    retries_allowed=True,
+    interval_seconds=0.5,
+    max_attempts=5,
+    backoff_rate=2.0,
+)
+async def _end_broken(run_id: str, steps: RunSteps | None = None) -> TurnOutcome:
+    """The end of a run whose first or last step broke: only what the chat needs to go on,
+    tried again while storage recovers; what still fails is left to the recovery sweep."""
+    outcome = await end_run(run_id, TurnStatus.FAILED, INTERNAL_ERROR)
+    await _finish(run_id, steps)
+    return outcome
+
+
+async def end_run(run_id: str, status: TurnStatus, error: str | None) -> TurnOutcome:
+    """End a run its own loop did not: every tool call answered, the record final, the end
+    announced; return how it ended. For a run whose first or last step broke, and for
+    recovery (a run whose workflow ended before its record did). A run that ended is left
+    as it is."""
+    rt = runtime.current()
+    run = await runs.get(rt.db, run_id)
+    if TurnStatus(run.status) in FINAL:
+        return TurnOutcome(status=TurnStatus(run.status), error=run.error)
+    plan = TurnPlan(run_id=run_id, chat_id=run.chat_id, turn=run.turn_number, max_tool_iterations=0)
+    outcome = TurnOutcome(status=status, error=error)
+    usage = await _answer_unanswered(plan, outcome)
+    await rt.events.publish_with(plan.chat_id, lambda conn: _record_end(conn, plan, outcome))
+    await rt.events.publish_with(plan.chat_id, lambda conn: _end_frame(conn, plan, outcome, usage))
+    return outcome
+
+
+def _record_end(conn: Connection, plan: TurnPlan, outcome: TurnOutcome) -> ErrorFrame | None:
+    """The run's final status, and the error frame that says why, in the caller's commit."""
+    runs.transition_in(conn, plan.run_id, outcome.status, error=outcome.error)
+    conn.execute(update(Chat).where(Chat.id == plan.chat_id).values(updated_at=datetime.now(UTC)))
+    if outcome.error:
+        return ErrorFrame(chat_id=plan.chat_id, message=outcome.error, turn=plan.turn)
+    return None
+
+
+def _end_frame(
+    conn: Connection, plan: TurnPlan, outcome: TurnOutcome, usage: TokenUsage
+) -> TurnEndFrame:
+    """The frame that ends the turn; the chat's old frames dropped in the same commit."""
+    prune_in(conn, plan.chat_id)
+    return TurnEndFrame(
+        chat_id=plan.chat_id,
+        turn=plan.turn,
+        status=outcome.status,
+        usage=usage,
+        error=outcome.error,
+    )
+
+
+async def _finish(run_id: str, steps: RunSteps | None) -> None:
+    """The kind's own end (a subagent's result and report), then what this process kept."""
     if steps is not None:
-        await steps.finish(plan.run_id)
-    rt.cancels.forget(plan.run_id)
-    forget(plan.run_id)
+        await steps.finish(run_id)
+    runtime.current().cancels.forget(run_id)
+    forget(run_id)
 
 
 async def _answer_unanswered(plan: TurnPlan, outcome: TurnOutcome) -> TokenUsage:

@@ -5,17 +5,17 @@ active record is compared with it: a record whose workflow ended takes the workf
 status; a record whose workflow never started is started now if it is an orphan (the process
 that stored it, and was to start it, died in between), and left to that process while it
 lives. While the process lives, runs that DBOS holds as pending on an executor no live process
-holds (`boocode.runs.executor`) are resumed here.
+holds (`boocode.runs.executor`) are resumed here, and this process's own runs whose workflow
+ended while their record did not (their last step kept failing) are ended.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from dbos import DBOS
+from dbos import DBOS, WorkflowStatus, WorkflowStatusString
 
 from boocode.contracts.runs import RunStatus
 from boocode.db.engine import Database
@@ -28,16 +28,25 @@ log = logging.getLogger(__name__)
 
 SWEEP_INTERVAL_S = 10.0
 
-# DBOS's final workflow statuses, as run statuses.
-_FINAL = {"SUCCESS": None, "ERROR": RunStatus.FAILED, "CANCELLED": RunStatus.CANCELLED}
+# DBOS's final workflow statuses, as run statuses (None: the status the workflow returned).
+_FINAL: dict[str, RunStatus | None] = {
+    WorkflowStatusString.SUCCESS.value: None,
+    WorkflowStatusString.ERROR.value: RunStatus.FAILED,
+    WorkflowStatusString.CANCELLED.value: RunStatus.CANCELLED,
+    # DBOS gave up resuming it: every attempt stopped its process.
+    WorkflowStatusString.MAX_RECOVERY_ATTEMPTS_EXCEEDED.value: RunStatus.FAILED,
+}
 
 StartRun = Callable[[AgentRun], Awaitable[None]]
+# Ends an active run with a final status and error: answers its tool calls, announces it.
+EndRun = Callable[[AgentRun, RunStatus, str | None], Awaitable[None]]
 LiveElsewhere = Callable[[str], bool]
 
 
 async def reconcile(
     db: Database,
     start: StartRun,
+    end: EndRun,
     live_elsewhere: LiveElsewhere,
     unheard: frozenset[str] = frozenset(),
 ) -> int:
@@ -66,16 +75,38 @@ async def reconcile(
             continue
         if status.status not in _FINAL:
             continue  # pending or enqueued: DBOS resumes it
-        final = _FINAL[status.status] or _returned_status(status.output)
-        error = None
-        if final is RunStatus.FAILED:
-            log.warning("run %s stopped: %s", run.id, status.error or status.status)
-            error = INTERNAL_ERROR
-        with contextlib.suppress(InvalidTransition):
-            if RunStatus(run.status) is RunStatus.QUEUED and final is not RunStatus.FAILED:
-                await store.transition(db, run.id, RunStatus.RUNNING)
-            await store.transition(db, run.id, final, error=error)
-            changed += 1
+        changed += await _settle(db, end, run, status)
+    return changed
+
+
+async def _settle(db: Database, end: EndRun, run: AgentRun, status: WorkflowStatus) -> int:
+    """Give a run whose workflow ended its final status; 1 if it changed, else 0."""
+    final = _FINAL[status.status] or _returned_status(status.output)
+    error = None
+    if final is RunStatus.FAILED:
+        log.warning("run %s stopped: %s", run.id, status.error or status.status)
+        error = INTERNAL_ERROR
+    try:
+        if RunStatus(run.status) is RunStatus.QUEUED and final is not RunStatus.FAILED:
+            await store.transition(db, run.id, RunStatus.RUNNING)
+        await end(run, final, error)
+    except InvalidTransition:  # it ended meanwhile
+        return 0
+    return 1
+
+
+async def settle_ended(db: Database, end: EndRun, executor_id: str) -> int:
+    """End this executor's active runs whose workflow has ended; return how many."""
+    runs = await store.active_runs(db)
+    active = {run.id: run for run in runs if run.executor_id == executor_id}
+    if not active:
+        return 0
+    ended = await DBOS.list_workflows_async(
+        workflow_ids=list(active), status=list(_FINAL), load_input=False
+    )
+    changed = 0
+    for status in ended:
+        changed += await _settle(db, end, active[status.workflow_id], status)
     return changed
 
 
@@ -101,11 +132,18 @@ async def resume_dead_executors(lease: ExecutorLease) -> list[str]:
     return dead
 
 
-async def sweep_forever(lease: ExecutorLease, interval_s: float = SWEEP_INTERVAL_S) -> None:
-    """Every `interval_s`, resume what dead executors left pending."""
+async def sweep_forever(
+    db: Database, lease: ExecutorLease, end: EndRun, interval_s: float = SWEEP_INTERVAL_S
+) -> None:
+    """Every `interval_s`, resume what dead executors left pending, and end this process's
+    runs whose workflow ended before their record did."""
     while True:
         await asyncio.sleep(interval_s)
         try:
             await resume_dead_executors(lease)
         except Exception:
             log.exception("could not look for runs of stopped executors")
+        try:
+            await settle_ended(db, end, lease.executor_id)
+        except Exception:
+            log.exception("could not end the runs whose workflow ended")
