@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -19,6 +23,13 @@ from boocode.db.engine import Database, alembic_config
 from boocode.db.tables import Base, Chat, Message
 from boocode.events.bus import LocalBus
 from boocode.events.log import EventLog
+from boocode.tools.result import (
+    CANCELLED_AFTER_A_CRASH,
+    CANCELLED_BEFORE_RUNNING,
+    CANCELLED_WHILE_RUNNING,
+)
+from support.postgres import fresh_database
+from support.processes import boocode_env, run_boocode
 
 TABLES = {
     "chats",
@@ -179,3 +190,90 @@ async def test_a_failed_write_leaves_nothing_and_the_next_one_lands(database_url
     chat = await db.read(lambda session: session.get(Chat, chat_id))
     assert chat is not None and chat.title == "whole"
     await db.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of its own, with no schema yet, on each engine."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'boocode.sqlite'}"
+        return
+    with fresh_database() as url:
+        yield url
+
+
+def _upgrade_to(revision: str) -> Callable[[Connection], None]:
+    def upgrade(sync_conn: Connection) -> None:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = sync_conn
+        command.upgrade(cfg, revision)
+
+    return upgrade
+
+
+async def test_tool_results_stored_before_the_cancelled_flag_get_it_from_their_text(
+    empty_database_url: str,
+) -> None:
+    db = Database(Settings(database_url=empty_database_url).resolved_database_url)
+    async with db.engine.begin() as conn:
+        await conn.run_sync(_upgrade_to("0008"))
+        await conn.execute(
+            text(
+                "INSERT INTO chats (id, title, created_at, updated_at, workspace, model,"
+                " branch_id, last_seq) VALUES ('c1', 't', '2026-01-01', '2026-01-01', '/w',"
+                " 'demo', 0, 0)"
+            )
+        )
+        old_rows = [
+            ("tool", True, CANCELLED_WHILE_RUNNING),
+            ("tool", True, CANCELLED_BEFORE_RUNNING),
+            ("tool", True, CANCELLED_AFTER_A_CRASH),
+            ("tool", True, "not run: the turn ended (failed)"),
+            ("tool", False, "exit code: 0 (3 ms)"),
+            ("user", False, CANCELLED_WHILE_RUNNING),  # a user who typed it
+        ]
+        for turn, (role, is_error, content) in enumerate(old_rows, start=1):
+            literal = json.dumps(content).replace("'", "''")
+            await conn.execute(
+                text(
+                    "INSERT INTO messages (chat_id, branch_id, turn_number, role, content,"
+                    f" is_error, created_at) VALUES ('c1', 0, {turn}, '{role}', '{literal}',"
+                    f" {str(is_error).upper()}, '2026-01-01')"
+                )
+            )
+    await db.upgrade()
+    rows = await db.read(
+        lambda session: session.execute(
+            select(Message.cancelled).where(Message.chat_id == "c1").order_by(Message.turn_number)
+        ).all()
+    )
+    await db.dispose()
+    assert [row.cancelled for row in rows] == [True, True, True, False, False, False]
+
+
+def test_an_empty_database_file_is_refused_never_replaced(tmp_path: Path, workspace: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    env = boocode_env(data, workspace)
+    for name in ("boocode.sqlite", "dbos.sqlite"):
+        empty = data / name
+        empty.write_bytes(b"")  # a copy cut short, a truncated file: no write-ahead log beside
+        for args in (["db", "upgrade"], ["serve", "--port", "1"]):
+            result = run_boocode(*args, env=env)
+            assert result.returncode == 2, (args, result.stderr)
+            assert result.stderr.strip() == (
+                f"boocode: {empty} is empty, not a database: it may have been cut short; "
+                "restore it from a backup, or delete it to start afresh"
+            )
+            assert "running" not in result.stdout
+        assert empty.stat().st_size == 0
+        empty.unlink()
+
+
+def test_a_new_data_dir_starts_with_a_new_database(tmp_path: Path, workspace: Path) -> None:
+    data = tmp_path / "new" / "data"
+    result = run_boocode("db", "upgrade", env=boocode_env(data, workspace))
+    assert result.returncode == 0, result.stderr
+    assert (data / "boocode.sqlite").read_bytes().startswith(b"SQLite format 3\x00")
+    ran = run_boocode("run", "hello", env=boocode_env(data, workspace))
+    assert ran.returncode == 0, ran.stderr

@@ -147,7 +147,7 @@ async def test_nonzero_exit_is_a_normal_result(tools: ToolRegistry) -> None:
     assert result.content.startswith("exit code: 3 (")
     assert result.content.endswith("\nboom\n")
     assert result.metadata["exit_code"] == 3
-    assert result.metadata["timed_out"] is False
+    assert result.timed_out is False
     assert result.metadata["truncated_bytes"] == 0
     assert result.metadata["duration_ms"] > 0
 
@@ -159,7 +159,7 @@ async def test_timeout_is_an_error_result(workspace: Path) -> None:
     result = await tools.execute("run_command", arguments)
 
     assert result.is_error
-    assert result.metadata["timed_out"] is True
+    assert result.timed_out is True
     assert result.metadata["exit_code"] is None
     assert "timed out" in result.content
 

@@ -11,7 +11,7 @@ from boocode.contracts.chats import MessageOut, ToolCallOut
 from boocode.contracts.usage import TokenUsage
 from boocode.db.engine import Database
 from boocode.db.tables import Chat, Message
-from boocode.tools.result import is_cancellation
+from boocode.providers import ToolCall
 
 
 async def load_messages(db: Database, chat_id: str, branch_id: int | None = None) -> list[Message]:
@@ -55,12 +55,7 @@ def to_provider_message(row: Message) -> dict[str, Any]:
         message: dict[str, Any] = {"role": "assistant", "content": row.content or ""}
         if row.tool_calls:
             message["tool_calls"] = [
-                {
-                    "id": call["id"],
-                    "type": "function",
-                    "function": {"name": call["name"], "arguments": call["arguments"]},
-                }
-                for call in row.tool_calls
+                ToolCall.model_validate(call).to_openai() for call in row.tool_calls
             ]
         return message
     if row.role == "tool":
@@ -79,7 +74,8 @@ def to_message_out(row: Message) -> MessageOut:
         tool_call_id=row.tool_call_id,
         tool_name=row.tool_name,
         is_error=row.is_error,
-        cancelled=row.role == "tool" and row.is_error and is_cancellation(row.content),
+        # None in a row built for its frame, not read back: only tool results set it.
+        cancelled=bool(row.cancelled),
         usage=TokenUsage(**row.usage) if row.usage else None,
         model=row.model,
         created_at=row.created_at,

@@ -49,6 +49,7 @@ from boocode.tools.result import (
     CANCELLED_AFTER_A_CRASH,
     CANCELLED_BEFORE_RUNNING,
     CANCELLED_WHILE_RUNNING,
+    cancelled_result,
 )
 from boocode.tools.run_command import ProcessObserver
 from boocode.traces.model_call import model_call_input, model_call_output
@@ -386,11 +387,17 @@ async def _run_tool_call(plan: TurnPlan, call: ToolCall, refuse: bool) -> bool:
     # First, even for a call refused now: a command a dead process left running is killed.
     # (A run this process started has no earlier attempt to leave one.)
     leftover = Leftover() if plan.run_id in _fresh_runs else await commands.leftover()
-    refusal = "not run: the turn reached its tool-iteration limit" if refuse else None
+    refusal = None
+    if refuse:
+        refusal = ToolResult(
+            content="not run: the turn reached its tool-iteration limit", is_error=True
+        )
     if _cancel_requested(plan.run_id) and leftover.result is None:
-        refusal = CANCELLED_AFTER_A_CRASH if leftover.interrupted else CANCELLED_BEFORE_RUNNING
-    if refusal:
-        await _answer_tool_call(plan, step_key, call, ToolResult(content=refusal, is_error=True))
+        refusal = cancelled_result(
+            CANCELLED_AFTER_A_CRASH if leftover.interrupted else CANCELLED_BEFORE_RUNNING
+        )
+    if refusal is not None:
+        await _answer_tool_call(plan, step_key, call, refusal)
         return False
     chat = await _chat_of(plan)
     spawned: list[int] = []
@@ -413,14 +420,14 @@ async def _run_tool_call(plan: TurnPlan, call: ToolCall, refuse: bool) -> bool:
         )
         if await _await_unless_cancelled(execution, plan.run_id):
             # Cancelling the execution killed the command's whole process group.
-            result = ToolResult(content=CANCELLED_WHILE_RUNNING, is_error=True)
+            result = cancelled_result(CANCELLED_WHILE_RUNNING)
             span.outcome = "cancelled"
         else:
             result = execution.result()
             if spawned:  # first, so that a crash from here on never runs the command again
                 await commands.finished(result)
             if result.is_error:
-                span.outcome = "timeout" if result.metadata.get("timed_out") else "error"
+                span.outcome = "timeout" if result.timed_out else "error"
         if leftover.interrupted:
             result = result.model_copy(update={"content": RERUN_NOTE + result.content})
         span.output = result.content
@@ -475,6 +482,7 @@ async def _answer_tool_call(
             tool_call_id=call.id,
             tool_name=call.name,
             is_error=result.is_error,
+            cancelled=result.cancelled,
             file_change=None if result.is_error else result.file_change,
         )
     except Exception as exc:
@@ -610,13 +618,13 @@ async def _answer_unanswered(plan: TurnPlan, outcome: TurnOutcome) -> TokenUsage
     for row in rows:
         if row.role == "assistant" and row.usage:
             usage = usage + TokenUsage.model_validate(row.usage)
-        for call in row.tool_calls or []:
-            if call["id"] not in answered:
+        for call in map(ToolCall.model_validate, row.tool_calls or []):
+            if call.id not in answered:
                 reason = f"not run: the turn ended ({outcome.status.value})"
                 await _answer_tool_call(
                     plan,
-                    f"t{plan.turn}-tool-{call['id']}",
-                    ToolCall.model_validate(call),
+                    f"t{plan.turn}-tool-{call.id}",
+                    call,
                     ToolResult(content=reason, is_error=True),
                 )
     return usage
@@ -734,6 +742,7 @@ async def _save_message(
     tool_call_id: str | None = None,
     tool_name: str | None = None,
     is_error: bool = False,
+    cancelled: bool = False,
     usage: TokenUsage | None = None,
     model: str | None = None,
     file_change: FileChange | None = None,
@@ -753,6 +762,7 @@ async def _save_message(
         "tool_call_id": tool_call_id,
         "tool_name": tool_name,
         "is_error": is_error,
+        "cancelled": cancelled,
         "usage": usage.model_dump() if usage else None,
         "model": model,
         "step_key": step_key,

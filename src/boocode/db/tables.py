@@ -139,6 +139,8 @@ class Message(Base):
     tool_call_id: Mapped[str | None] = mapped_column(StorableString(200), nullable=True)
     tool_name: Mapped[str | None] = mapped_column(StorableString(100), nullable=True)
     is_error: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A tool result of a call the user's cancel stopped: an error, but not the tool's failure.
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     usage: Mapped[dict[str, Any] | None] = mapped_column(StorableJSON(), nullable=True)
     model: Mapped[str | None] = mapped_column(String(200), nullable=True)
     # A tool step's key holds the call's id.

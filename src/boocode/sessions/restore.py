@@ -36,6 +36,7 @@ _MESSAGE_COPY = (
     "tool_call_id",
     "tool_name",
     "is_error",
+    "cancelled",
     "usage",
     "model",
     "created_at",

@@ -14,7 +14,6 @@ from boocode.db.engine import Database
 from boocode.db.tables import FileWrite, Message
 from boocode.sessions import branches
 from boocode.sessions.branches import BranchNotFound, as_naive
-from boocode.tools.result import is_cancellation
 
 
 async def timeline(db: Database, chat_id: str, branch_id: int | None = None) -> Timeline:
@@ -33,7 +32,7 @@ async def timeline(db: Database, chat_id: str, branch_id: int | None = None) -> 
                     Message.role,
                     Message.usage,
                     Message.is_error,
-                    Message.content,
+                    Message.cancelled,
                     Message.created_at,
                 )
                 .where(Message.chat_id == chat_id, Message.branch_id == branch)
@@ -88,7 +87,7 @@ async def timeline(db: Database, chat_id: str, branch_id: int | None = None) -> 
         if row.role == "tool":
             entry.tool_calls += 1
             # A call stopped by a cancel did not fail.
-            entry.tool_errors += int(row.is_error and not is_cancellation(row.content))
+            entry.tool_errors += int(row.is_error and not row.cancelled)
         elif row.role == "assistant" and row.usage:
             entry.usage = entry.usage + TokenUsage.model_validate(row.usage)
             entry.tokens = entry.usage.total_tokens

@@ -101,10 +101,10 @@ class RunCommandArgs(_ToolArgs):
         return ToolResult(
             content=format_for_model(result),
             is_error=result.timed_out,
+            timed_out=result.timed_out,
             metadata={
                 "exit_code": result.exit_code,
                 "duration_ms": result.duration_ms,
-                "timed_out": result.timed_out,
                 "truncated_bytes": result.truncated_bytes,
                 "sandboxed": result.sandboxed,
             },

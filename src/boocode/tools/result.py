@@ -16,7 +16,7 @@ class FileChange(BaseModel):
     """Content after the change; None when the file was deleted."""
 
 
-# The results of tool calls a cancel stopped: a cancellation, not a failure of the tool.
+# What the model reads of a call a cancel stopped (`cancelled_result`).
 CANCELLED_WHILE_RUNNING = "cancelled by the user while it ran"
 CANCELLED_BEFORE_RUNNING = "cancelled by the user before it ran"
 # Cancelled while no process ran its step: what the dead process left running was killed.
@@ -24,14 +24,6 @@ CANCELLED_AFTER_A_CRASH = (
     "cancelled by the user after the process running it stopped; "
     "the command it left running was killed"
 )
-CANCELLED_RESULTS = frozenset(
-    {CANCELLED_WHILE_RUNNING, CANCELLED_BEFORE_RUNNING, CANCELLED_AFTER_A_CRASH}
-)
-
-
-def is_cancellation(content: object) -> bool:
-    """True for the stored result of a tool call the user's cancel stopped."""
-    return isinstance(content, str) and content in CANCELLED_RESULTS
 
 
 class ToolResult(BaseModel):
@@ -39,5 +31,14 @@ class ToolResult(BaseModel):
 
     content: str
     is_error: bool = False
+    # The user's cancel stopped the call (an error, but not the tool's failure).
+    cancelled: bool = False
+    # A command ran past its time limit and was killed.
+    timed_out: bool = False
     file_change: FileChange | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+def cancelled_result(content: str) -> ToolResult:
+    """The result of a call the user's cancel stopped; `content` says when."""
+    return ToolResult(content=content, is_error=True, cancelled=True)
