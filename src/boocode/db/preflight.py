@@ -24,7 +24,9 @@ class StorageError(StartupRefused):
 
 
 def check_sqlite_file(path: Path) -> None:
-    """Refuse a file that is not a SQLite database, or an empty one beside a non-empty WAL."""
+    """Refuse a file that is not a SQLite database, or an empty one (a database BooCode made
+    is never empty: a cut copy or a truncated file would otherwise start as a new, empty one).
+    A missing file is fine: it is created."""
     folder = path.parent
     if folder.exists() and not os.access(folder, os.W_OK | os.X_OK):
         raise StorageError(f"cannot write to {folder}: check its permissions or BOOCODE_DATA_DIR")
@@ -32,15 +34,17 @@ def check_sqlite_file(path: Path) -> None:
         return
     if path.is_dir():
         raise StorageError(f"{path} is a directory, not a database file")
-    size = path.stat().st_size
-    wal = path.with_name(path.name + "-wal")
-    if size == 0:
+    if path.stat().st_size == 0:
+        wal = path.with_name(path.name + "-wal")
         if wal.exists() and wal.stat().st_size > 0:
             raise StorageError(
                 f"{path} is empty but its write-ahead log {wal.name} is not: the database looks "
                 "damaged; restore it from a backup (or move both files away to start afresh)"
             )
-        return
+        raise StorageError(
+            f"{path} is empty, not a database: it may have been cut short; restore it from a "
+            "backup, or delete it to start afresh"
+        )
     with path.open("rb") as fh:
         header = fh.read(len(_SQLITE_HEADER))
     if header != _SQLITE_HEADER:
