@@ -33,3 +33,17 @@ def engine_server(
         server = LiveServer.start(tmp_path_factory.mktemp(f"runs-{request.param}"), env=env)
         stack.callback(server.stop)
         yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine_env(
+    request: pytest.FixtureRequest, fake_model: FakeModelServer
+) -> Iterator[dict[str, str]]:
+    """What points a server of a test's own at the fake model, and on PostgreSQL at a
+    database of its own (for tests that stop and restart their server)."""
+    env = fake_model_env(fake_model)
+    if request.param == "sqlite":
+        yield env
+        return
+    with fresh_database() as url:
+        yield {**env, "BOOCODE_DATABASE_URL": url}

@@ -6,31 +6,14 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from support.fake_model import FakeModelServer, Reply
-from support.live_server import LiveServer, fake_model_env
-from support.postgres import fresh_database
+from support.live_server import LiveServer
 from support.processes import wait_for
 
 INTERNAL_ERROR = "internal error: the run stopped (see the server log)"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine_env(
-    request: pytest.FixtureRequest, fake_model: FakeModelServer
-) -> Iterator[dict[str, str]]:
-    """What points a server at the fake model, and on PostgreSQL at a database of its own."""
-    env = fake_model_env(fake_model)
-    if request.param == "sqlite":
-        yield env
-        return
-    with fresh_database() as url:
-        yield {**env, "BOOCODE_DATABASE_URL": url}
 
 
 def _reads_then_answers(body: dict[str, Any]) -> Reply:

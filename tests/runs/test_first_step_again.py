@@ -1,0 +1,69 @@
+"""A run's first step killed after it marked the run running, then run again by the next server:
+the run is announced once. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from support.fake_model import FakeModelServer, Reply
+from support.live_server import LiveServer
+from support.processes import wait_for
+
+# The subagent's start hook runs inside its run's first step, after the run is marked running:
+# the first time it holds the step there (until the server is killed), then it passes.
+HOLD_ONCE = (
+    "import os, time\n"
+    "if not os.path.exists('held'):\n"
+    "    open('held', 'w').close()\n"
+    "    time.sleep(120)\n"
+)
+HOOKS = f"""
+[hooks]
+subagent_start = [["python3", "-c", {HOLD_ONCE!r}]]
+"""
+
+
+def _spawns_one_subagent(body: dict[str, Any]) -> Reply:
+    first = next(m["content"] for m in body["messages"] if m["role"] == "user")
+    if first == "look around":
+        return Reply.text("looked")
+    if body["messages"][-1]["role"] == "tool":
+        return Reply.text("spawned")
+    return Reply.tool_calls([("spawn_subagent", {"prompt": "look around"})])
+
+
+def _subagents(server: LiveServer, chat_id: str) -> list[dict[str, Any]]:
+    with server.client() as http:
+        return list(http.get(f"/api/chats/{chat_id}/subagents").json()["subagents"])
+
+
+def test_a_first_step_run_again_after_a_crash_announces_the_run_once(
+    tmp_path: Path, fake_model: FakeModelServer, engine_env: dict[str, str]
+) -> None:
+    fake_model.responder = _spawns_one_subagent
+    (tmp_path / "workspace" / ".boocode").mkdir(parents=True)
+    (tmp_path / "workspace" / ".boocode" / "config.toml").write_text(HOOKS)
+    server = LiveServer.start(tmp_path, env=engine_env)
+    try:
+        chat_id = server.new_chat()["id"]
+        with server.client() as http:
+            posted = http.post(f"/api/chats/{chat_id}/messages", json={"content": "spawn"})
+            assert posted.status_code == 202, posted.text
+        wait_for(lambda: (server.workspace / "held").exists())
+        (subagent,) = _subagents(server, chat_id)
+        assert subagent["status"] == "running"
+    finally:
+        server.process.kill()  # mid-step: the run is marked running, the step not recorded
+        server.process.wait(timeout=10)
+
+    restarted = LiveServer.start(tmp_path, env=engine_env)
+    try:
+        wait_for(lambda: _subagents(restarted, chat_id)[0]["status"] == "succeeded", timeout=60)
+        starts = restarted.query(
+            "SELECT COUNT(*) FROM events WHERE chat_id = ? AND type = 'turn_start'",
+            subagent["conversation_id"],
+        )
+        assert starts == [(1,)]
+    finally:
+        restarted.stop()
