@@ -59,8 +59,13 @@ def spawn_boocode(
 
 
 def query_sqlite(data_dir: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    """Read the child's SQLite database directly (it runs in WAL mode, so reads do not block)."""
-    conn = sqlite3.connect(data_dir / "boocode.sqlite", timeout=10)
+    """Read the child's SQLite database directly (it runs in WAL mode, so reads do not block).
+    Before the child has made it there is nothing to read: connecting would leave an empty
+    file, which BooCode refuses as a database cut short."""
+    path = data_dir / "boocode.sqlite"
+    if not path.exists():
+        raise sqlite3.OperationalError(f"{path} does not exist yet")
+    conn = sqlite3.connect(path, timeout=10)
     try:
         return conn.execute(sql, params).fetchall()
     finally:
