@@ -156,9 +156,16 @@ class ConversationRun:
     effort: str | None = None
 
 
-def insert_conversation_run(conn: Connection, new: ConversationRun) -> None:
+def queued_record(new: ConversationRun, now: datetime) -> AgentRun:
+    """The record `insert_conversation_run` stores at `now`, as read back (not in a session)."""
+    return AgentRun(**_run_values(new, now))
+
+
+def insert_conversation_run(
+    conn: Connection, new: ConversationRun, now: datetime | None = None
+) -> None:
     """Store a conversation run in the caller's transaction."""
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     conn.execute(
         insert(Chat).values(
             id=new.conversation_id,
@@ -178,26 +185,7 @@ def insert_conversation_run(conn: Connection, new: ConversationRun) -> None:
             effort=new.effort,
         )
     )
-    conn.execute(
-        _INSERT_RUN,
-        {
-            "id": new.run_id,
-            "kind": new.kind.value,
-            "chat_id": new.conversation_id,
-            "parent_run_id": new.parent_run_id,
-            "parent_chat_id": new.report_to,
-            "turn_number": 1,
-            "branch_id": 0,
-            "status": RunStatus.QUEUED.value,
-            "error": None,
-            "cancel_requested": False,
-            "executor_id": new.executor_id,
-            "created_at": now,
-            "label": new.label,
-            "spec": new.spec,
-            "cache_key": new.cache_key,
-        },
-    )
+    conn.execute(_INSERT_RUN, _run_values(new, now))
     conn.execute(
         insert(Message).values(
             chat_id=new.conversation_id,
@@ -209,6 +197,26 @@ def insert_conversation_run(conn: Connection, new: ConversationRun) -> None:
             created_at=now,
         )
     )
+
+
+def _run_values(new: ConversationRun, now: datetime) -> dict[str, Any]:
+    return {
+        "id": new.run_id,
+        "kind": new.kind.value,
+        "chat_id": new.conversation_id,
+        "parent_run_id": new.parent_run_id,
+        "parent_chat_id": new.report_to,
+        "turn_number": 1,
+        "branch_id": 0,
+        "status": RunStatus.QUEUED.value,
+        "error": None,
+        "cancel_requested": False,
+        "executor_id": new.executor_id,
+        "created_at": now,
+        "label": new.label,
+        "spec": new.spec,
+        "cache_key": new.cache_key,
+    }
 
 
 async def transition(

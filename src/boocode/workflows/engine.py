@@ -10,9 +10,9 @@ agents of that earlier run the same way, so a re-run costs only what changed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +61,9 @@ WORKFLOW_AGENT_ADMISSION = "workflow_agent_admission"
 _POLL_S = 1.0
 # An agent's label is stored in a column of this many characters (`AgentRun.label`).
 MAX_LABEL_CHARS = 200
-# Agents of this process's scripts waiting for their end, by run id.
-_ends: dict[str, asyncio.Event] = {}
+# Agents of this process's scripts waiting for their end, by run id: the agent's last step
+# hands over its final record, so the script goes on without reading it back.
+_ends: dict[str, asyncio.Future[AgentRun]] = {}
 
 # A script's status, as the run's.
 _STATUSES = {
@@ -182,8 +183,6 @@ class EngineHost:
         agent = await self._find_or_start(cache_key, spec, tools, kind.system_prompt)
         if agent.id in self._reused:  # answered from the earlier run, and announced
             return WorkflowAgentResult.model_validate(agent.result).value
-        if not store.is_final(agent):
-            await self.announce("agent", agent=store.agent_out(agent))
         agent = await _ended(self.rt, agent)
         await self._agent_ended(agent)
         if RunStatus(agent.status) is not RunStatus.SUCCEEDED or agent.result is None:
@@ -242,7 +241,10 @@ class EngineHost:
         mine, earlier_run = await self._known()
         found = mine.get(cache_key)
         if found is not None:  # asked for before this run's step started over
-            return await runs.get(rt.db, found.id)
+            agent = await runs.get(rt.db, found.id)
+            if not store.is_final(agent):
+                await self.announce("agent", agent=store.agent_out(agent))
+            return agent
         agent_id = "wfa-" + hashlib.sha256(f"{run.id}/{cache_key}".encode()).hexdigest()[:24]
         earlier = earlier_run.get(cache_key)
         if earlier is not None and RunStatus(earlier.status) is RunStatus.SUCCEEDED:
@@ -275,10 +277,21 @@ class EngineHost:
                 effort=spec.effort,
                 executor_id=rt.executor_id,
             )
-            await rt.db.transact(lambda conn: runs.insert_conversation_run(conn, new))
-            _ends.setdefault(agent_id, asyncio.Event())  # before it starts: its end is not missed
+            queued = runs.queued_record(new, datetime.now(UTC))
+
+            def write(conn: Any) -> WorkflowFrame:  # stored and announced in one commit
+                runs.insert_conversation_run(conn, new, queued.created_at)
+                return WorkflowFrame(
+                    chat_id=run.chat_id,
+                    event="agent",
+                    run=store.run_out(run, self._spent),
+                    agent=store.agent_out(queued),
+                )
+
+            await rt.events.publish_with(run.chat_id, write)
+            _end_of(agent_id)  # before it starts: its end is not missed
             await start_agent(agent_id, stored_now=True)
-        return await runs.get(rt.db, agent_id)
+            return queued
 
     def _agent_type(self, name: str | None) -> agent_types.AgentType:
         """The type called `name`, read once per run (its warning logged once)."""
@@ -425,22 +438,30 @@ class _AgentSteps:
                 value = await final_answer(rt.db, agent.chat_id)
             if spec.worktree is not None and agent.parent_run_id is not None:
                 await _report_worktree(rt, agent.parent_run_id, spec)
-            await store.store_agent_result(rt.db, run_id, WorkflowAgentResult(value=value))
-        if (ended := _ends.get(run_id)) is not None:
-            ended.set()
+            result = WorkflowAgentResult(value=value)
+            await store.store_agent_result(rt.db, run_id, result)
+            agent.result = result.model_dump(mode="json")
+        if (ended := _ends.get(run_id)) is not None and not ended.done():
+            ended.set_result(agent)
+
+
+def _end_of(run_id: str) -> asyncio.Future[AgentRun]:
+    if run_id not in _ends:
+        _ends[run_id] = asyncio.get_running_loop().create_future()
+    return _ends[run_id]
 
 
 async def _ended(rt: Runtime, agent: AgentRun) -> AgentRun:
     """`agent` once it ended with its result stored (or ended without one)."""
-    ended = _ends.setdefault(agent.id, asyncio.Event())
+    end = _end_of(agent.id)
     try:
         while not store.is_final(agent) or agent.result is None:
             if store.is_final(agent) and RunStatus(agent.status) is not RunStatus.SUCCEEDED:
                 break  # failed or cancelled before a result was stored
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(ended.wait(), _POLL_S)
-            ended.clear()
-            agent = await runs.get(rt.db, agent.id)
+            try:  # handed over by its last step in this process; looked for when elsewhere
+                return await asyncio.wait_for(asyncio.shield(end), _POLL_S)
+            except TimeoutError:
+                agent = await runs.get(rt.db, agent.id)
     finally:
         _ends.pop(agent.id, None)
     return agent
