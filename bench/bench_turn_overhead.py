@@ -19,6 +19,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from dbos import DBOS
+from dbos._error import DBOSNonExistentWorkflowError
 
 from boocode import engine
 from boocode.agent import service
@@ -50,7 +51,12 @@ class _TimedCalls:
 async def _turn(chat_id: str, prompt: str) -> float:
     started = time.perf_counter()
     accepted = await service.post_message(chat_id, MessageCreate(content=prompt))
-    handle = await DBOS.retrieve_workflow_async(accepted.task_id)
+    while True:  # the 202 answers before the turn's workflow is started
+        try:
+            handle = await DBOS.retrieve_workflow_async(accepted.task_id)
+            break
+        except DBOSNonExistentWorkflowError:
+            await asyncio.sleep(0.001)
     await handle.get_result(polling_interval_sec=0.02)
     return time.perf_counter() - started
 
