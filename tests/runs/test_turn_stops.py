@@ -81,7 +81,8 @@ async def test_a_subagent_cancelled_while_it_waits_for_a_slot_never_starts(
     with engine_server.client() as http:
         stopped = http.post(f"/api/subagents/{waiting['task_id']}/cancel").json()
         assert stopped == {"task_id": waiting["task_id"], "cancelled": True}
-        # Then the others, whose ends free the slots.
+        # It ends while the others still hold every slot: it does not wait for one.
+        wait_for(lambda: sorted(statuses()) == ["cancelled"] + ["running"] * (HELPERS - 1))
         http.post(f"/api/chats/{chat_id}/cancel?subagents=true").raise_for_status()
     wait_for(lambda: statuses() == ["cancelled"] * HELPERS)
     frames = await _post_and_collect(engine_server, chat_id, "and now?")

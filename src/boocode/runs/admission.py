@@ -12,9 +12,13 @@ waiting on a busy partition leave the others their share.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -54,6 +58,37 @@ class Admission:
             part.users -= 1
             if part.users == 0:
                 del self._partitions[partition]
+
+    async def run_unless_cancelled(
+        self,
+        work: Callable[[], Awaitable[T]],
+        cancelled: asyncio.Event,
+        partition: str | None = None,
+    ) -> T:
+        """`work()` holding a slot; at once and without one when `cancelled` is set while it
+        waits (a cancelled run only records its end, so it need not wait for others to end)."""
+        holding = asyncio.Event()
+
+        async def held() -> T:
+            async with self.slot(partition):
+                holding.set()
+                return await work()
+
+        attempt = asyncio.ensure_future(held())
+        stop = asyncio.ensure_future(cancelled.wait())
+        try:
+            await asyncio.wait({attempt, stop}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            attempt.cancel()
+            raise
+        finally:
+            stop.cancel()
+        if attempt.done() or holding.is_set():
+            return await attempt
+        attempt.cancel()  # still waiting for a slot: the semaphore hands it to the next
+        with contextlib.suppress(asyncio.CancelledError):
+            await attempt
+        return await work()
 
     @asynccontextmanager
     async def _held(self) -> AsyncIterator[None]:

@@ -47,9 +47,12 @@ AGENT_QUEUE_POLL_S = 0.2
 @DBOS.workflow(name="boocode.subagent")
 async def run_subagent(run_id: str, parent_chat_id: str | None = None) -> str:
     """Run a stored subagent to its end, then report to its parent chat."""
-    admission: Admission = runtime.current().services[SUBAGENT_ADMISSION]
-    async with admission.slot(parent_chat_id):
-        return (await turns.drive(run_id, _SubagentSteps())).status.value
+    rt = runtime.current()
+    admission: Admission = rt.services[SUBAGENT_ADMISSION]
+    outcome = await admission.run_unless_cancelled(
+        lambda: turns.drive(run_id, _SubagentSteps()), rt.cancels.event(run_id), parent_chat_id
+    )
+    return outcome.status.value
 
 
 async def start_subagent(run_id: str, parent_chat_id: str) -> None:

@@ -401,9 +401,12 @@ async def register_queue(rt: Runtime) -> None:
 async def run_workflow_agent(run_id: str) -> str:
     """The agent loop on the agent's conversation; its worktree and its value are made in the
     loop's first and last steps (`_AgentSteps`)."""
-    admission: Admission = runtime.current().services[WORKFLOW_AGENT_ADMISSION]
-    async with admission.slot():
-        return (await turns.drive(run_id, _AgentSteps())).status.value
+    rt = runtime.current()
+    admission: Admission = rt.services[WORKFLOW_AGENT_ADMISSION]
+    outcome = await admission.run_unless_cancelled(
+        lambda: turns.drive(run_id, _AgentSteps()), rt.cancels.event(run_id)
+    )
+    return outcome.status.value
 
 
 class _AgentSteps:
