@@ -10,10 +10,10 @@ from support.live_server import LiveServer
 ENDED = ("succeeded", "failed", "cancelled")
 
 
-def start(server: LiveServer, chat_id: str, **body: Any) -> Any:
+def start(server: LiveServer, chat_id: str, timeout: float = 10, **body: Any) -> Any:
     """`POST /api/chats/{id}/workflows` with `body`; the response, whatever its status."""
     with server.client() as http:
-        return http.post(f"/api/chats/{chat_id}/workflows", json=body)
+        return http.post(f"/api/chats/{chat_id}/workflows", json=body, timeout=timeout)
 
 
 def ended(server: LiveServer, run_id: str, timeout: float = 60) -> dict[str, Any]:
