@@ -277,10 +277,11 @@ class EngineHost:
                 effort=spec.effort,
                 executor_id=rt.executor_id,
             )
-            queued = runs.queued_record(new, datetime.now(UTC))
+            now = datetime.now(UTC)
+            queued = runs.queued_record(new, now)
 
             def write(conn: Any) -> WorkflowFrame:  # stored and announced in one commit
-                runs.insert_conversation_run(conn, new, queued.created_at)
+                runs.insert_conversation_run(conn, new, now)
                 return WorkflowFrame(
                     chat_id=run.chat_id,
                     event="agent",
