@@ -9,7 +9,7 @@ from typing import Any
 
 from support.fake_model import FakeModelServer, Reply
 from support.live_server import LiveServer
-from workflows.runs import ended, start
+from workflows.runs import ended, messages_when, start
 
 FAN_OUT = """
 // Three questions at once, then a judge that must answer through its schema.
@@ -245,14 +245,12 @@ def test_the_chats_model_starts_a_workflow_and_is_woken_by_its_result(
     chat_id = server.new_chat()["id"]
     with server.client() as http:
         http.post(f"/api/chats/{chat_id}/messages", json={"content": "use a workflow"})
-    deadline = time.monotonic() + 60
+    messages = messages_when(
+        server,
+        chat_id,
+        lambda last: last["role"] == "assistant" and "workflow said" in last["content"],
+    )
     with server.client() as http:
-        while True:
-            messages = http.get(f"/api/chats/{chat_id}/messages").json()
-            if messages[-1]["role"] == "assistant" and "workflow said" in messages[-1]["content"]:
-                break
-            assert time.monotonic() < deadline, messages[-1]
-            time.sleep(0.2)
         runs = http.get(f"/api/chats/{chat_id}/workflows").json()["runs"]
     assert [(r["name"], r["status"], r["result"]) for r in runs] == [
         ("tiny", "succeeded", "answer 7")

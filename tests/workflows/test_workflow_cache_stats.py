@@ -3,11 +3,11 @@ each agent a conversation of its own and in the total, the turns the chat's own.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from support.fake_model import FakeModelServer, Reply
 from support.live_server import LiveServer
+from workflows.runs import messages_when
 
 PROMPT = "ask two agents"
 PAIR = """export const meta = {name: 'pair', description: 'two agents, one after the other'}
@@ -33,18 +33,6 @@ def respond(body: dict[str, Any]) -> Reply:
     return Reply.text("the workflow answered")
 
 
-def _settled(server: LiveServer, chat_id: str, timeout: float = 60) -> list[dict[str, Any]]:
-    """The chat's messages once the workflow's result woke it and it answered."""
-    deadline = time.monotonic() + timeout
-    with server.client() as http:
-        while True:
-            messages: list[dict[str, Any]] = http.get(f"/api/chats/{chat_id}/messages").json()
-            if messages[-1]["content"] == "the workflow answered":
-                return messages
-            assert time.monotonic() < deadline, messages[-1]
-            time.sleep(0.2)
-
-
 def test_each_workflow_agent_is_a_conversation_of_its_own_in_the_chat_s_cache_stats(
     fake_server_each_engine: LiveServer, fake_model_server: FakeModelServer
 ) -> None:
@@ -55,7 +43,9 @@ def test_each_workflow_agent_is_a_conversation_of_its_own_in_the_chat_s_cache_st
     with server.client() as http:
         posted = http.post(f"/api/chats/{chat_id}/messages", json={"content": PROMPT})
         assert posted.status_code == 202, posted.text
-    messages = _settled(server, chat_id)
+    messages = messages_when(
+        server, chat_id, lambda last: last["content"] == "the workflow answered"
+    )
     with server.client() as http:
         (run,) = http.get(f"/api/chats/{chat_id}/workflows").json()["runs"]
         detail = http.get(f"/api/workflow-runs/{run['run_id']}").json()
