@@ -440,3 +440,75 @@ async def test_a_git_file_a_command_planted_opens_no_other_repository(
     assert "Read-only file system" in outputs[4]
     assert "Device or resource busy" in outputs[5]
     assert after == before  # nothing read through it was changed, and no hook was made
+
+
+def _host_git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """git as the user runs it outside the sandbox: plain, honouring the repository's settings."""
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+
+
+def _user_repository(workspace: Path) -> None:
+    """The workspace as a user's checkout: one commit, no `hooks/`, per-worktree settings on,
+    and a submodule's git dir under `.git/modules/` without `hooks/` either."""
+    identity = ("-c", "user.name=u", "-c", "user.email=u@u")
+    _host_git(workspace, "init", "-q", "-b", "main")
+    _host_git(workspace, "config", "extensions.worktreeConfig", "true")
+    _host_git(workspace, "add", "README.md")
+    _host_git(workspace, *identity, "commit", "-qm", "first")
+    _host_git(workspace, "init", "-q", "--bare", ".git/modules/lib/sub")
+    for git_dir in (workspace / ".git", workspace / ".git/modules/lib/sub"):
+        shutil.rmtree(git_dir / "hooks")
+
+
+def _fsmonitor_config(outside: Path, name: str) -> str:
+    return f"printf '[core]\\n\\tfsmonitor = \"{_leak(outside, name)}\"\\n'"
+
+
+async def test_a_command_plants_no_setting_the_users_own_git_reads(
+    confined_server: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    """In the user's own repository a command may commit, but may not leave a setting or a
+    hook behind for git run outside the sandbox: a `commondir` pointing at a repository it
+    made, a `config.worktree`, a hook where `hooks/` was missing, a submodule's config."""
+    workspace, outside = confined_server.workspace, outside_of(confined_server)
+    _user_repository(workspace)
+    evil = workspace / "evil"
+    attempts = [
+        f"git init -q {evil} && {_fsmonitor_config(outside, 'commondir')} >> {evil}/.git/config "
+        f"&& echo {evil}/.git > .git/commondir && echo planted",
+        f"{_fsmonitor_config(outside, 'config-worktree')} > .git/config.worktree && echo planted",
+        f"mkdir -p .git/hooks && printf '#!/bin/sh\\n{_leak(outside, 'hook')}\\n' "
+        "> .git/hooks/post-checkout && chmod +x .git/hooks/post-checkout",
+        f"{_fsmonitor_config(outside, 'submodule')} >> .git/modules/lib/sub/config",
+        "echo x > .git/modules/lib/sub/hooks/post-checkout",
+        "echo work > work.txt && git add work.txt && "
+        "git -c user.name=a -c user.email=a@a commit -qm work && echo committed",
+    ]
+    try:
+        results = await run_turn(
+            confined_server, fake_model_server, [_command("sh", "-c", a) for a in attempts]
+        )
+        left = {
+            name: (workspace / ".git" / name).exists() for name in ("commondir", "config.worktree")
+        }
+        status = _host_git(workspace, "status", "--short")
+        checkout = _host_git(workspace, "checkout", "-q", "-b", "other")
+        submodule = _host_git(workspace / ".git/modules/lib/sub", "status")
+        log = _host_git(workspace, "log", "--format=%s").stdout.split()
+    finally:
+        for made in (".git", "evil"):
+            shutil.rmtree(workspace / made, ignore_errors=True)
+        (workspace / "work.txt").unlink(missing_ok=True)
+
+    outputs = [str(r["content"]) for r in results]
+    assert outputs[0].startswith("exit code: 0") and "planted" in outputs[0], outputs[0]
+    assert outputs[1].startswith("exit code: 0") and "planted" in outputs[1], outputs[1]
+    for output in outputs[2:5]:
+        assert "Read-only file system" in output, output
+    assert "committed" in outputs[5], outputs[5]  # the repository itself stays writable
+    assert left == {"commondir": False, "config.worktree": False}
+    assert status.returncode == 0 and checkout.returncode == 0, (status, checkout)
+    assert submodule.returncode != 0 or "fatal" not in submodule.stderr
+    assert log == ["work", "first"]
+    # Nothing ran outside the sandbox: outside/ still holds only the secret.
+    assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]

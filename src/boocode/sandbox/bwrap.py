@@ -8,6 +8,7 @@ unless asked. Everything else (the user's home, the data dir, other projects, /r
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from collections.abc import Sequence
@@ -23,8 +24,16 @@ SANDBOX_HOME = "/home/sandbox"
 """An empty, writable tmpfs, new for every command; HOME points at it."""
 CONFIG_DIR = ".boocode"
 """Read-only inside the workspace: a command cannot rewrite the project's settings."""
-GIT_SETTINGS = ("config", "hooks")
-"""Read-only in a repository's `.git`: the server runs git there too (worktrees)."""
+GIT_SETTINGS = ("config", "hooks", "config.worktree")
+"""Read-only in a repository's git dirs, where present: git outside the sandbox (yours, the
+server's) reads them and runs what they name. `hooks/` is made first when missing."""
+PLANTED_SETTINGS = ("commondir",)
+"""Never part of a repository's own git dir (only a linked worktree's entry has one), yet git
+would read its settings from wherever it points: removed before and after every command."""
+NEW_SETTINGS = ("config.worktree",)
+"""Read by git when the repository enables it: one a command creates is removed after it."""
+_MODULE_GIT_DIRS = 64
+"""At most this many submodule git dirs (under `.git/modules/`) are protected."""
 WORKTREE_POINTERS = ("commondir", "gitdir")
 """Read-only in a linked worktree's entry under `.git/worktrees/`: they say where it belongs."""
 _POINTER_BYTES = 4096
@@ -81,19 +90,20 @@ def bwrap_argv(
 
 
 def _git_protection(workspace: Path) -> list[str]:
-    """Keep a repository's settings and hooks read-only (the server's own git reads them).
+    """Keep a repository's settings and hooks read-only (git outside the sandbox reads them).
 
     A `.git` directory becomes a mount point of its own, so it cannot be renamed aside and
-    replaced; its `config` and `hooks` are read-only. A `.git` file is read-only and leads
-    nowhere, except in one of BooCode's own worktrees whose pointers name the repository it
-    was made from: that repository's `.git` is bound writable (git commits there) with the same
-    protection, and the worktree's pointer files in it read-only.
+    replaced; its `config`, `hooks/` and `config.worktree`, and those of its submodules' git
+    dirs, are read-only. A `.git` file is read-only and leads nowhere, except in one of
+    BooCode's own worktrees whose pointers name the repository it was made from: that
+    repository's `.git` is bound writable (git commits there) with the same protection, and the
+    worktree's pointer files in it read-only.
     """
     marker = workspace / ".git"
     if marker.is_symlink():
         return []
     if marker.is_dir():
-        return ["--bind", str(marker), str(marker), *_read_only_in(marker, GIT_SETTINGS)]
+        return ["--bind", str(marker), str(marker), *_settings_read_only(marker)]
     if not marker.is_file():
         return []
     protection = ["--ro-bind", str(marker), str(marker)]
@@ -103,10 +113,96 @@ def _git_protection(workspace: Path) -> list[str]:
             "--bind",
             str(common),
             str(common),
-            *_read_only_in(common, GIT_SETTINGS),
-            *_read_only_in(entry, WORKTREE_POINTERS),
+            *_settings_read_only(common),
+            *_read_only_in(entry, (*WORKTREE_POINTERS, *NEW_SETTINGS)),
         ]
     return protection
+
+
+def planted_settings(workspace: Path) -> list[Path]:
+    """The settings files a command confined to `workspace` could create where git outside
+    the sandbox would read them: each that exists after the command is removed.
+
+    Every `commondir` in a repository's own git dirs is removed now as well: git never makes
+    one there, and one left by a command that outlived the server must not wait for the next.
+    """
+    git_dirs = _repository_git_dirs(workspace)
+    for git_dir in git_dirs:
+        for name in PLANTED_SETTINGS:
+            _remove_file(git_dir / name)
+    planted = [git_dir / name for git_dir in git_dirs for name in PLANTED_SETTINGS]
+    if (linked := worktree_git_dirs(workspace)) is not None:
+        git_dirs = [*git_dirs, linked[0]]
+    planted += [
+        git_dir / name
+        for git_dir in git_dirs
+        for name in NEW_SETTINGS
+        if not os.path.lexists(git_dir / name)
+    ]
+    return planted
+
+
+def remove_planted(paths: Sequence[Path]) -> None:
+    """Remove whichever of `paths` (from `planted_settings`) a command left behind."""
+    for path in paths:
+        _remove_file(path)
+
+
+def _repository_git_dirs(workspace: Path) -> list[Path]:
+    """The git dirs a confined command can write: the workspace's `.git` directory (or, in
+    one of BooCode's worktrees, its repository's), and its submodules' under `modules/`."""
+    marker = workspace / ".git"
+    if marker.is_symlink():
+        return []
+    if marker.is_dir():
+        top = marker
+    elif marker.is_file() and (linked := worktree_git_dirs(workspace)) is not None:
+        top = linked[1]
+    else:
+        return []
+    return [top, *_module_git_dirs(top)]
+
+
+def _module_git_dirs(git_dir: Path) -> list[Path]:
+    """Submodules' git dirs: any directory under `modules/` (nested ones in theirs) that holds
+    a `HEAD`, no symlink followed, at most `_MODULE_GIT_DIRS` of them."""
+    found: list[Path] = []
+    pending = [git_dir / "modules"]
+    while pending and len(found) < _MODULE_GIT_DIRS:
+        directory = pending.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue
+        for entry in entries:
+            if not entry.is_dir(follow_symlinks=False):
+                continue
+            path = Path(entry.path)
+            if (path / "HEAD").is_file():
+                found.append(path)
+                pending.append(path / "modules")
+            else:
+                pending.append(path)  # a submodule's name may hold slashes
+    return found[:_MODULE_GIT_DIRS]
+
+
+def _settings_read_only(git_dir: Path) -> list[str]:
+    argv: list[str] = []
+    for repository in [git_dir, *_module_git_dirs(git_dir)]:
+        hooks = repository / "hooks"
+        if not os.path.lexists(hooks):
+            with contextlib.suppress(OSError):
+                hooks.mkdir()
+        argv += _read_only_in(repository, GIT_SETTINGS)
+    return argv
+
+
+def _remove_file(path: Path) -> None:
+    """Unlink `path` if it is anything but a directory; a directory there is left alone
+    (git cannot read a directory as the file it expects)."""
+    with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        if not path.is_dir() or path.is_symlink():
+            path.unlink()
 
 
 def _read_only_in(directory: Path, names: Sequence[str]) -> list[str]:

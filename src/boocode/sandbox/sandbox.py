@@ -18,6 +18,8 @@ from boocode.sandbox.bwrap import (
     SANDBOX_HOME,
     bwrap_argv,
     is_under_any,
+    planted_settings,
+    remove_planted,
     visible_roots,
 )
 from boocode.sandbox.environment import child_environment, server_path
@@ -38,6 +40,12 @@ class PreparedCommand:
 
     argv: list[str]
     env: dict[str, str]
+    planted: tuple[Path, ...] = ()
+    """Settings files git outside the sandbox would read that the command must not leave."""
+
+    def clean_up(self) -> None:
+        """After the command and every process it started have ended."""
+        remove_planted(self.planted)
 
 
 @dataclass(frozen=True)
@@ -109,6 +117,7 @@ class Sandbox:
             extra_names=self.policy.env_names,
             tmpdir="/tmp",
         )
+        planted = planted_settings(self.workspace)
         command = bwrap_argv(
             self.bwrap,
             argv,
@@ -118,7 +127,7 @@ class Sandbox:
             read_only=self.policy.shown,
             hidden=self.hidden,
         )
-        return PreparedCommand(command, env)
+        return PreparedCommand(command, env, tuple(planted))
 
     def status(self) -> SandboxStatus:
         return SandboxStatus(

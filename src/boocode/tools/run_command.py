@@ -119,6 +119,7 @@ async def run_argv(
     finally:
         _kill_group(group)
         transport.close()
+        command.clean_up()
     return CommandResult(
         argv=argv,
         exit_code=None if timed_out else transport.get_returncode(),
