@@ -512,3 +512,36 @@ async def test_a_command_plants_no_setting_the_users_own_git_reads(
     assert log == ["work", "first"]
     # Nothing ran outside the sandbox: outside/ still holds only the secret.
     assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
+
+
+async def test_a_git_file_a_command_planted_gets_no_worktree_in_another_repository(
+    confined_server: LiveServer, fake_model_server: FakeModelServer
+) -> None:
+    """Where the workspace is no repository, a command can write a `.git` file naming any
+    repository on the machine: the server's own git must not add a worktree or a branch there
+    for an isolated subagent. A linked worktree of the user's own stays usable."""
+    workspace = confined_server.workspace
+    other = _other_repository(confined_server)
+    identity = ("-c", "user.name=u", "-c", "user.email=u@u")
+    assert (
+        _host_git(other, *identity, "commit", "-q", "--allow-empty", "-m", "first").returncode == 0
+    )
+    before = _tree(other)
+    spawn = {"prompt": "work", "label": "tree", "isolation": "worktree"}
+    try:
+        planted = await run_turn(
+            confined_server,
+            fake_model_server,
+            [_command("sh", "-c", f"echo 'gitdir: {other}/.git' > .git && echo planted")],
+        )
+        refused = await run_turn(confined_server, fake_model_server, [("spawn_subagent", spawn)])
+        after = _tree(other)
+        branches = _host_git(other, "branch", "--format=%(refname:short)").stdout.split()
+    finally:
+        (workspace / ".git").unlink(missing_ok=True)
+        shutil.rmtree(other)
+
+    assert str(planted[0]["content"]).startswith("exit code: 0"), planted
+    text = str(refused[0]["content"])
+    assert "does not name it back" in text and 'isolation "worktree"' in text, text
+    assert after == before and len(branches) == 1, branches

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from boocode.subagents import worktree
 from support.fake_model import FakeModelServer, Reply
 from support.live_server import LiveServer, fake_model_env, frames_until, make_workspace, turn_ended
 from support.processes import wait_for
@@ -206,3 +207,34 @@ async def test_a_worktree_keeps_its_parents_sandbox_not_the_table_in_its_checkou
     assert 'mode = "off"' in git(git_server.workspace, "show", "HEAD:.boocode/config.toml")
     assert env.startswith("exit code: 0") and "HOME=/home/sandbox" in env  # still confined
     assert TOKEN not in env and "GITHUB_TOKEN" not in env
+
+
+async def test_worktree_plan_follows_a_linked_worktree_not_a_planted_pointer(
+    tmp_path: Path,
+) -> None:
+    """A workspace that is the user's own linked worktree (its entry names it back) gets a
+    subagent worktree; a `.git` file naming another repository's `.git` is refused."""
+    main = tmp_path / "main"
+    main.mkdir()
+    git(main, "init", "-q", "-b", "main")
+    git(
+        main,
+        "-c",
+        "user.name=u",
+        "-c",
+        "user.email=u@u",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "a",
+    )
+    git(main, "worktree", "add", "-q", "-b", "feature", str(tmp_path / "linked"))
+    plan = await worktree.plan(tmp_path / "linked", "sub-1")
+    assert plan.root == (tmp_path / "linked").resolve() / ".boocode" / "worktrees" / "sub-1"
+
+    pointer = tmp_path / "planted"
+    pointer.mkdir()
+    (pointer / ".git").write_text(f"gitdir: {main}/.git\n")
+    with pytest.raises(worktree.WorktreeError, match="does not name it back"):
+        await worktree.plan(pointer, "sub-2")

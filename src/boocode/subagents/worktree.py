@@ -58,6 +58,7 @@ async def plan(workspace: Path, name: str) -> WorktreePlan:
         raise WorktreeError(
             'isolation "worktree" needs a commit to start from; the repository has none yet'
         ) from None
+    await _check_git_dir(top)
     subdir = os.path.relpath(os.path.realpath(workspace), os.path.realpath(top))
     if subdir == ".." or subdir.startswith("../"):
         raise WorktreeError(f"{workspace} is not inside its repository's working tree {top}")
@@ -66,6 +67,23 @@ async def plan(workspace: Path, name: str) -> WorktreePlan:
         branch=f"boocode/{name}",
         base=base,
         subdir="" if subdir == "." else subdir,
+    )
+
+
+async def _check_git_dir(top: Path) -> None:
+    """The repository's git dir is inside its working tree, or is a linked worktree's entry
+    that names this tree back: a `.git` file a command wrote must not make the server add
+    worktrees and branches to another repository on the machine."""
+    git_dir = Path(os.path.realpath(await git(top, "rev-parse", "--absolute-git-dir")))
+    if git_dir.is_relative_to(os.path.realpath(top)):
+        return
+    back = git_dir / "gitdir"
+    named = back.read_text(errors="replace").strip() if back.is_file() else ""
+    if named and os.path.realpath(named) == os.path.realpath(top / ".git"):
+        return
+    raise WorktreeError(
+        f"the .git file at {top} leads to {git_dir}, outside the working tree, which does not "
+        'name it back as one of its worktrees; isolation "worktree" does not follow it'
     )
 
 
