@@ -104,6 +104,8 @@ async def stop(rt: Runtime) -> None:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
     DBOS.destroy(destroy_registry=False)
+    if (spare := rt.services.pop(workflow_engine.SPARE_SCRIPT_PROCESS, None)) is not None:
+        await spare.close()
     await rt.close()
     await rt.bus.stop()
     await rt.db.dispose()

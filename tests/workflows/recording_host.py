@@ -12,7 +12,7 @@ from pydantic import JsonValue
 from boocode.workflows.host import AgentOptions
 from boocode.workflows.limits import MIB, ScriptLimits
 from boocode.workflows.outcome import ScriptOutcome
-from boocode.workflows.sandbox import run_script
+from boocode.workflows.sandbox import SpareChild, run_script
 from boocode.workflows.script import Script, load_script
 
 META = "export const meta = { name: 'test', description: 'a script under test' }\n"
@@ -80,12 +80,13 @@ async def run(
     body: str,
     args: JsonValue = None,
     host: RecordingHost | None = None,
+    spare: SpareChild | None = None,
     **limits: Any,
 ) -> ScriptOutcome:
     """Run `body` after a standard meta line (so the body's first line is line 2)."""
     script = load_script(META + body)
     return await run_script(
-        script, args, host or RecordingHost(), ScriptLimits(**(TEST_LIMITS | limits))
+        script, args, host or RecordingHost(), ScriptLimits(**(TEST_LIMITS | limits)), spare=spare
     )
 
 

@@ -187,14 +187,17 @@ def test_deleting_a_chat_stops_its_workflow_runs_and_removes_their_records(
             assert time.monotonic() < deadline, "the workflow did not get going"
             time.sleep(0.1)
         agents = http.get(f"/api/workflow-runs/{run_id}").json()["agents"]
-        assert server.children("boocode.workflows.child"), "the script runs in a child process"
+        # The run's script process, and at most one started ahead for the next run.
+        running = set(server.children("boocode.workflows.child"))
+        assert running, "the script runs in a child process"
         run_ids = [run_id, *(a["task_id"] for a in agents)]
         assert _dbos_rows(server, run_ids) > 0
 
         assert http.delete(f"/api/chats/{chat_id}", timeout=30).status_code == 204
 
         calls = len(fake_model_server.requests)
-        assert server.children("boocode.workflows.child") == []
+        left = set(server.children("boocode.workflows.child"))
+        assert len(left) <= 1 and left < running, (left, running)  # only the idle one is left
         assert http.get(f"/api/workflow-runs/{run_id}").status_code == 404
         assert http.get(f"/api/chats/{agents[0]['conversation_id']}").status_code == 404
     time.sleep(1.0)  # an agent still running would ask the model about every 0.2 s

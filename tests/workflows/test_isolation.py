@@ -17,6 +17,7 @@ from pydantic import JsonValue
 from boocode.workflows.host import AgentOptions, ScriptCancelled
 from boocode.workflows.limits import MIB
 from boocode.workflows.outcome import ScriptStatus
+from boocode.workflows.sandbox import SpareChild
 from workflows.recording_host import ERRORS_OF, RecordingHost, run
 
 UNAVAILABLE = (
@@ -283,3 +284,76 @@ async def test_the_child_dies_with_the_server(runaway: str) -> None:
             break
         await asyncio.sleep(0.1)
     assert cpu_seconds(child) is None
+
+
+async def test_a_run_takes_the_process_started_ahead_and_starts_the_next() -> None:
+    """A server's runs share one `SpareChild`: each run uses the process started for it during
+    the run before, whose start-up (Python, V8) is then off the run's path."""
+    spare = SpareChild()
+    seen: list[list[int]] = []
+
+    async def look(prompt: str, options: AgentOptions) -> JsonValue:
+        seen.append(sorted(workflow_children()))
+        return prompt
+
+    try:
+        for prompt in ("first", "second"):
+            outcome = await run(
+                f"return await agent('{prompt}')", host=RecordingHost(look), spare=spare
+            )
+            assert outcome.result == prompt
+        [waiting] = workflow_children()  # the third run's, started by the second
+    finally:
+        await spare.close()
+
+    first, second = seen
+    assert len(first) == len(second) == 2  # the run's own process and the next run's
+    # The second run ran in the process the first had started ahead.
+    assert len(set(first) & set(second)) == 1
+    assert waiting in second and waiting not in first
+    assert workflow_children() == []  # closing stops the one waiting
+
+
+SPARE_SERVER = """
+import asyncio, sys
+from boocode.workflows.sandbox import SpareChild, run_script
+from boocode.workflows.script import load_script
+
+class Host:
+    async def agent(self, prompt, options):
+        return None
+
+    def tokens_spent(self):
+        return 0
+
+async def main():
+    spare = SpareChild()
+    script = load_script("export const meta = { name: 'once', description: 'd' }\\nreturn 1")
+    await run_script(script, None, Host(), spare=spare)
+    print("ran", flush=True)
+    await asyncio.sleep(3600)
+
+asyncio.run(main())
+"""
+
+
+async def test_the_process_started_ahead_dies_with_the_server() -> None:
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", SPARE_SERVER, stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        assert server.stdout is not None
+        assert await asyncio.wait_for(server.stdout.readline(), 30) == b"ran\n"
+        for _ in range(100):
+            if found := workflow_children(server.pid):
+                break
+            await asyncio.sleep(0.05)
+        [waiting] = found
+    finally:
+        server.kill()
+        await server.wait()
+    for _ in range(50):
+        if cpu_seconds(waiting) is None:
+            break
+        await asyncio.sleep(0.1)
+    assert cpu_seconds(waiting) is None

@@ -65,8 +65,11 @@ class Runtime:
     executor_id: str | None = None
     # Cancel requests of the runs this process runs, in memory.
     cancels: CancelWatch = field(init=False)
-    # Called after every turn ends (snapshots, telemetry); each gets (chat_id, turn).
+    # Called after every run's loop ends (telemetry); each gets (chat_id, turn).
     turn_end_hooks: list[TurnHook] = field(default_factory=list)
+    # Called after a turn of a user's chat ends, not an agent's conversation (snapshots,
+    # waking the chat on notifications), with the same arguments.
+    chat_turn_end_hooks: list[TurnHook] = field(default_factory=list)
     # Called in each model-call step before the request is built, with the same arguments.
     model_call_hooks: list[TurnHook] = field(default_factory=list)
     # Tools that act on runs, by name (boocode.subagents installs its own).

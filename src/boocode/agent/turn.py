@@ -15,6 +15,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -35,6 +36,7 @@ from boocode.contracts.frames import (
     TurnEndFrame,
     TurnStartFrame,
 )
+from boocode.contracts.runs import RunKind
 from boocode.contracts.usage import TokenUsage
 from boocode.db.tables import AgentRun, Chat, FileWrite, Message
 from boocode.events.log import prune_in
@@ -71,6 +73,9 @@ class TurnPlan(BaseModel):
     cancelled: bool = False
     # Why the run could not begin (its kind's preparation failed): it ends failed at once.
     error: str | None = None
+    # A user's chat turn: the hooks for chats (snapshots, waking on notifications) run at its
+    # end; an agent's conversation (a subagent's, a workflow agent's) has none of those.
+    chat_turn: bool = True
 
 
 class ModelReply(BaseModel):
@@ -79,6 +84,8 @@ class ModelReply(BaseModel):
     error: str | None = None
     cancelled: bool = False
     tool_calls: list[ToolCall] = Field(default_factory=list)
+    # The model's text when it answered without asking for tools: the run's answer.
+    answer: str | None = None
 
 
 class ToolDone(BaseModel):
@@ -91,6 +98,22 @@ class ToolDone(BaseModel):
 class TurnOutcome(BaseModel):
     status: TurnStatus = TurnStatus.SUCCEEDED
     error: str | None = None
+    # The model's last reply, when the loop ended on an answer.
+    answer: str | None = None
+
+
+@dataclass(frozen=True)
+class RunEnd:
+    """How a run's loop ended, as its last step knows it: what its kind's `finish` would
+    otherwise read back."""
+
+    status: TurnStatus
+    answer: str | None
+    """The model's final reply when the loop ended on one (not read back when given)."""
+    usage: TokenUsage
+    """The turn's model calls, added up."""
+    tool_calls: int
+    """Tool results of the turn, the ones given at its end included."""
 
 
 class RunSteps(Protocol):
@@ -106,8 +129,9 @@ class RunSteps(Protocol):
         """Once the run is marked running (not when `prepare` failed)."""
         ...
 
-    async def finish(self, run_id: str) -> None:
-        """Once the run's end is recorded and announced."""
+    async def finish(self, run_id: str, end: RunEnd | None) -> None:
+        """Once the run's end is recorded and announced; `end` is None when the run ended
+        without its loop's last step (it broke), so nothing of it is known here."""
         ...
 
 
@@ -159,7 +183,7 @@ async def _converse(plan: TurnPlan) -> TurnOutcome:
         if reply.cancelled:
             return TurnOutcome(status=TurnStatus.CANCELLED)
         if not reply.tool_calls:
-            return TurnOutcome()
+            return TurnOutcome(answer=reply.answer)
         done: list[ToolDone] = []
         for batch in _batches(reply.tool_calls):
             # Steps get their ids when called, so a concurrent batch replays in the same order.
@@ -255,20 +279,24 @@ async def start_fresh(
     workflow: Callable[..., Coroutine[Any, Any, str]],
     *args: str | None,
     stored_now: bool = False,
+    record: AgentRun | None = None,
 ) -> None:
     """Start `workflow(run_id, *args)` for a run stored and never started, in the caller's
     SetWorkflowID. If DBOS has it already (a second start), it is not marked fresh, and its
     steps look for what an earlier execution stored. A run this process has just stored
-    (`stored_now`) is fresh whatever DBOS says: no earlier process can have run a step of it."""
+    (`stored_now`) is fresh whatever DBOS says: no earlier process can have run a step of it;
+    its `record`, as stored, spares its first step reading it back."""
     if stored_now or await DBOS.get_workflow_status_async(run_id) is None:
         _fresh_runs.add(run_id)
+        if stored_now and record is not None:
+            _stored_records[run_id] = record
     await DBOS.start_workflow_async(workflow, run_id, *args)
 
 
 @DBOS.step(name="boocode.turn.begin")
 async def _begin_turn(run_id: str, steps: RunSteps | None = None) -> TurnPlan:
     rt = runtime.current()
-    run = await runs.get(rt.db, run_id)
+    run = _stored_records.pop(run_id, None) or await runs.get(rt.db, run_id)
     error = await steps.prepare(run) if steps is not None else None
 
     def write(conn: Connection) -> TurnStartFrame | None:  # running, and said so, in one commit
@@ -285,8 +313,9 @@ async def _begin_turn(run_id: str, steps: RunSteps | None = None) -> TurnPlan:
         chat_id=run.chat_id,
         turn=run.turn_number,
         max_tool_iterations=rt.settings.max_tool_iterations,
-        cancelled=run.cancel_requested,
+        cancelled=run.cancel_requested or _cancel_requested(run_id),
         error=error,
+        chat_turn=RunKind(run.kind) is RunKind.TURN,
     )
 
 
@@ -530,17 +559,27 @@ async def _autofix_step(
 @DBOS.step(name="boocode.turn.end")
 async def _end_turn(plan: TurnPlan, outcome: TurnOutcome, steps: RunSteps | None = None) -> None:
     rt = runtime.current()
-    usage = await _answer_unanswered(plan, outcome)
+    usage, tool_calls = await _answer_unanswered(plan, outcome)
+    announced = False
 
-    def ended(conn: Connection) -> ErrorFrame | None:  # the run's record, in one commit
+    def ended(conn: Connection) -> ErrorFrame | TurnEndFrame:  # the record and its end, at once
+        nonlocal announced
         forget_run(conn, plan.run_id)
-        return _record_end(conn, plan, outcome)
+        if (error := _record_end(conn, plan, outcome)) is not None:
+            return error  # said first; the end follows in a commit of its own
+        announced = True
+        return _end_frame(conn, plan, outcome, usage)
 
     await rt.events.publish_with(plan.chat_id, ended)
-    for hook in rt.turn_end_hooks:
+    if not announced:
+        await rt.events.publish_with(
+            plan.chat_id, lambda conn: _end_frame(conn, plan, outcome, usage)
+        )
+    hooks = [*rt.turn_end_hooks, *(rt.chat_turn_end_hooks if plan.chat_turn else ())]
+    for hook in hooks:
         await hook(plan.chat_id, plan.turn)
-    await rt.events.publish_with(plan.chat_id, lambda conn: _end_frame(conn, plan, outcome, usage))
-    await _finish(plan.run_id, steps)
+    end = RunEnd(status=outcome.status, answer=outcome.answer, usage=usage, tool_calls=tool_calls)
+    await _finish(plan.run_id, steps, end)
 
 
 @DBOS.step(
@@ -554,7 +593,7 @@ async def _end_broken(run_id: str, steps: RunSteps | None = None) -> TurnOutcome
     """The end of a run whose first or last step broke: only what the chat needs to go on,
     tried again while storage recovers; what still fails is left to the recovery sweep."""
     outcome = await end_run(run_id, TurnStatus.FAILED, INTERNAL_ERROR)
-    await _finish(run_id, steps)
+    await _finish(run_id, steps, None)
     return outcome
 
 
@@ -569,7 +608,7 @@ async def end_run(run_id: str, status: TurnStatus, error: str | None) -> TurnOut
         return TurnOutcome(status=TurnStatus(run.status), error=run.error)
     plan = TurnPlan(run_id=run_id, chat_id=run.chat_id, turn=run.turn_number, max_tool_iterations=0)
     outcome = TurnOutcome(status=status, error=error)
-    usage = await _answer_unanswered(plan, outcome)
+    usage, _ = await _answer_unanswered(plan, outcome)
     await rt.events.publish_with(plan.chat_id, lambda conn: _record_end(conn, plan, outcome))
     await rt.events.publish_with(plan.chat_id, lambda conn: _end_frame(conn, plan, outcome, usage))
     return outcome
@@ -578,7 +617,7 @@ async def end_run(run_id: str, status: TurnStatus, error: str | None) -> TurnOut
 def _record_end(conn: Connection, plan: TurnPlan, outcome: TurnOutcome) -> ErrorFrame | None:
     """The run's final status, and the error frame that says why, in the caller's commit."""
     runs.transition_in(conn, plan.run_id, outcome.status, error=outcome.error)
-    conn.execute(update(Chat).where(Chat.id == plan.chat_id).values(updated_at=datetime.now(UTC)))
+    conn.execute(_CHAT_UPDATED, {"updated": plan.chat_id, "updated_at": datetime.now(UTC)})
     if outcome.error:
         return ErrorFrame(chat_id=plan.chat_id, message=outcome.error, turn=plan.turn)
     return None
@@ -598,22 +637,23 @@ def _end_frame(
     )
 
 
-async def _finish(run_id: str, steps: RunSteps | None) -> None:
+async def _finish(run_id: str, steps: RunSteps | None, end: RunEnd | None) -> None:
     """The kind's own end (a subagent's result and report), then what this process kept."""
     if steps is not None:
-        await steps.finish(run_id)
+        await steps.finish(run_id, end)
     runtime.current().cancels.forget(run_id)
     forget(run_id)
 
 
-async def _answer_unanswered(plan: TurnPlan, outcome: TurnOutcome) -> TokenUsage:
+async def _answer_unanswered(plan: TurnPlan, outcome: TurnOutcome) -> tuple[TokenUsage, int]:
     """Give every tool call of the turn still without a result one, whatever ended the turn;
-    return the tokens of the turn's model calls, added up."""
+    return the tokens of the turn's model calls, added up, and its tool results counted."""
     parameters = {"turn_chat": plan.chat_id, "turn": plan.turn}
     rows = await runtime.current().db.read(
         lambda session: session.execute(_TURN_REPLIES, parameters).all()
     )
     answered = {row.tool_call_id for row in rows if row.role == "tool"}
+    results = sum(row.role == "tool" for row in rows)
     usage = TokenUsage()
     for row in rows:
         if row.role == "assistant" and row.usage:
@@ -627,7 +667,8 @@ async def _answer_unanswered(plan: TurnPlan, outcome: TurnOutcome) -> TokenUsage
                     call,
                     ToolResult(content=reason, is_error=True),
                 )
-    return usage
+                results += 1
+    return usage, results
 
 
 # The model's replies and the tool results of a turn, on the chat's current branch (other
@@ -674,7 +715,9 @@ async def _await_unless_cancelled(call: asyncio.Future[Any], run_id: str) -> boo
 
 
 def _model_reply(row: Message) -> ModelReply:
-    return ModelReply(tool_calls=[ToolCall.model_validate(call) for call in row.tool_calls or []])
+    calls = [ToolCall.model_validate(call) for call in row.tool_calls or []]
+    answer = row.content if not calls and isinstance(row.content, str) else None
+    return ModelReply(tool_calls=calls, answer=answer)
 
 
 def _parse_arguments(arguments: str) -> Any:
@@ -700,6 +743,9 @@ _histories: dict[str, cache.History] = {}
 # Runs this process started itself: none of their steps ran before, so no step has to look for
 # a message an earlier execution stored (a run resumed after a crash is not among them).
 _fresh_runs: set[str] = set()
+# The records of runs this process has just stored and started, until their first step: a
+# cancel request since is in `rt.cancels` too.
+_stored_records: dict[str, AgentRun] = {}
 
 
 async def _chat_of(plan: TurnPlan) -> Chat:
@@ -721,6 +767,7 @@ def forget(run_id: str) -> None:
     _run_chats.pop(run_id, None)
     _histories.pop(run_id, None)
     _fresh_runs.discard(run_id)
+    _stored_records.pop(run_id, None)
 
 
 async def _message_by_step_key(chat_id: str, step_key: str) -> Message | None:
@@ -796,3 +843,4 @@ async def _save_message(
 _CHAT_BRANCH = select(Chat.branch_id).where(Chat.id == bindparam("branch_of"))
 _INSERT_MESSAGE = insert(Message).returning(Message.id)
 _INSERT_FILE_WRITE = insert(FileWrite)
+_CHAT_UPDATED = update(Chat).where(Chat.id == bindparam("updated"))

@@ -13,12 +13,13 @@ start-up reconciliation leaves it to that process while it lives (`boocode.runs.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Update, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from boocode.contracts.base import FrameBase
@@ -167,35 +168,37 @@ def insert_conversation_run(
     """Store a conversation run in the caller's transaction."""
     now = now or datetime.now(UTC)
     conn.execute(
-        insert(Chat).values(
-            id=new.conversation_id,
-            title=new.label,
-            created_at=now,
-            updated_at=now,
-            workspace=new.workspace,
-            model=new.model,
-            branch_id=0,
-            last_seq=0,
-            archived=False,
-            parent_chat_id=new.owner_chat_id,
-            tools=new.tools,
-            depth=new.depth,
-            output_schema=new.output_schema,
-            system_prompt=new.system_prompt,
-            effort=new.effort,
-        )
+        _INSERT_CHAT,
+        {
+            "id": new.conversation_id,
+            "title": new.label,
+            "created_at": now,
+            "updated_at": now,
+            "workspace": new.workspace,
+            "model": new.model,
+            "branch_id": 0,
+            "last_seq": 0,
+            "archived": False,
+            "parent_chat_id": new.owner_chat_id,
+            "tools": new.tools,
+            "depth": new.depth,
+            "output_schema": new.output_schema,
+            "system_prompt": new.system_prompt,
+            "effort": new.effort,
+        },
     )
     conn.execute(_INSERT_RUN, _run_values(new, now))
     conn.execute(
-        insert(Message).values(
-            chat_id=new.conversation_id,
-            branch_id=0,
-            turn_number=1,
-            role="user",
-            content=new.prompt,
-            is_error=False,
-            created_at=now,
-        )
+        _INSERT_MESSAGE,
+        {
+            "chat_id": new.conversation_id,
+            "branch_id": 0,
+            "turn_number": 1,
+            "role": "user",
+            "content": new.prompt,
+            "is_error": False,
+            "created_at": now,
+        },
     )
 
 
@@ -242,32 +245,52 @@ def transition_in(
     executor_id: str | None = None,
 ) -> RunStatus:
     """`transition` in the caller's transaction (with the frame that announces it, say)."""
-    now = datetime.now(UTC)
+    before = conn.execute(_STATUS, {"status_of": run_id}).scalar_one_or_none()
+    if before is None:
+        raise RunNotFound(run_id)
+    current = RunStatus(before)
+    check_transition(current, new)
+    if current is new:
+        return current
+    parameters: dict[str, Any] = {"moved": run_id}
+    if new is RunStatus.RUNNING:
+        parameters.update(moved_at=datetime.now(UTC), moved_by=executor_id)
+    if new in FINAL:
+        parameters.update(moved_at=datetime.now(UTC), ended_with=error)
+    if conn.execute(_transition_to(new), parameters).scalar_one_or_none() is None:
+        raise InvalidTransition(f"run {run_id} changed status while becoming {new.value}")
+    return current
+
+
+@functools.cache
+def _transition_to(new: RunStatus) -> Update:
+    """The statement that moves one run (`moved`) to `new` from a status allowed before it,
+    built once per status."""
+    at = bindparam("moved_at", type_=AgentRun.started_at.type)
     values: dict[str, Any] = {"status": new.value}
     if new is RunStatus.RUNNING:
-        values["started_at"] = func.coalesce(AgentRun.started_at, now)
-        values["executor_id"] = executor_id
+        values["started_at"] = func.coalesce(AgentRun.started_at, at)
+        values["executor_id"] = bindparam("moved_by", type_=AgentRun.executor_id.type)
     if new in FINAL:
-        values["finished_at"] = now
-        values["error"] = error
-    statement = (
+        values["finished_at"] = at
+        values["error"] = bindparam("ended_with", type_=AgentRun.error.type)
+    return (
         update(AgentRun)
         .where(
-            AgentRun.id == run_id,
+            AgentRun.id == bindparam("moved"),
             AgentRun.status.in_([status.value for status in sources_of(new)]),
         )
         .values(**values)
         .returning(AgentRun.id)
     )
 
-    before = conn.execute(_STATUS, {"status_of": run_id}).scalar_one_or_none()
-    if before is None:
-        raise RunNotFound(run_id)
-    current = RunStatus(before)
-    check_transition(current, new)
-    if current is not new and conn.execute(statement).scalar_one_or_none() is None:
-        raise InvalidTransition(f"run {run_id} changed status while becoming {new.value}")
-    return current
+
+async def store_result(db: Database, run_id: str, result: dict[str, Any]) -> None:
+    """Keep an agent run's result (as JSON); the first one stored stays (a step run again
+    after a crash finds it there)."""
+    await db.transact(
+        lambda conn: conn.execute(_STORE_RESULT, {"result_of": run_id, "kept": result})
+    )
 
 
 async def request_cancel(db: Database, run_id: str) -> bool:
@@ -315,4 +338,11 @@ _LAST_TURN = select(func.max(Message.turn_number)).where(
     Message.chat_id == bindparam("turn_chat"), Message.branch_id == bindparam("turn_branch")
 )
 _INSERT_RUN = insert(AgentRun)
+_INSERT_CHAT = insert(Chat)
+_INSERT_MESSAGE = insert(Message)
+_STORE_RESULT = (
+    update(AgentRun)
+    .where(AgentRun.id == bindparam("result_of"), AgentRun.result.is_(None))
+    .values(result=bindparam("kept", type_=AgentRun.result.type))
+)
 _STATUS = select(AgentRun.status).where(AgentRun.id == bindparam("status_of"))

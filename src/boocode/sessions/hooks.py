@@ -9,31 +9,20 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
-
 from boocode.agent.runtime import Runtime
-from boocode.db.tables import Chat
 from boocode.sessions import snapshot_store
 
 log = logging.getLogger(__name__)
 
-# Whether a chat is an agent's conversation, by id: it never changes, so it is read once.
-_AGENT_CONVERSATION_CACHE = 4096
-
 
 def install(rt: Runtime) -> None:
-    """Register the snapshot save with the turn loop of this process."""
-    agent_conversation: dict[str, bool] = {}
+    """Register the snapshot save with the turn loop of this process: at the end of a turn of a
+    user's chat (an agent's conversation is not saved)."""
 
     async def at_turn_end(chat_id: str, turn: int) -> None:
-        if chat_id not in agent_conversation:
-            if len(agent_conversation) >= _AGENT_CONVERSATION_CACHE:
-                agent_conversation.clear()
-            agent_conversation[chat_id] = await _is_agent_conversation(rt, chat_id)
-        if not agent_conversation[chat_id]:
-            await _save(rt, chat_id)
+        await _save(rt, chat_id)
 
-    rt.turn_end_hooks.append(at_turn_end)
+    rt.chat_turn_end_hooks.append(at_turn_end)
 
 
 async def _save(rt: Runtime, chat_id: str) -> None:
@@ -42,9 +31,3 @@ async def _save(rt: Runtime, chat_id: str) -> None:
         await snapshot_store.save(rt.db, chat_id)
     except Exception:
         log.exception("could not save the snapshot of chat %s", chat_id)
-
-
-async def _is_agent_conversation(rt: Runtime, chat_id: str) -> bool:
-    async with rt.db.session() as session:
-        parent = await session.execute(select(Chat.parent_chat_id).where(Chat.id == chat_id))
-    return parent.scalar_one_or_none() is not None

@@ -25,4 +25,4 @@ def install(rt: Runtime) -> None:
         await notify.wake_after_turn(rt, chat_id, turn)
 
     rt.model_call_hooks.append(deliver)
-    rt.turn_end_hooks.append(wake)
+    rt.chat_turn_end_hooks.append(wake)

@@ -107,22 +107,26 @@ class _SubagentSteps:
         workspace = await _parent_workspace(rt, out)
         await hooks.run_hooks(rt.settings, workspace, "subagent_start", out)
 
-    async def finish(self, run_id: str) -> None:
+    async def finish(self, run_id: str, end: turns.RunEnd | None) -> None:
         """Store the result (answer, worktree report), tell the parent chat, run the stop
         hooks, and wake the parent if it is idle."""
         rt = runtime.current()
         run = await runs.get(rt.db, run_id)
         if run.result is None:
-            await subagents.store_result(rt.db, run_id, await _result(rt, run))
+            answer = end.answer if end is not None else None
+            await subagents.store_result(rt.db, run_id, await _result(rt, run, answer))
         out = await _announce(rt, run_id, "ended")
         workspace = await _parent_workspace(rt, out)
         await hooks.run_hooks(rt.settings, workspace, "subagent_stop", out)
         await notify.wake_if_due(rt, out.chat_id)
 
 
-async def _result(rt: Runtime, run: AgentRun) -> SubagentResult:
+async def _result(rt: Runtime, run: AgentRun, answer: str | None) -> SubagentResult:
+    """The answer its loop ended on (read back when not given) and its worktree's report."""
     spec = SubagentSpec.model_validate(run.spec)
-    result = SubagentResult(answer=await subagents.final_answer(rt.db, run.chat_id))
+    if answer is None:
+        answer = await subagents.final_answer(rt.db, run.chat_id)
+    result = SubagentResult(answer=answer)
     if spec.isolation is Isolation.WORKTREE and spec.worktree:
         try:
             result.worktree = await worktree.finish(_plan(spec))

@@ -26,6 +26,7 @@ from boocode.contracts.usage import TokenUsage
 from boocode.db.engine import Database
 from boocode.db.tables import AgentRun, Message
 from boocode.events.log import EventLog
+from boocode.runs import store as runs
 from boocode.runs.status import FINAL
 from boocode.runs.store import ConversationRun, insert_conversation_run
 
@@ -130,15 +131,7 @@ async def final_answer(db: Database, conversation_id: str) -> str:
 
 async def store_result(db: Database, run_id: str, result: SubagentResult) -> None:
     """Keep the run's result; the first one stored stays (a re-run step finds it there)."""
-
-    def write(conn: Connection) -> None:
-        conn.execute(
-            update(AgentRun)
-            .where(AgentRun.id == run_id, AgentRun.result.is_(None))
-            .values(result=result.model_dump(mode="json"))
-        )
-
-    await db.transact(write)
+    await runs.store_result(db, run_id, result.model_dump(mode="json"))
 
 
 async def mark_delivered(db: Database, run_id: str) -> bool:

@@ -105,16 +105,17 @@ class _Channel:
 async def _main() -> None:
     _die_with_parent()
     stdin = await _stdin_reader()
-    start = StartRun.model_validate_json(await stdin.readline())
-    output = _Output(sys.stdout.buffer)
-    channel = _Channel(output, start.runtime.spent)
+    # The isolate and the runtime first: a process started ahead of its run has them ready.
     with mini_racer() as racer:
+        install = racer.eval(resources.files(__package__).joinpath("runtime.js").read_text())
+        assert isinstance(install, JSFunction)
+        start = StartRun.model_validate_json(await stdin.readline())
         racer.set_hard_memory_limit(start.memory_bytes)
         _cap_data_segment(start.memory_bytes)
+        output = _Output(sys.stdout.buffer)
+        channel = _Channel(output, start.runtime.spent)
         async with racer.wrap_py_function(channel.call) as host_call, asyncio.TaskGroup() as tasks:
             tasks.create_task(_read_replies(stdin, channel))
-            install = racer.eval(resources.files(__package__).joinpath("runtime.js").read_text())
-            assert isinstance(install, JSFunction)
             run = install(host_call, start.runtime.model_dump_json(by_alias=True))
             assert isinstance(run, JSFunction)
             output.send(await _run(racer, run, start, channel))

@@ -40,7 +40,7 @@ from boocode.runs.admission import Admission
 from boocode.runs.detach import outside_any_run
 from boocode.subagents import notify, worktree
 from boocode.subagents.runner import AGENT_QUEUE_POLL_S
-from boocode.subagents.store import final_answer, progress
+from boocode.subagents.store import Progress, final_answer, progress
 from boocode.tools.registry import TOOL_SCHEMAS
 from boocode.workflows import agent_types, discovery, store
 from boocode.workflows.host import AgentOptions, ScriptCancelled
@@ -48,7 +48,7 @@ from boocode.workflows.keys import Occurrences, spec_hash
 from boocode.workflows.limits import ScriptLimits
 from boocode.workflows.models import checked_effort, choose_model, parse_aliases
 from boocode.workflows.outcome import ScriptOutcome, ScriptStatus
-from boocode.workflows.sandbox import run_script
+from boocode.workflows.sandbox import SpareChild, run_script
 from boocode.workflows.script import Script, ScriptError, load_script
 from boocode.workflows.structured import SUBMIT_RESULT, submitted_value
 
@@ -56,14 +56,15 @@ log = logging.getLogger(__name__)
 
 WORKFLOW_AGENT_QUEUE = "boocode_workflow_agents"
 WORKFLOW_AGENT_ADMISSION = "workflow_agent_admission"
+SPARE_SCRIPT_PROCESS = "workflow_spare_script_process"
 # An agent that ends in this process wakes its script at once; one run by another process (a
 # worker) is looked for this often.
 _POLL_S = 1.0
 # An agent's label is stored in a column of this many characters (`AgentRun.label`).
 MAX_LABEL_CHARS = 200
 # Agents of this process's scripts waiting for their end, by run id: the agent's last step
-# hands over its final record, so the script goes on without reading it back.
-_ends: dict[str, asyncio.Future[AgentRun]] = {}
+# hands over its final record and what it did, so the script goes on without reading them back.
+_ends: dict[str, asyncio.Future[tuple[AgentRun, Progress | None]]] = {}
 
 # A script's status, as the run's.
 _STATUSES = {
@@ -116,7 +117,8 @@ async def _run_until_cancelled(
     limits = ScriptLimits(
         budget_tokens=spec.budget, max_concurrent_agents=rt.settings.workflow_concurrency
     )
-    execution = asyncio.ensure_future(run_script(script, spec.args, host, limits))
+    spare: SpareChild = rt.services[SPARE_SCRIPT_PROCESS]
+    execution = asyncio.ensure_future(run_script(script, spec.args, host, limits, spare=spare))
     stop = asyncio.ensure_future(rt.cancels.event(run_id).wait())
     await asyncio.wait({execution, stop}, return_when=asyncio.FIRST_COMPLETED)
     stop.cancel()
@@ -183,8 +185,8 @@ class EngineHost:
         agent = await self._find_or_start(cache_key, spec, tools, kind.system_prompt)
         if agent.id in self._reused:  # answered from the earlier run, and announced
             return WorkflowAgentResult.model_validate(agent.result).value
-        agent = await _ended(self.rt, agent)
-        await self._agent_ended(agent)
+        agent, done = await _ended(self.rt, agent)
+        await self._agent_ended(agent, done)
         if RunStatus(agent.status) is not RunStatus.SUCCEEDED or agent.result is None:
             return None
         return WorkflowAgentResult.model_validate(agent.result).value
@@ -291,7 +293,7 @@ class EngineHost:
 
             await rt.events.publish_with(run.chat_id, write)
             _end_of(agent_id)  # before it starts: its end is not missed
-            await start_agent(agent_id, stored_now=True)
+            await start_agent(agent_id, stored=queued)
             return queued
 
     def _agent_type(self, name: str | None) -> agent_types.AgentType:
@@ -335,11 +337,14 @@ class EngineHost:
                 self._by_key = (mine, earlier)
         return self._by_key
 
-    async def _agent_ended(self, agent: AgentRun) -> None:
-        done = await progress(self.rt.db, [agent])
+    async def _agent_ended(self, agent: AgentRun, done: Progress | None) -> None:
+        """Count its tokens against the budget and announce its end; `done`, when its last
+        step handed it over, is what it did (read otherwise)."""
+        if done is None:
+            done = (await progress(self.rt.db, [agent]))[agent.chat_id]
         if not store.is_cached(agent):
-            self._spent += done[agent.chat_id].usage.completion_tokens
-        await self.announce("agent", agent=store.agent_out(agent, done[agent.chat_id]))
+            self._spent += done.usage.completion_tokens
+        await self.announce("agent", agent=store.agent_out(agent, done))
 
     def _model(self, asked: str | None) -> str:
         chosen = choose_model(asked, chat_model=self.chat.model, aliases=self._aliases)
@@ -374,15 +379,17 @@ async def start_workflow_run(run_id: str) -> None:
     await outside_any_run(start)
 
 
-async def start_agent(run_id: str, *, stored_now: bool = False) -> None:
+async def start_agent(run_id: str, *, stored: AgentRun | None = None) -> None:
     """Start a stored workflow agent here, or queue it for the workers (as a subagent).
-    `stored_now`: see `turn.start_fresh`."""
+    `stored`: the record this process has just stored (see `turn.start_fresh`)."""
     rt = runtime.current()
 
     async def start() -> None:
         with SetWorkflowID(run_id):
             if rt.process_turns:
-                await turns.start_fresh(run_id, run_workflow_agent, stored_now=stored_now)
+                await turns.start_fresh(
+                    run_id, run_workflow_agent, stored_now=stored is not None, record=stored
+                )
             else:
                 await rt.services[WORKFLOW_AGENT_QUEUE].enqueue_async(run_workflow_agent, run_id)
 
@@ -391,6 +398,7 @@ async def start_agent(run_id: str, *, stored_now: bool = False) -> None:
 
 async def register_queue(rt: Runtime) -> None:
     rt.services[WORKFLOW_AGENT_ADMISSION] = Admission(rt.settings.workflow_agent_concurrency)
+    rt.services[SPARE_SCRIPT_PROCESS] = SpareChild()
     rt.services[WORKFLOW_AGENT_QUEUE] = await DBOS.register_queue_async(
         WORKFLOW_AGENT_QUEUE,
         global_concurrency=rt.settings.workflow_agent_concurrency,
@@ -429,7 +437,7 @@ class _AgentSteps:
     async def started(self, run_id: str) -> None:
         return None
 
-    async def finish(self, run_id: str) -> None:
+    async def finish(self, run_id: str, end: turns.RunEnd | None) -> None:
         """Store the agent's value (its submitted object when it had a schema, else its
         answer), then wake its script: the value is stored, the run's record final."""
         rt = runtime.current()
@@ -438,6 +446,8 @@ class _AgentSteps:
             spec = WorkflowAgentSpec.model_validate(agent.spec)
             if spec.output_schema is not None:
                 value = await submitted_value(rt.db, agent.chat_id)
+            elif end is not None and end.answer is not None:
+                value = end.answer
             else:
                 value = await final_answer(rt.db, agent.chat_id)
             if spec.worktree is not None and agent.parent_run_id is not None:
@@ -446,29 +456,47 @@ class _AgentSteps:
             await store.store_agent_result(rt.db, run_id, result)
             agent.result = result.model_dump(mode="json")
         if (ended := _ends.get(run_id)) is not None and not ended.done():
-            ended.set_result(agent)
+            # Its one turn is all its conversation holds.
+            done = None if end is None else Progress(tool_calls=end.tool_calls, usage=end.usage)
+            ended.set_result((agent, done))
+            # The script goes on first: its next agent() crosses to the script's process while
+            # this step and the agent's workflow record their ends.
+            await asyncio.sleep(0)
 
 
-def _end_of(run_id: str) -> asyncio.Future[AgentRun]:
+def _end_of(run_id: str) -> asyncio.Future[tuple[AgentRun, Progress | None]]:
     if run_id not in _ends:
         _ends[run_id] = asyncio.get_running_loop().create_future()
     return _ends[run_id]
 
 
-async def _ended(rt: Runtime, agent: AgentRun) -> AgentRun:
-    """`agent` once it ended with its result stored (or ended without one)."""
+async def _ended(rt: Runtime, agent: AgentRun) -> tuple[AgentRun, Progress | None]:
+    """`agent` once it ended with its result stored (or ended without one), with what it did
+    when its last step handed that over."""
     end = _end_of(agent.id)
+    # Awaited directly, the hand-over wakes the script at the loop's next turn.
+    watch = asyncio.create_task(_watch(rt, agent, end))
     try:
-        while not store.is_final(agent) or agent.result is None:
-            if store.is_final(agent) and RunStatus(agent.status) is not RunStatus.SUCCEEDED:
-                break  # failed or cancelled before a result was stored
-            try:  # handed over by its last step in this process; looked for when elsewhere
-                return await asyncio.wait_for(asyncio.shield(end), _POLL_S)
-            except TimeoutError:
-                agent = await runs.get(rt.db, agent.id)
+        return await end
     finally:
+        watch.cancel()
         _ends.pop(agent.id, None)
-    return agent
+
+
+async def _watch(
+    rt: Runtime, agent: AgentRun, end: asyncio.Future[tuple[AgentRun, Progress | None]]
+) -> None:
+    """Hand over the end of an agent that ended without its last step here: one that ended
+    before its script asked again, one another process runs, one recovery ended."""
+    while not end.done():
+        final = store.is_final(agent)
+        if final and (
+            agent.result is not None or RunStatus(agent.status) is not RunStatus.SUCCEEDED
+        ):
+            end.set_result((agent, None))
+            return
+        await asyncio.sleep(_POLL_S)
+        agent = await runs.get(rt.db, agent.id)
 
 
 async def _report_worktree(rt: Runtime, run_id: str, spec: WorkflowAgentSpec) -> None:

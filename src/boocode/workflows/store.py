@@ -26,6 +26,7 @@ from boocode.contracts.workflows import (
 )
 from boocode.db.engine import Database
 from boocode.db.tables import AgentRun, WorkflowLogLine
+from boocode.runs import store as runs
 from boocode.runs.status import FINAL
 from boocode.subagents.store import Progress, elapsed_s, progress
 
@@ -140,18 +141,12 @@ def insert_cached_agent(
         result=WorkflowAgentResult(value=value, cached_from=earlier.id).model_dump(mode="json"),
         cache_key=earlier.cache_key,
     )
-    conn.execute(insert(AgentRun).values(**values))
+    conn.execute(_INSERT_AGENT, values)
     return AgentRun(**values)
 
 
 async def store_agent_result(db: Database, run_id: str, result: WorkflowAgentResult) -> None:
-    await db.transact(
-        lambda conn: conn.execute(
-            update(AgentRun)
-            .where(AgentRun.id == run_id, AgentRun.result.is_(None))
-            .values(result=result.model_dump(mode="json"))
-        )
-    )
+    await runs.store_result(db, run_id, result.model_dump(mode="json"))
 
 
 async def store_run_result(db: Database, run_id: str, result: WorkflowResult) -> None:
@@ -167,11 +162,15 @@ async def store_run_result(db: Database, run_id: str, result: WorkflowResult) ->
 def insert_log(conn: Connection, run_id: str, kind: LogKind, text: str) -> WorkflowLogEntry:
     entry = WorkflowLogEntry(kind=kind, text=text, created_at=datetime.now(UTC))
     conn.execute(
-        insert(WorkflowLogLine).values(
-            run_id=run_id, kind=entry.kind, text=entry.text, created_at=entry.created_at
-        )
+        _INSERT_LOG,
+        {"run_id": run_id, "kind": entry.kind, "text": entry.text, "created_at": entry.created_at},
     )
     return entry
+
+
+# Built once: constructing a statement costs more than SQLite takes to run it.
+_INSERT_AGENT = insert(AgentRun)
+_INSERT_LOG = insert(WorkflowLogLine)
 
 
 async def log_of(db: Database, run_id: str) -> list[WorkflowLogEntry]:
