@@ -114,6 +114,8 @@ class RunEnd:
     """The turn's model calls, added up."""
     tool_calls: int
     """Tool results of the turn, the ones given at its end included."""
+    run: AgentRun
+    """The run's final record, read in the commit that ended it (with what `ended_in` stored)."""
 
 
 class RunSteps(Protocol):
@@ -127,6 +129,11 @@ class RunSteps(Protocol):
 
     async def started(self, run_id: str) -> None:
         """Once the run is marked running (not when `prepare` failed)."""
+        ...
+
+    def ended_in(self, conn: Connection, run: AgentRun, answer: str | None) -> None:
+        """In the commit that ends the run (`run`, its record read there): what the kind can
+        store at once, with nothing more to read or run (its result, from the loop's `answer`)."""
         ...
 
     async def finish(self, run_id: str, end: RunEnd | None) -> None:
@@ -561,11 +568,16 @@ async def _end_turn(plan: TurnPlan, outcome: TurnOutcome, steps: RunSteps | None
     rt = runtime.current()
     usage, tool_calls = await _answer_unanswered(plan, outcome)
     announced = False
+    final: list[AgentRun] = []
 
     def ended(conn: Connection) -> ErrorFrame | TurnEndFrame:  # the record and its end, at once
         nonlocal announced
         forget_run(conn, plan.run_id)
-        if (error := _record_end(conn, plan, outcome)) is not None:
+        error = _record_end(conn, plan, outcome)
+        if steps is not None:
+            final.append(runs.read_in(conn, plan.run_id))
+            steps.ended_in(conn, final[0], outcome.answer)
+        if error is not None:
             return error  # said first; the end follows in a commit of its own
         announced = True
         return _end_frame(conn, plan, outcome, usage)
@@ -578,7 +590,9 @@ async def _end_turn(plan: TurnPlan, outcome: TurnOutcome, steps: RunSteps | None
     hooks = [*rt.turn_end_hooks, *(rt.chat_turn_end_hooks if plan.chat_turn else ())]
     for hook in hooks:
         await hook(plan.chat_id, plan.turn)
-    end = RunEnd(status=outcome.status, answer=outcome.answer, usage=usage, tool_calls=tool_calls)
+    end = None
+    if final:
+        end = RunEnd(outcome.status, outcome.answer, usage, tool_calls, final[0])
     await _finish(plan.run_id, steps, end)
 
 

@@ -309,6 +309,21 @@ async def request_cancel(db: Database, run_id: str) -> bool:
     return await db.transact(write)
 
 
+def read_in(conn: Connection, run_id: str) -> AgentRun:
+    """The run's record as the caller's transaction sees it (not in a session)."""
+    row = conn.execute(_RECORD, {"record_of": run_id}).one_or_none()
+    if row is None:
+        raise RunNotFound(run_id)
+    return AgentRun(**row._mapping)
+
+
+def store_result_in(conn: Connection, run: AgentRun, result: dict[str, Any]) -> None:
+    """`store_result` in the caller's transaction, and on `run` (its record read in it)."""
+    if run.result is None:
+        conn.execute(_STORE_RESULT, {"result_of": run.id, "kept": result})
+        run.result = result
+
+
 async def get(db: Database, run_id: str) -> AgentRun:
     run = await db.read(lambda session: session.get(AgentRun, run_id))
     if run is None:
@@ -339,6 +354,7 @@ _LAST_TURN = select(func.max(Message.turn_number)).where(
 )
 _INSERT_RUN = insert(AgentRun)
 _INSERT_CHAT = insert(Chat)
+_RECORD = select(AgentRun.__table__).where(AgentRun.__table__.c.id == bindparam("record_of"))
 _INSERT_MESSAGE = insert(Message)
 _STORE_RESULT = (
     update(AgentRun)

@@ -15,6 +15,7 @@ import logging
 from pathlib import Path
 
 from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
+from sqlalchemy import Connection
 
 from boocode.agent import runtime
 from boocode.agent import turn as turns
@@ -107,26 +108,30 @@ class _SubagentSteps:
         workspace = await _parent_workspace(rt, out)
         await hooks.run_hooks(rt.settings, workspace, "subagent_start", out)
 
+    def ended_in(self, conn: Connection, run: AgentRun, answer: str | None) -> None:
+        """A subagent that answered, with no worktree to report, has its result: stored with
+        its end."""
+        spec = SubagentSpec.model_validate(run.spec)
+        if answer is not None and not (spec.isolation is Isolation.WORKTREE and spec.worktree):
+            runs.store_result_in(conn, run, SubagentResult(answer=answer).model_dump(mode="json"))
+
     async def finish(self, run_id: str, end: turns.RunEnd | None) -> None:
-        """Store the result (answer, worktree report), tell the parent chat, run the stop
-        hooks, and wake the parent if it is idle."""
+        """Store the result (answer, worktree report) unless its end did, tell the parent
+        chat, run the stop hooks, and wake the parent if it is idle."""
         rt = runtime.current()
-        run = await runs.get(rt.db, run_id)
+        run = end.run if end is not None else await runs.get(rt.db, run_id)
         if run.result is None:
-            answer = end.answer if end is not None else None
-            await subagents.store_result(rt.db, run_id, await _result(rt, run, answer))
+            await subagents.store_result(rt.db, run_id, await _result(rt, run))
         out = await _announce(rt, run_id, "ended")
         workspace = await _parent_workspace(rt, out)
         await hooks.run_hooks(rt.settings, workspace, "subagent_stop", out)
         await notify.wake_if_due(rt, out.chat_id)
 
 
-async def _result(rt: Runtime, run: AgentRun, answer: str | None) -> SubagentResult:
-    """The answer its loop ended on (read back when not given) and its worktree's report."""
+async def _result(rt: Runtime, run: AgentRun) -> SubagentResult:
+    """Its answer (the last thing its model said) and its worktree's report."""
     spec = SubagentSpec.model_validate(run.spec)
-    if answer is None:
-        answer = await subagents.final_answer(rt.db, run.chat_id)
-    result = SubagentResult(answer=answer)
+    result = SubagentResult(answer=await subagents.final_answer(rt.db, run.chat_id))
     if spec.isolation is Isolation.WORKTREE and spec.worktree:
         try:
             result.worktree = await worktree.finish(_plan(spec))

@@ -18,6 +18,7 @@ from typing import Any
 
 from dbos import DBOS, SetWorkflowID
 from pydantic import JsonValue
+from sqlalchemy import Connection
 
 from boocode.agent import runtime
 from boocode.agent import turn as turns
@@ -437,17 +438,23 @@ class _AgentSteps:
     async def started(self, run_id: str) -> None:
         return None
 
+    def ended_in(self, conn: Connection, run: AgentRun, answer: str | None) -> None:
+        """An agent that answered, without a schema or a worktree to report, has its value:
+        its answer, stored with its end."""
+        spec = WorkflowAgentSpec.model_validate(run.spec)
+        if answer is not None and spec.output_schema is None and spec.worktree is None:
+            runs.store_result_in(conn, run, WorkflowAgentResult(value=answer).model_dump())
+
     async def finish(self, run_id: str, end: turns.RunEnd | None) -> None:
         """Store the agent's value (its submitted object when it had a schema, else its
-        answer), then wake its script: the value is stored, the run's record final."""
+        answer), unless its end did, then wake its script: the value is stored, the run's
+        record final."""
         rt = runtime.current()
-        agent = await runs.get(rt.db, run_id)
+        agent = end.run if end is not None else await runs.get(rt.db, run_id)
         if agent.result is None:
             spec = WorkflowAgentSpec.model_validate(agent.spec)
             if spec.output_schema is not None:
                 value = await submitted_value(rt.db, agent.chat_id)
-            elif end is not None and end.answer is not None:
-                value = end.answer
             else:
                 value = await final_answer(rt.db, agent.chat_id)
             if spec.worktree is not None and agent.parent_run_id is not None:
