@@ -1,5 +1,6 @@
-"""A run's first step killed after it marked the run running, then run again by the next server:
-the run is announced once. On SQLite and PostgreSQL."""
+"""A run's first step killed after it marked the run running, or its last step killed after it
+recorded the run's end, then run again by the next server: the run's start and end are each
+announced once. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -21,6 +22,11 @@ HOLD_ONCE = (
 HOOKS = f"""
 [hooks]
 subagent_start = [["python3", "-c", {HOLD_ONCE!r}]]
+"""
+# The stop hook runs inside the last step, after the run's end is recorded and announced.
+STOP_HOOKS = f"""
+[hooks]
+subagent_stop = [["python3", "-c", {HOLD_ONCE!r}]]
 """
 
 
@@ -65,5 +71,43 @@ def test_a_first_step_run_again_after_a_crash_announces_the_run_once(
             subagent["conversation_id"],
         )
         assert starts == [(1,)]
+    finally:
+        restarted.stop()
+
+
+def test_a_last_step_run_again_after_a_crash_announces_the_end_once(
+    tmp_path: Path, fake_model: FakeModelServer, engine_env: dict[str, str]
+) -> None:
+    fake_model.responder = _spawns_one_subagent
+    (tmp_path / "workspace" / ".boocode").mkdir(parents=True)
+    (tmp_path / "workspace" / ".boocode" / "config.toml").write_text(STOP_HOOKS)
+    server = LiveServer.start(tmp_path, env=engine_env)
+    try:
+        chat_id = server.new_chat()["id"]
+        with server.client() as http:
+            posted = http.post(f"/api/chats/{chat_id}/messages", json={"content": "spawn"})
+            assert posted.status_code == 202, posted.text
+        wait_for(lambda: (server.workspace / "held").exists())
+        (subagent,) = _subagents(server, chat_id)
+        assert subagent["status"] == "succeeded"  # recorded; its last step not
+    finally:
+        server.process.kill()
+        server.process.wait(timeout=10)
+
+    restarted = LiveServer.start(tmp_path, env=engine_env)
+    try:
+        conversation = subagent["conversation_id"]
+        # The last step ran again, to its end this time: DBOS has the subagent's workflow done.
+        done = "SELECT status FROM workflow_status WHERE workflow_uuid = ?"
+        wait_for(
+            lambda: restarted.query(done, subagent["task_id"], dbos=True) == [("SUCCESS",)],
+            timeout=60,
+        )
+        ends = restarted.query(
+            "SELECT COUNT(*) FROM events WHERE chat_id = ? AND type = 'turn_end'", conversation
+        )
+        assert ends == [(1,)]
+        (after,) = _subagents(restarted, chat_id)
+        assert after["status"] == "succeeded", after
     finally:
         restarted.stop()

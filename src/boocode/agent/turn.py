@@ -567,26 +567,17 @@ async def _autofix_step(
 async def _end_turn(plan: TurnPlan, outcome: TurnOutcome, steps: RunSteps | None = None) -> None:
     rt = runtime.current()
     usage, tool_calls = await _answer_unanswered(plan, outcome)
-    announced = False
     final: list[AgentRun] = []
 
-    def ended(conn: Connection) -> ErrorFrame | TurnEndFrame:  # the record and its end, at once
-        nonlocal announced
+    def ended(conn: Connection) -> list[ErrorFrame | TurnEndFrame]:  # the record and its end
         forget_run(conn, plan.run_id)
-        error = _record_end(conn, plan, outcome)
+        frames = _record_end(conn, plan, outcome, usage)
         if steps is not None:
             final.append(runs.read_in(conn, plan.run_id))
             steps.ended_in(conn, final[0], outcome.answer)
-        if error is not None:
-            return error  # said first; the end follows in a commit of its own
-        announced = True
-        return _end_frame(conn, plan, outcome, usage)
+        return frames
 
-    await rt.events.publish_with(plan.chat_id, ended)
-    if not announced:
-        await rt.events.publish_with(
-            plan.chat_id, lambda conn: _end_frame(conn, plan, outcome, usage)
-        )
+    await rt.events.publish_all_with(plan.chat_id, ended)
     hooks = [*rt.turn_end_hooks, *(rt.chat_turn_end_hooks if plan.chat_turn else ())]
     for hook in hooks:
         await hook(plan.chat_id, plan.turn)
@@ -623,32 +614,33 @@ async def end_run(run_id: str, status: TurnStatus, error: str | None) -> TurnOut
     plan = TurnPlan(run_id=run_id, chat_id=run.chat_id, turn=run.turn_number, max_tool_iterations=0)
     outcome = TurnOutcome(status=status, error=error)
     usage, _ = await _answer_unanswered(plan, outcome)
-    await rt.events.publish_with(plan.chat_id, lambda conn: _record_end(conn, plan, outcome))
-    await rt.events.publish_with(plan.chat_id, lambda conn: _end_frame(conn, plan, outcome, usage))
+    await rt.events.publish_all_with(
+        plan.chat_id, lambda conn: _record_end(conn, plan, outcome, usage)
+    )
     return outcome
 
 
-def _record_end(conn: Connection, plan: TurnPlan, outcome: TurnOutcome) -> ErrorFrame | None:
-    """The run's final status, and the error frame that says why, in the caller's commit."""
-    runs.transition_in(conn, plan.run_id, outcome.status, error=outcome.error)
-    conn.execute(_CHAT_UPDATED, {"updated": plan.chat_id, "updated_at": datetime.now(UTC)})
-    if outcome.error:
-        return ErrorFrame(chat_id=plan.chat_id, message=outcome.error, turn=plan.turn)
-    return None
-
-
-def _end_frame(
+def _record_end(
     conn: Connection, plan: TurnPlan, outcome: TurnOutcome, usage: TokenUsage
-) -> TurnEndFrame:
-    """The frame that ends the turn; the chat's old frames dropped in the same commit."""
+) -> list[ErrorFrame | TurnEndFrame]:
+    """The run's final status, in the caller's commit, and the frames that say so: the error,
+    if any, then `turn_end` (the chat's old frames dropped in the same commit). None when the
+    run had ended so already: its end was recorded and said before a crash stopped the step."""
+    before = runs.transition_in(conn, plan.run_id, outcome.status, error=outcome.error)
+    if before is outcome.status:
+        return []
+    conn.execute(_CHAT_UPDATED, {"updated": plan.chat_id, "updated_at": datetime.now(UTC)})
     prune_in(conn, plan.chat_id)
-    return TurnEndFrame(
+    end = TurnEndFrame(
         chat_id=plan.chat_id,
         turn=plan.turn,
         status=outcome.status,
         usage=usage,
         error=outcome.error,
     )
+    if outcome.error:
+        return [ErrorFrame(chat_id=plan.chat_id, message=outcome.error, turn=plan.turn), end]
+    return [end]
 
 
 async def _finish(run_id: str, steps: RunSteps | None, end: RunEnd | None) -> None:

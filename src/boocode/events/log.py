@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -33,8 +33,11 @@ _INSERT_EVENT = insert(Event)
 
 
 def _append(conn: Connection, frame: F | None) -> F | None:
-    if frame is None:
-        return None
+    return None if frame is None else _stored(conn, frame)
+
+
+def _stored(conn: Connection, frame: F) -> F:
+    """`frame` under the chat's next seq, stored in the caller's transaction."""
     seq = conn.execute(_NEXT_SEQ, {"frame_chat_id": frame.chat_id}).scalar_one()
     frame = frame.model_copy(update={"seq": seq})
     conn.execute(
@@ -73,6 +76,19 @@ class EventLog:
             if frame is not None:
                 await self.bus.publish(frame)
             return frame
+
+    async def publish_all_with(
+        self, chat_id: str, write: Callable[[Connection], Sequence[F]]
+    ) -> list[F]:
+        """`publish_with` for several frames of one chat (none, one, more), stored in one
+        commit under consecutive seqs and published in that order."""
+        async with self._locks[chat_id]:
+            frames = await self.db.transact(
+                lambda conn: [_stored(conn, frame) for frame in write(conn)]
+            )
+            for frame in frames:
+                await self.bus.publish(frame)
+            return frames
 
     async def frames_after(self, chat_id: str, after_seq: int) -> list[Frame] | None:
         """Frames with seq > after_seq, or None when some of them are no longer kept."""
