@@ -570,6 +570,7 @@ async def _end_turn(plan: TurnPlan, outcome: TurnOutcome, steps: RunSteps | None
     final: list[AgentRun] = []
 
     def ended(conn: Connection) -> list[ErrorFrame | TurnEndFrame]:  # the record and its end
+        final.clear()  # a transaction tried again (SQLite's lock) starts over
         forget_run(conn, plan.run_id)
         frames = _record_end(conn, plan, outcome, usage)
         if steps is not None:

@@ -320,12 +320,13 @@ class EngineHost:
                 chat_id=self.run.chat_id,
                 event="agent",
                 run=store.run_out(self.run, self._spent),
-                agent=store.agent_out(stored[0]),
+                agent=store.agent_out(stored[-1]),
             )
 
+        # The last one stored: a transaction tried again (SQLite's lock) stores it again.
         await self.rt.events.publish_with(self.run.chat_id, write)
         self._reused.add(agent_id)
-        return stored[0]
+        return stored[-1]
 
     async def _known(self) -> tuple[dict[str, AgentRun], dict[str, AgentRun]]:
         """This run's agents stored before its step started over, and the agents of the run it
@@ -366,7 +367,7 @@ class EngineHost:
                 chat_id=self.run.chat_id,
                 event="log",
                 run=store.run_out(self.run, self._spent),
-                entry=entry[0],
+                entry=entry[-1],  # the attempt that commits
             )
 
         await self.rt.events.publish_with(self.run.chat_id, write)
