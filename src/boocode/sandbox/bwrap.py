@@ -12,6 +12,7 @@ import contextlib
 import os
 import stat
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from boocode.sandbox.policy import WORKTREES, ShownDirectory, governing_workspace
@@ -48,11 +49,13 @@ def bwrap_argv(
     network: bool,
     read_only: Sequence[ShownDirectory] = (),
     hidden: Sequence[Path] = (),
+    git: GitProtection | None = None,
 ) -> list[str]:
     """`bwrap ... -- command`: bubblewrap's operations run in order, later mounts on top.
 
     `workspace` and `cwd` are resolved absolute paths; `hidden` paths (the data dir, a SQLite
-    file) are covered with an empty tmpfs or file wherever they would otherwise show.
+    file) are covered with an empty tmpfs or file wherever they would otherwise show; `git` is
+    the workspace's `git_protection`, made here when not given.
     """
     argv = [bwrap, "--unshare-all", "--die-with-parent", "--new-session"]
     if network:
@@ -69,7 +72,7 @@ def bwrap_argv(
     for shown in _still_there(read_only):
         argv += ["--ro-bind", str(shown.real), str(shown.path)]
     argv += ["--bind", str(workspace), str(workspace)]
-    argv += _git_protection(workspace)
+    argv += (git or git_protection(workspace)).binds
     config_dir = workspace / CONFIG_DIR
     if config_dir.is_dir() and not config_dir.is_symlink():
         argv += ["--ro-bind", str(config_dir), str(config_dir)]
@@ -89,7 +92,18 @@ def bwrap_argv(
     return argv
 
 
-def _git_protection(workspace: Path) -> list[str]:
+@dataclass(frozen=True)
+class GitProtection:
+    """What keeps a workspace's repository settings out of a confined command's reach."""
+
+    binds: tuple[str, ...] = ()
+    """bubblewrap operations, after the workspace's own bind."""
+    planted: tuple[Path, ...] = ()
+    """Settings files git outside the sandbox would read that a command could create: each
+    that exists once the command has ended is removed (`remove_planted`)."""
+
+
+def git_protection(workspace: Path) -> GitProtection:
     """Keep a repository's settings and hooks read-only (git outside the sandbox reads them).
 
     A `.git` directory becomes a mount point of its own, so it cannot be renamed aside and
@@ -98,69 +112,55 @@ def _git_protection(workspace: Path) -> list[str]:
     BooCode's own worktrees whose pointers name the repository it was made from: that
     repository's `.git` is bound writable (git commits there) with the same protection, and the
     worktree's pointer files in it read-only.
+
+    The git dirs are made ready too: a missing `hooks/` is made (to be bound read-only), and
+    every `commondir` in a repository's own git dirs is removed (git never makes one there, and
+    one left by a command that outlived the server must not wait for the next).
     """
     marker = workspace / ".git"
     if marker.is_symlink():
-        return []
+        return GitProtection()
     if marker.is_dir():
-        return ["--bind", str(marker), str(marker), *_settings_read_only(marker)]
+        return _repository(["--bind", str(marker), str(marker)], marker, None)
     if not marker.is_file():
-        return []
-    protection = ["--ro-bind", str(marker), str(marker)]
-    if (linked := worktree_git_dirs(workspace)) is not None:
-        entry, common = linked
-        protection += [
-            "--bind",
-            str(common),
-            str(common),
-            *_settings_read_only(common),
-            *_read_only_in(entry, (*WORKTREE_POINTERS, *NEW_SETTINGS)),
-        ]
-    return protection
+        return GitProtection()
+    binds = ["--ro-bind", str(marker), str(marker)]
+    if (linked := worktree_git_dirs(workspace)) is None:
+        return GitProtection(tuple(binds))
+    entry, common = linked
+    return _repository([*binds, "--bind", str(common), str(common)], common, entry)
 
 
-def planted_settings(workspace: Path) -> list[Path]:
-    """The settings files a command confined to `workspace` could create where git outside
-    the sandbox would read them: each that exists after the command is removed.
-
-    Every `commondir` in a repository's own git dirs is removed now as well: git never makes
-    one there, and one left by a command that outlived the server must not wait for the next.
-    """
-    git_dirs = _repository_git_dirs(workspace)
+def _repository(binds: list[str], top: Path, entry: Path | None) -> GitProtection:
+    """`binds` and the protection of the repository whose git dir is `top` (writable), with
+    its submodules' git dirs and, for a worktree, its `entry`."""
+    git_dirs = [top, *_module_git_dirs(top)]
+    planted: list[Path] = []
     for git_dir in git_dirs:
+        hooks = git_dir / "hooks"
+        if not os.path.lexists(hooks):
+            with contextlib.suppress(OSError):
+                hooks.mkdir()
+        binds += _read_only_in(git_dir, GIT_SETTINGS)
         for name in PLANTED_SETTINGS:
             _remove_file(git_dir / name)
-    planted = [git_dir / name for git_dir in git_dirs for name in PLANTED_SETTINGS]
-    if (linked := worktree_git_dirs(workspace)) is not None:
-        git_dirs = [*git_dirs, linked[0]]
+            planted.append(git_dir / name)
+    if entry is not None:
+        binds += _read_only_in(entry, (*WORKTREE_POINTERS, *NEW_SETTINGS))
+        git_dirs.append(entry)
     planted += [
         git_dir / name
         for git_dir in git_dirs
         for name in NEW_SETTINGS
         if not os.path.lexists(git_dir / name)
     ]
-    return planted
+    return GitProtection(tuple(binds), tuple(planted))
 
 
 def remove_planted(paths: Sequence[Path]) -> None:
-    """Remove whichever of `paths` (from `planted_settings`) a command left behind."""
+    """Remove whichever of `paths` (`GitProtection.planted`) a command left behind."""
     for path in paths:
         _remove_file(path)
-
-
-def _repository_git_dirs(workspace: Path) -> list[Path]:
-    """The git dirs a confined command can write: the workspace's `.git` directory (or, in
-    one of BooCode's worktrees, its repository's), and its submodules' under `modules/`."""
-    marker = workspace / ".git"
-    if marker.is_symlink():
-        return []
-    if marker.is_dir():
-        top = marker
-    elif marker.is_file() and (linked := worktree_git_dirs(workspace)) is not None:
-        top = linked[1]
-    else:
-        return []
-    return [top, *_module_git_dirs(top)]
 
 
 def _module_git_dirs(git_dir: Path) -> list[Path]:
@@ -184,17 +184,6 @@ def _module_git_dirs(git_dir: Path) -> list[Path]:
             else:
                 pending.append(path)  # a submodule's name may hold slashes
     return found[:_MODULE_GIT_DIRS]
-
-
-def _settings_read_only(git_dir: Path) -> list[str]:
-    argv: list[str] = []
-    for repository in [git_dir, *_module_git_dirs(git_dir)]:
-        hooks = repository / "hooks"
-        if not os.path.lexists(hooks):
-            with contextlib.suppress(OSError):
-                hooks.mkdir()
-        argv += _read_only_in(repository, GIT_SETTINGS)
-    return argv
 
 
 def _remove_file(path: Path) -> None:

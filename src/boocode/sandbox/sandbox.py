@@ -17,8 +17,8 @@ from boocode.sandbox.bwrap import (
     CONFIG_DIR,
     SANDBOX_HOME,
     bwrap_argv,
+    git_protection,
     is_under_any,
-    planted_settings,
     remove_planted,
     visible_roots,
 )
@@ -117,7 +117,7 @@ class Sandbox:
             extra_names=self.policy.env_names,
             tmpdir="/tmp",
         )
-        planted = planted_settings(self.workspace)
+        git = git_protection(self.workspace)
         command = bwrap_argv(
             self.bwrap,
             argv,
@@ -126,8 +126,9 @@ class Sandbox:
             network=self.policy.network,
             read_only=self.policy.shown,
             hidden=self.hidden,
+            git=git,
         )
-        return PreparedCommand(command, env, tuple(planted))
+        return PreparedCommand(command, env, git.planted)
 
     def status(self) -> SandboxStatus:
         return SandboxStatus(
