@@ -228,11 +228,10 @@ async def test_agents_a_finished_script_left_running_are_cancelled() -> None:
     assert cancelled.is_set()
 
 
-# A server running a runaway script; the test kills it with SIGKILL, so nothing in it gets to
-# kill the child.
-SERVER = """
+# The start of a server run as a process of its own, with a host whose agents do nothing.
+SERVER_START = """
 import asyncio, sys
-from boocode.workflows.sandbox import run_script
+from boocode.workflows.sandbox import SpareChild, run_script
 from boocode.workflows.script import load_script
 
 class Host:
@@ -241,10 +240,16 @@ class Host:
 
     def tokens_spent(self):
         return 0
-
+"""
+# A server running a runaway script; the test kills it with SIGKILL, so nothing in it gets to
+# kill the child.
+SERVER = (
+    SERVER_START
+    + """
 script = load_script("export const meta = { name: 'spin', description: 'd' }\\n" + sys.argv[1])
 asyncio.run(run_script(script, None, Host()))
 """
+)
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -314,18 +319,10 @@ async def test_a_run_takes_the_process_started_ahead_and_starts_the_next() -> No
     assert workflow_children() == []  # closing stops the one waiting
 
 
-SPARE_SERVER = """
-import asyncio, sys
-from boocode.workflows.sandbox import SpareChild, run_script
-from boocode.workflows.script import load_script
-
-class Host:
-    async def agent(self, prompt, options):
-        return None
-
-    def tokens_spent(self):
-        return 0
-
+# A server that ran one script, and so holds a process started ahead for the next.
+SPARE_SERVER = (
+    SERVER_START
+    + """
 async def main():
     spare = SpareChild()
     script = load_script("export const meta = { name: 'once', description: 'd' }\\nreturn 1")
@@ -335,6 +332,7 @@ async def main():
 
 asyncio.run(main())
 """
+)
 
 
 async def test_the_process_started_ahead_dies_with_the_server() -> None:
